@@ -1,0 +1,306 @@
+/* ast.c — constructors the grammar actions call, and the tree printer. */
+#include "ast.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *ast_type_name(ast_type t)
+{
+    switch (t) {
+    case TY_REAL: return "real";
+    case TY_BOOL: return "bool";
+    case TY_DUR: return "duration";
+    default: return "<error>";
+    }
+}
+
+const char *ast_op_text(ast_op op)
+{
+    static const char *t[] = {
+        [OP_NEG] = "-", [OP_NOT] = "not", [OP_ADD] = "+", [OP_SUB] = "-",
+        [OP_MUL] = "*", [OP_DIV] = "/", [OP_LT] = "<", [OP_LE] = "<=",
+        [OP_GT] = ">", [OP_GE] = ">=", [OP_EQ] = "==", [OP_NE] = "!=",
+        [OP_AND] = "and", [OP_OR] = "or",
+    };
+    return t[op];
+}
+
+src_loc ast_span(src_loc a, src_loc b)
+{
+    src_loc r = a;
+    r.end_line = b.end_line;
+    r.end_col = b.end_col;
+    return r;
+}
+
+static ast_expr *new_expr(ast_builder *b, ast_expr_kind k, src_loc loc)
+{
+    ast_expr *e = arena_alloc(b->mem, sizeof *e);
+    e->kind = k;
+    e->loc = loc;
+    e->sym = -1;
+    e->depth = 1;
+    return e;
+}
+
+/* Bound the tree depth: report once per offending subtree and keep a flat
+ * placeholder so later passes never recurse deeper than AST_MAX_DEPTH. */
+static ast_expr *bound_depth(ast_builder *b, ast_expr *e, int child_depth)
+{
+    e->depth = child_depth + 1;
+    if (e->depth <= AST_MAX_DEPTH)
+        return e;
+    if (child_depth == AST_MAX_DEPTH)
+        diag_report(b->diag, DIAG_ERROR, e->loc,
+                    "expression nested too deeply (the limit is %d levels)", AST_MAX_DEPTH);
+    ast_expr *err = new_expr(b, EX_NUM, e->loc);
+    err->type = TY_ERROR;
+    err->depth = AST_MAX_DEPTH + 1; /* already reported: stays silent above */
+    err->sym = -2;                  /* marks a placeholder for sema */
+    return err;
+}
+
+ast_expr *ast_num(ast_builder *b, src_loc loc, const char *text)
+{
+    ast_expr *e = new_expr(b, EX_NUM, loc);
+    e->num = strtod(text, NULL);
+    return e;
+}
+
+ast_expr *ast_dur(ast_builder *b, src_loc loc, const char *text)
+{
+    char *end;
+    double v = strtod(text, &end);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    ast_expr *e = new_expr(b, EX_DUR, loc);
+    if (strcmp(end, "ms") == 0)
+        e->num = v / 1000.0;
+    else if (strcmp(end, "s") == 0)
+        e->num = v;
+    else if (strcmp(end, "min") == 0)
+        e->num = v * 60.0;
+    else { /* tick / ticks */
+        e->kind = EX_TICKS;
+        e->num = v;
+    }
+    return e;
+}
+
+ast_expr *ast_bool(ast_builder *b, src_loc loc, int value)
+{
+    ast_expr *e = new_expr(b, EX_BOOL, loc);
+    e->num = value;
+    return e;
+}
+
+ast_expr *ast_name(ast_builder *b, src_loc loc, const char *name)
+{
+    ast_expr *e = new_expr(b, EX_NAME, loc);
+    e->name = name;
+    return e;
+}
+
+ast_expr *ast_unary(ast_builder *b, src_loc loc, ast_op op, ast_expr *x)
+{
+    ast_expr *e = new_expr(b, EX_UNARY, loc);
+    e->op = op;
+    e->lhs = x;
+    return bound_depth(b, e, x->depth);
+}
+
+ast_expr *ast_binary(ast_builder *b, src_loc loc, ast_op op, ast_expr *l, ast_expr *r)
+{
+    ast_expr *e = new_expr(b, EX_BINARY, loc);
+    e->op = op;
+    e->lhs = l;
+    e->rhs = r;
+    return bound_depth(b, e, l->depth > r->depth ? l->depth : r->depth);
+}
+
+ast_expr *ast_if(ast_builder *b, src_loc loc, ast_expr *c, ast_expr *t, ast_expr *f)
+{
+    ast_expr *e = new_expr(b, EX_IF, loc);
+    e->cond = c;
+    e->lhs = t;
+    e->rhs = f;
+    int d = c->depth;
+    if (t->depth > d)
+        d = t->depth;
+    if (f->depth > d)
+        d = f->depth;
+    return bound_depth(b, e, d);
+}
+
+ast_expr *ast_call(ast_builder *b, src_loc loc, const char *name, ast_expr_list args)
+{
+    ast_expr *e = new_expr(b, EX_CALL, loc);
+    e->name = name;
+    e->args = args;
+    int d = 0;
+    for (int i = 0; i < args.len; i++)
+        if (args.items[i]->depth > d)
+            d = args.items[i]->depth;
+    return bound_depth(b, e, d);
+}
+
+ast_expr_list ast_args_empty(void) { return (ast_expr_list){ 0 }; }
+
+ast_expr_list ast_args_add(ast_builder *b, ast_expr_list l, ast_expr *e)
+{
+    /* Argument lists are short: copy on append keeps the list a plain value. */
+    ast_expr **items = arena_calloc(b->mem, (size_t)l.len + 1, sizeof *items);
+    if (l.len)
+        memcpy(items, l.items, (size_t)l.len * sizeof *items);
+    items[l.len] = e;
+    return (ast_expr_list){ items, l.len + 1 };
+}
+
+void ast_module_name(ast_builder *b, src_loc loc, const char *name)
+{
+    ast_module *m = b->module;
+    if (m->name) {
+        diag_report(b->diag, DIAG_ERROR, loc, "the module is already named '%s'", m->name);
+        diag_report(b->diag, DIAG_NOTE, m->name_loc, "named here");
+        return;
+    }
+    if (m->n_circuits > 0)
+        diag_report(b->diag, DIAG_ERROR, loc, "'module' must come before the first circuit");
+    m->name = name;
+    m->name_loc = loc;
+}
+
+void ast_module_tick(ast_builder *b, src_loc loc, ast_expr *e)
+{
+    ast_module *m = b->module;
+    if (m->tick) {
+        diag_report(b->diag, DIAG_ERROR, loc, "the tick is already set");
+        diag_report(b->diag, DIAG_NOTE, m->tick_loc, "set here");
+        return;
+    }
+    if (m->n_circuits > 0)
+        diag_report(b->diag, DIAG_ERROR, loc, "'tick' must come before the first circuit");
+    m->tick = e;
+    m->tick_loc = loc;
+}
+
+void ast_circuit_begin(ast_builder *b, src_loc loc, const char *name)
+{
+    ast_module *m = b->module;
+    ast_circuit *c = arena_alloc(b->mem, sizeof *c);
+    c->name = name;
+    c->loc = loc;
+    c->name_loc = loc;
+    if (m->n_circuits == m->cap_circuits) {
+        int cap = m->cap_circuits ? m->cap_circuits * 2 : 4;
+        ast_circuit **n = arena_calloc(b->mem, (size_t)cap, sizeof *n);
+        if (m->n_circuits)
+            memcpy(n, m->circuits, (size_t)m->n_circuits * sizeof *n);
+        m->circuits = n;
+        m->cap_circuits = cap;
+    }
+    m->circuits[m->n_circuits++] = c;
+    b->circuit = c;
+}
+
+void ast_circuit_end(ast_builder *b, src_loc loc)
+{
+    if (b->circuit)
+        b->circuit->loc = ast_span(b->circuit->loc, loc);
+    b->circuit = NULL;
+}
+
+void ast_item_add(ast_builder *b, ast_item_kind k, src_loc loc, src_loc name_loc,
+                  const char *name, ast_type t, src_loc type_loc, ast_expr *e)
+{
+    ast_circuit *c = b->circuit;
+    if (!c)
+        return;
+    ast_item *it = arena_alloc(b->mem, sizeof *it);
+    it->kind = k;
+    it->loc = loc;
+    it->name_loc = name_loc;
+    it->name = name;
+    it->decl_type = t;
+    it->type_loc = type_loc;
+    it->expr = e;
+    if (c->n_items == c->cap_items) {
+        int cap = c->cap_items ? c->cap_items * 2 : 16;
+        ast_item **n = arena_calloc(b->mem, (size_t)cap, sizeof *n);
+        if (c->n_items)
+            memcpy(n, c->items, (size_t)c->n_items * sizeof *n);
+        c->items = n;
+        c->cap_items = cap;
+    }
+    c->items[c->n_items++] = it;
+}
+
+static void print_expr(FILE *f, const ast_expr *e)
+{
+    switch (e->kind) {
+    case EX_NUM: fprintf(f, "%.17g", e->num); break;
+    case EX_DUR: fprintf(f, "%.17gs", e->num); break;
+    case EX_TICKS: fprintf(f, "%.17gticks", e->num); break;
+    case EX_BOOL: fputs(e->num != 0 ? "true" : "false", f); break;
+    case EX_NAME: fputs(e->name, f); break;
+    case EX_UNARY:
+        fprintf(f, "(%s ", ast_op_text(e->op));
+        print_expr(f, e->lhs);
+        fputc(')', f);
+        break;
+    case EX_BINARY:
+        fprintf(f, "(%s ", ast_op_text(e->op));
+        print_expr(f, e->lhs);
+        fputc(' ', f);
+        print_expr(f, e->rhs);
+        fputc(')', f);
+        break;
+    case EX_IF:
+        fputs("(if ", f);
+        print_expr(f, e->cond);
+        fputc(' ', f);
+        print_expr(f, e->lhs);
+        fputc(' ', f);
+        print_expr(f, e->rhs);
+        fputc(')', f);
+        break;
+    case EX_CALL:
+        fprintf(f, "(%s", e->name);
+        for (int i = 0; i < e->args.len; i++) {
+            fputc(' ', f);
+            print_expr(f, e->args.items[i]);
+        }
+        fputc(')', f);
+        break;
+    }
+}
+
+void ast_print(FILE *f, const ast_module *m)
+{
+    static const char *kinds[] = { "input", "output", "param", "let", "def" };
+    fprintf(f, "(module %s", m->name ? m->name : "<unnamed>");
+    if (m->tick) {
+        fputs(" (tick ", f);
+        print_expr(f, m->tick);
+        fputc(')', f);
+    }
+    fputc('\n', f);
+    for (int i = 0; i < m->n_circuits; i++) {
+        const ast_circuit *c = m->circuits[i];
+        fprintf(f, "  (circuit %s\n", c->name);
+        for (int j = 0; j < c->n_items; j++) {
+            const ast_item *it = c->items[j];
+            fprintf(f, "    (%s %s", kinds[it->kind], it->name);
+            if (it->decl_type != TY_ERROR)
+                fprintf(f, " : %s", ast_type_name(it->decl_type));
+            if (it->expr) {
+                fputc(' ', f);
+                print_expr(f, it->expr);
+            }
+            fputs(")\n", f);
+        }
+        fputs("  )\n", f);
+    }
+    fputs(")\n", f);
+}

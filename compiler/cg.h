@@ -1,0 +1,60 @@
+/* cg.h — the LLVM back end: translates one ir_circuit into an LLVM module
+ * holding <prefix>_init and <prefix>_step, and runs the optimizer on it.
+ *
+ * The generated code must agree bit for bit with the IR interpreter, so it is
+ * strict IEEE: no fast-math flags, no contraction, no reassociation.
+ *
+ * ABI of the generated functions (C types):
+ *   void <prefix>_init(void *state);
+ *   void <prefix>_step(void *state, const void *in, void *out);
+ * state, in and out are the blocks laid out by ir_layout; they must not
+ * overlap and must be 8-byte aligned (the code loads doubles with align 8).
+ *
+ * Ownership: cg_target_* return a target the caller frees with
+ * cg_target_free; cg_emit returns a module owned by the caller (dispose it
+ * with LLVMDisposeModule, or hand it to the JIT, which then owns it);
+ * every char **err and the text of cg_print_module are malloc'd and freed by
+ * the caller with free() (a message is NULL only if malloc itself failed).
+ */
+#ifndef DRIVE_CG_H
+#define DRIVE_CG_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "ir.h"
+
+/* A target machine: triple, CPU, features, PIC, small code model. Creating
+ * one initialises LLVM's native target and asm printer (once per process). */
+typedef struct cg_target cg_target;
+
+cg_target *cg_target_host(char **err);    /* this CPU and its features (JIT) */
+cg_target *cg_target_generic(char **err); /* plain x86-64 (portable .so) */
+/* A named CPU such as "x86-64-v3" with extra features such as "+avx2" (NULL
+ * or "" for none); LLVM warns on stderr about a CPU it does not know. */
+cg_target *cg_target_cpu(const char *cpu, const char *features, char **err);
+void cg_target_free(cg_target *t);
+
+/* The wrapped machine, still owned by t. */
+LLVMTargetMachineRef cg_target_machine(const cg_target *t);
+/* Frees t but hands its machine to the caller (ORC's JIT target machine
+ * builder consumes one). */
+LLVMTargetMachineRef cg_target_take_machine(cg_target *t);
+
+/* Builds the module named prefix in ctx, with <prefix>_init storing every
+ * param's default and every state var's init (after zeroing the whole
+ * block, padding included, as interp_init does), and <prefix>_step translating
+ * c->code one instruction per value. t may be NULL (no triple or data layout,
+ * e.g. to print IR). c must be laid out and pass ir_verify; returns NULL if an
+ * instruction is malformed anyway (or when out of memory). */
+LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                      const cg_target *t);
+
+/* Verifies m, then runs "default<O1..3>" with t's machine (opt_level 0: no
+ * passes). Returns 0 on success, else -1 and a message in *err. */
+int cg_optimize(LLVMModuleRef m, const cg_target *t, int opt_level, char **err);
+
+/* The module as LLVM assembly text. */
+char *cg_print_module(LLVMModuleRef m);
+
+#endif

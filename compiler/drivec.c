@@ -1,0 +1,399 @@
+/* drivec.c — the command-line tool: argument handling and the commands
+ * check, ir and run, each a short walk through the pipeline modules.
+ * Exit status: 0 success, 1 errors in the program or data, 2 bad usage. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Core.h>
+
+#include "cg.h"
+#include "compile.h"
+#include "csv.h"
+#include "interp.h"
+#include "jit.h"
+#include "run.h"
+
+#define DRIVE_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
+
+static const char USAGE[] =
+    "drivec " DRIVE_VERSION " - compiler for drive circuits\n"
+    "\n"
+    "usage:\n"
+    "  drivec check FILE...             report every problem in the files\n"
+    "  drivec ir FILE [options]         print the IR of the file's circuits\n"
+    "      --circuit NAME               only this circuit\n"
+    "      -O0                          skip the IR optimisation passes\n"
+    "      --dump-after PASS|all        print the IR after a pass (lower, fold, cse, dce)\n"
+    "      --llvm                       print the LLVM IR instead\n"
+    "  drivec run FILE [options]        step a circuit over an input trace\n"
+    "      --circuit NAME               the circuit to run (needed when there are several)\n"
+    "      --in IN.csv                  inputs, one row per tick, columns named after inputs\n"
+    "      --out OUT.csv                write outputs as CSV ('-': stdout); default: a table\n"
+    "      --ticks N                    run N ticks (default: one per input row)\n"
+    "      --backend jit|interp|both    JIT-compiled code (default), the reference\n"
+    "                                   interpreter, or both checked against each other\n"
+    "      -O0                          no optimisation (IR passes and LLVM)\n"
+    "  drivec help                      this text\n"
+    "  drivec --version\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("drivec: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n(run 'drivec help' for usage)\n", stderr);
+    return EXIT_USAGE;
+}
+
+typedef struct cli {
+    const char *files[64];
+    int n_files;
+    const char *circuit, *in, *out, *dump_after, *backend;
+    long ticks;
+    int opt0, llvm;
+} cli;
+
+/* Options take their value as the next word or after '='. */
+static int take_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return 0;
+    if (argv[*i][n] == '=') {
+        *val = argv[*i] + n + 1;
+        return 1;
+    }
+    if (argv[*i][n] != 0)
+        return 0;
+    if (*i + 1 >= argc) {
+        *val = NULL;
+        return -1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
+static int parse_args(int argc, char **argv, int first, cli *o)
+{
+    memset(o, 0, sizeof *o);
+    o->ticks = -1;
+    o->backend = "jit";
+    for (int i = first; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        const char *a = argv[i];
+        if ((r = take_value(argc, argv, &i, "--circuit", &o->circuit)) ||
+            (r = take_value(argc, argv, &i, "--in", &o->in)) ||
+            (r = take_value(argc, argv, &i, "--out", &o->out)) ||
+            (r = take_value(argc, argv, &i, "--dump-after", &o->dump_after)) ||
+            (r = take_value(argc, argv, &i, "--backend", &o->backend))) {
+            if (r < 0)
+                return usage_error("option '%s' needs a value", a);
+        } else if ((r = take_value(argc, argv, &i, "--ticks", &v))) {
+            char *end;
+            if (r < 0)
+                return usage_error("option '%s' needs a value", a);
+            errno = 0;
+            long n = strtol(v, &end, 10);
+            if (*v == 0 || *end != 0 || n < 0 || errno)
+                return usage_error("--ticks needs a whole number >= 0, not '%s'", v);
+            o->ticks = n;
+        } else if (strcmp(a, "-O0") == 0) {
+            o->opt0 = 1;
+        } else if (strcmp(a, "-O2") == 0) {
+            o->opt0 = 0;
+        } else if (strcmp(a, "--llvm") == 0) {
+            o->llvm = 1;
+        } else if (a[0] == '-' && a[1] != 0) {
+            return usage_error("unknown option '%s'", a);
+        } else {
+            if (o->n_files == (int)(sizeof o->files / sizeof o->files[0]))
+                return usage_error("too many files (the limit is 64); first extra: %s", a);
+            o->files[o->n_files++] = a;
+        }
+    }
+    return 0;
+}
+
+static compile_result *compile_or_report(const char *path, const cli *o, FILE *dump)
+{
+    compile_opts copts = { .optimize = !o->opt0,
+                           .passes = { .dump = dump, .dump_after = o->dump_after } };
+    compile_result *r = compile_file(path, &copts);
+    return r;
+}
+
+static int finish(compile_result *r)
+{
+    int errors = diag_errors(r->diag);
+    diag_flush(r->diag, stderr, diag_want_color(stderr));
+    return errors ? EXIT_ERRORS : EXIT_OK;
+}
+
+static int cmd_check(const cli *o)
+{
+    if (o->n_files == 0)
+        return usage_error("%s", "check needs at least one FILE");
+    int status = EXIT_OK;
+    for (int i = 0; i < o->n_files; i++) {
+        compile_result *r = compile_or_report(o->files[i], o, NULL);
+        if (finish(r) != EXIT_OK)
+            status = EXIT_ERRORS;
+        compile_free(r);
+    }
+    return status;
+}
+
+static int print_llvm(const ir_circuit *c, int opt0)
+{
+    char *err = NULL;
+    cg_target *t = cg_target_host(&err);
+    if (!t) {
+        fprintf(stderr, "drivec: error: %s\n", err ? err : "no target");
+        free(err);
+        return EXIT_ERRORS;
+    }
+    LLVMContextRef ctx = LLVMContextCreate();
+    char *prefix = malloc(strlen(c->module) + strlen(c->name) + 16);
+    sprintf(prefix, "drive_%s_%s", c->module, c->name);
+    LLVMModuleRef m = cg_emit(ctx, c, prefix, t);
+    int status = EXIT_OK;
+    if (!m || cg_optimize(m, t, opt0 ? 0 : 2, &err) != 0) {
+        fprintf(stderr, "drivec: error: %s\n", err ? err : "code generation failed");
+        status = EXIT_ERRORS;
+    } else {
+        char *text = cg_print_module(m);
+        fputs(text, stdout);
+        free(text);
+    }
+    free(err);
+    free(prefix);
+    if (m)
+        LLVMDisposeModule(m);
+    LLVMContextDispose(ctx);
+    cg_target_free(t);
+    return status;
+}
+
+static int cmd_ir(const cli *o)
+{
+    if (o->n_files != 1)
+        return usage_error("%s", "ir needs exactly one FILE");
+    compile_result *r = compile_or_report(o->files[0], o, stdout);
+    int status = EXIT_OK;
+    if (diag_errors(r->diag) == 0) {
+        ir_circuit *only = o->circuit ? compile_pick(r, o->circuit) : NULL;
+        for (int i = 0; i < r->n_circuits; i++) {
+            ir_circuit *c = r->circuits[i];
+            if (o->circuit && c != only)
+                continue;
+            if (o->dump_after)
+                continue; /* already printed between passes */
+            if (o->llvm)
+                status |= print_llvm(c, o->opt0);
+            else {
+                if (i && !o->circuit)
+                    fputc('\n', stdout);
+                ir_print(stdout, c);
+            }
+        }
+    }
+    int s = finish(r);
+    compile_free(r);
+    return s ? s : status;
+}
+
+/* Adapters from the runtime's calling convention to each back end. */
+static void jit_init_thunk(void *ctx, void *state) { ((jit_fn *)ctx)->init(state); }
+static void jit_step_thunk(void *ctx, void *state, const void *in, void *out)
+{
+    ((jit_fn *)ctx)->step(state, in, out);
+}
+static void interp_init_thunk(void *ctx, void *state) { interp_init(ctx, state); }
+static void interp_step_thunk(void *ctx, void *state, const void *in, void *out)
+{
+    interp_step(ctx, state, in, out);
+}
+
+typedef struct warn_sink {
+    diag_ctx *diag;
+} warn_sink;
+
+/* Report a data problem with the CSV line and a caret, like program errors. */
+static void report_data(diag_ctx *d, diag_level lvl, const rt_error *e)
+{
+    if (e->file && e->line > 0) {
+        const src_file *f = diag_load_file(d, e->file);
+        if (f) {
+            int col = e->col > 0 ? e->col : 1;
+            src_loc loc = { .file = f, .line = (int)e->line, .col = col,
+                            .end_line = (int)e->line, .end_col = col + (e->len > 0 ? e->len : 1) };
+            diag_report(d, lvl, loc, "%s", e->msg);
+            return;
+        }
+    }
+    if (e->file)
+        diag_plain(d, lvl, "%s: %s", e->file, e->msg);
+    else
+        diag_plain(d, lvl, "%s", e->msg);
+}
+
+static void warn_cb(void *ctx, const rt_error *w) { report_data(ctx, DIAG_WARNING, w); }
+
+static int cmd_run(const cli *o)
+{
+    if (o->n_files != 1)
+        return usage_error("%s", "run needs exactly one FILE");
+    int use_jit = 0, use_interp = 0;
+    if (strcmp(o->backend, "jit") == 0)
+        use_jit = 1;
+    else if (strcmp(o->backend, "interp") == 0)
+        use_interp = 1;
+    else if (strcmp(o->backend, "both") == 0)
+        use_jit = use_interp = 1;
+    else
+        return usage_error("--backend must be jit, interp or both, not '%s'", o->backend);
+
+    compile_result *r = compile_or_report(o->files[0], o, NULL);
+    ir_circuit *c = diag_errors(r->diag) ? NULL : compile_pick(r, o->circuit);
+    if (!c) {
+        int s = finish(r);
+        compile_free(r);
+        return s ? s : EXIT_ERRORS;
+    }
+    if (!o->in && c->n_inputs > 0) {
+        diag_flush(r->diag, stderr, diag_want_color(stderr));
+        compile_free(r);
+        return usage_error("circuit has inputs: give them with --in FILE.csv%s", "");
+    }
+    if (!o->in && o->ticks < 0) {
+        diag_flush(r->diag, stderr, diag_want_color(stderr));
+        compile_free(r);
+        return usage_error("without --in, say how long to run with --ticks N%s", "");
+    }
+
+    int status = EXIT_OK;
+    rt_table table = { 0 };
+    rt_error err = { 0 };
+    jit *j = NULL;
+    jit_fn fn = { 0 };
+    interp *ip = NULL;
+    char *msg = NULL;
+    FILE *out = NULL;
+    char *tmp_path = NULL;
+
+    if (o->in && !rt_csv_read(o->in, &table, &err)) {
+        report_data(r->diag, DIAG_ERROR, &err);
+        status = EXIT_ERRORS;
+        goto done;
+    }
+    rt_circuit main_c = compile_reflect(&r->mem, c), ref_c = main_c;
+    if (use_jit) {
+        j = jit_create(&msg);
+        if (!j || jit_compile(j, c, o->opt0 ? 0 : 2, &fn, &msg) != 0) {
+            diag_plain(r->diag, DIAG_ERROR, "JIT compilation failed: %s", msg ? msg : "?");
+            status = EXIT_ERRORS;
+            goto done;
+        }
+        main_c.ctx = &fn;
+        main_c.init = jit_init_thunk;
+        main_c.step = jit_step_thunk;
+    }
+    if (use_interp) {
+        ip = interp_new(c);
+        rt_circuit *ic = use_jit ? &ref_c : &main_c;
+        ic->ctx = ip;
+        ic->init = interp_init_thunk;
+        ic->step = interp_step_thunk;
+    }
+
+    rt_run_opts ro = { .ticks = o->ticks, .in_name = o->in, .warn = warn_cb, .warn_ctx = r->diag,
+                       .reference = use_jit && use_interp ? &ref_c : NULL };
+    if (o->out && strcmp(o->out, "-") != 0) {
+        tmp_path = malloc(strlen(o->out) + 8);
+        sprintf(tmp_path, "%s.tmp", o->out);
+        out = fopen(tmp_path, "w");
+        if (!out) {
+            diag_plain(r->diag, DIAG_ERROR, "cannot write '%s': %s", tmp_path, strerror(errno));
+            status = EXIT_ERRORS;
+            goto done;
+        }
+        ro.out = out;
+        ro.format = RT_OUT_CSV;
+    } else if (o->out) {
+        ro.out = stdout;
+        ro.format = RT_OUT_CSV;
+    } else {
+        ro.out = stdout;
+        ro.format = RT_OUT_TABLE;
+        long ticks = o->ticks >= 0 ? o->ticks : table.nrows;
+        printf("%s.%s: %ld ticks of %g ms (%g s)%s\n", c->module, c->name, ticks,
+               c->tick_seconds * 1000, (double)ticks * c->tick_seconds,
+               ro.reference ? ", JIT checked against the interpreter" : "");
+    }
+    if (!rt_run(&main_c, o->in ? &table : NULL, &ro, &err)) {
+        report_data(r->diag, DIAG_ERROR, &err);
+        status = EXIT_ERRORS;
+    }
+    if (out) {
+        int bad = fclose(out) != 0;
+        out = NULL;
+        if (bad) {
+            diag_plain(r->diag, DIAG_ERROR, "cannot write '%s'", o->out);
+            status = EXIT_ERRORS;
+        }
+        if (status == EXIT_OK && rename(tmp_path, o->out) != 0) {
+            diag_plain(r->diag, DIAG_ERROR, "cannot write '%s': %s", o->out, strerror(errno));
+            status = EXIT_ERRORS;
+        }
+        if (status != EXIT_OK)
+            remove(tmp_path);
+    }
+done:
+    if (out)
+        fclose(out);
+    if (tmp_path && status != EXIT_OK)
+        remove(tmp_path);
+    free(tmp_path);
+    free(msg);
+    interp_free(ip);
+    if (j)
+        jit_destroy(j);
+    rt_csv_free(&table);
+    int s = finish(r);
+    compile_free(r);
+    return status ? status : s;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("%s", "no command given");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(USAGE, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("drivec %s (LLVM %d)\n", DRIVE_VERSION, LLVM_VERSION_MAJOR);
+        return EXIT_OK;
+    }
+    cli o;
+    int bad = parse_args(argc, argv, 2, &o);
+    if (bad)
+        return bad;
+    int status;
+    if (!strcmp(cmd, "check"))
+        status = cmd_check(&o);
+    else if (!strcmp(cmd, "ir"))
+        status = cmd_ir(&o);
+    else if (!strcmp(cmd, "run"))
+        status = cmd_run(&o);
+    else
+        return usage_error("unknown command '%s'", cmd);
+    LLVMShutdown();
+    return status;
+}

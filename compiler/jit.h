@@ -1,0 +1,44 @@
+/* jit.h — compiles circuits in-process with one ORC LLJIT, for the REPL,
+ * `drivec run` and `drivec test`.
+ *
+ * Each jit_compile adds one module under its own resource tracker, with
+ * symbols that never repeat, so a REPL can redefine a circuit by compiling
+ * the new one and removing the old.
+ *
+ * Ownership: the caller owns a jit and frees it with jit_destroy, which also
+ * frees all code still loaded (every jit_fn pointer then dangles); a jit_fn's
+ * code belongs to the jit until jit_remove; every char **err is malloc'd and
+ * freed by the caller with free() (NULL only if malloc itself failed).
+ */
+#ifndef DRIVE_JIT_H
+#define DRIVE_JIT_H
+
+#include "ir.h"
+
+typedef struct jit jit;
+typedef struct jit_unit jit_unit;
+
+/* Code for this machine's CPU and features. */
+jit *jit_create(char **err);
+/* Code for a named CPU ("x86-64-v3"; features such as "+avx2", NULL for
+ * none), e.g. to reproduce another machine's code. (Valgrind needs no such
+ * help: under it, host detection already sees no AVX-512.) */
+jit *jit_create_cpu(const char *cpu, const char *features, char **err);
+void jit_destroy(jit *j);
+
+typedef struct jit_fn {
+    void (*init)(void *state);
+    void (*step)(void *state, const void *in, void *out);
+    jit_unit *unit; /* the code's resource tracker; owned by the jit */
+} jit_fn;
+
+/* cg_emit -> cg_optimize (opt_level 0: no passes, 2: default<O2>) -> add to
+ * the JIT -> look up init and step. c must be laid out and pass ir_verify.
+ * Returns 0 and fills *out, or -1 with a message in *err. */
+int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **err);
+
+/* Frees fn's code (its pointers dangle afterwards) and clears *fn. Returns 0,
+ * or -1 with a message in *err (the unit is released either way). */
+int jit_remove(jit *j, jit_fn *fn, char **err);
+
+#endif

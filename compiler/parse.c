@@ -1,0 +1,227 @@
+/* parse.c — drives the generated scanner and parser, and holds the helpers
+ * their actions call (locations, statement ends, syntax error messages). */
+#include "parse.h"
+
+#include <string.h>
+
+#include "parse_internal.h"
+#include "lexer.h"
+
+int dyparse(yyscan_t scanner, ast_builder *b);
+
+/* ---- scanner helpers ---------------------------------------------------- */
+
+void lex_step(struct lex_extra *x, src_loc *loc, const char *text, size_t len)
+{
+    loc->file = x->b->file;
+    loc->line = x->line;
+    loc->col = x->col;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '\n') {
+            x->line++;
+            x->col = 1;
+        } else {
+            x->col++;
+        }
+    }
+    /* A span ending in a newline ends on its own line. */
+    loc->end_line = len && text[len - 1] == '\n' ? loc->line : x->line;
+    loc->end_col = len && text[len - 1] == '\n' ? loc->col + 1 : x->col;
+}
+
+void lex_unstep(struct lex_extra *x, src_loc *loc, const char *text, size_t keep)
+{
+    (void)text; /* the token has no line breaks: only the column moves */
+    x->line = loc->line;
+    x->col = loc->col + (int)keep;
+    loc->end_line = x->line;
+    loc->end_col = x->col;
+}
+
+int lex_token(struct lex_extra *x, int token)
+{
+    if (token == '(')
+        x->depth++;
+    else if (token == ')' && x->depth > 0)
+        x->depth--;
+    else if (token == '}' || token == '{')
+        x->depth = 0; /* braces end any unbalanced parenthesis */
+    x->last_token = token;
+    return token;
+}
+
+int lex_newline_ends(struct lex_extra *x)
+{
+    if (x->depth > 0)
+        return 0;
+    switch (x->last_token) {
+    case IDENT: case NUMBER: case DURATION: case TRUE: case FALSE:
+    case REAL: case BOOL: case ')': case '}':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+size_t lex_number_length(const char *t)
+{
+    size_t i = 0;
+    while (t[i] >= '0' && t[i] <= '9')
+        i++;
+    if (t[i] == '.') {
+        i++;
+        while (t[i] >= '0' && t[i] <= '9')
+            i++;
+    }
+    if (t[i] == 'e' || t[i] == 'E') {
+        size_t j = i + 1;
+        if (t[j] == '+' || t[j] == '-')
+            j++;
+        if (t[j] >= '0' && t[j] <= '9') {
+            while (t[j] >= '0' && t[j] <= '9')
+                j++;
+            i = j;
+        }
+    }
+    return i;
+}
+
+int lex_is_unit(const char *w)
+{
+    while (*w == ' ' || *w == '\t')
+        w++;
+    return !strcmp(w, "ms") || !strcmp(w, "s") || !strcmp(w, "min") ||
+           !strcmp(w, "tick") || !strcmp(w, "ticks");
+}
+
+const char *lex_text(struct lex_extra *x, const char *text, size_t len)
+{
+    return arena_strndup(x->b->mem, text, len);
+}
+
+void lex_spelling(struct lex_extra *x, const src_loc *loc, const char *used, const char *want)
+{
+    diag_report(x->b->diag, DIAG_ERROR, *loc, "'%s' is not an operator in drive", used);
+    diag_hint(x->b->diag, "write '%s'", want);
+}
+
+void lex_bad_char(struct lex_extra *x, const src_loc *loc, unsigned char c)
+{
+    if (c >= 0x80)
+        diag_report(x->b->diag, DIAG_ERROR, *loc,
+                    "non-ASCII text is only allowed in comments");
+    else if (c < 0x20 || c == 0x7f)
+        diag_report(x->b->diag, DIAG_ERROR, *loc, "stray control character (byte 0x%02x)", c);
+    else
+        diag_report(x->b->diag, DIAG_ERROR, *loc, "unexpected character '%c'", c);
+}
+
+/* ---- parser helpers ----------------------------------------------------- */
+
+void parse_span(src_loc *cur, const src_loc *rhs, int n)
+{
+    if (n > 0) {
+        *cur = rhs[1];
+        cur->end_line = rhs[n].end_line;
+        cur->end_col = rhs[n].end_col;
+    } else {
+        /* An empty rule sits at the end of what came before it. */
+        *cur = rhs[0];
+        cur->line = cur->end_line;
+        cur->col = cur->end_col;
+    }
+}
+
+/* The text a token covered, for quoting it in a message. */
+static const char *token_text(ast_builder *b, src_loc loc, char *buf, size_t cap)
+{
+    const src_file *f = loc.file;
+    if (!f || loc.end_line != loc.line || loc.end_col <= loc.col)
+        return NULL;
+    const char *p = f->text, *end = f->text + f->len;
+    for (int l = 1; l < loc.line && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return NULL;
+        p = nl + 1;
+    }
+    size_t n = (size_t)(loc.end_col - loc.col);
+    if ((size_t)(end - p) < (size_t)loc.col - 1 + n || n >= cap)
+        return NULL;
+    memcpy(buf, p + loc.col - 1, n);
+    buf[n] = 0;
+    (void)b;
+    return buf;
+}
+
+void parse_syntax_error(ast_builder *b, src_loc loc, const char *unexpected,
+                        const char *const *expected, int n_expected)
+{
+    char buf[64];
+    const char *text = NULL;
+    if (strcmp(unexpected, "identifier") == 0 || strcmp(unexpected, "number") == 0 ||
+        strcmp(unexpected, "duration") == 0)
+        text = token_text(b, loc, buf, sizeof buf);
+    char what[128];
+    if (strcmp(unexpected, "end of file") == 0 || strcmp(unexpected, "end of line") == 0)
+        snprintf(what, sizeof what, "unexpected %s", unexpected);
+    else if (text)
+        snprintf(what, sizeof what, "unexpected %s '%s'", unexpected, text);
+    else if (unexpected[0] == '"')
+        snprintf(what, sizeof what, "unexpected '%.*s'", (int)strlen(unexpected) - 2, unexpected + 1);
+    else
+        snprintf(what, sizeof what, "unexpected %s", unexpected);
+    if (loc.end_line != loc.line) /* a line break: point at its start only */
+        loc.end_line = loc.line, loc.end_col = loc.col + 1;
+    diag_report(b->diag, DIAG_ERROR, loc, "syntax error: %s", what);
+    /* Listing expectations helps when there are few; bison gives 0 when
+     * there are more than we asked for. */
+    if (n_expected > 0 && n_expected <= 5) {
+        char list[256] = "";
+        size_t len = 0;
+        for (int i = 0; i < n_expected; i++) {
+            const char *e = expected[i];
+            char tok[64];
+            if (e[0] == '"')
+                snprintf(tok, sizeof tok, "'%.*s'", (int)strlen(e) - 2, e + 1);
+            else if (e[0] == '\'')
+                snprintf(tok, sizeof tok, "%s", e);
+            else
+                snprintf(tok, sizeof tok, "%s", e);
+            const char *sep = i == 0 ? "" : i == n_expected - 1 ? " or " : ", ";
+            int w = snprintf(list + len, sizeof list - len, "%s%s", sep, tok);
+            if (w < 0 || (size_t)w >= sizeof list - len)
+                break;
+            len += (size_t)w;
+        }
+        diag_hint(b->diag, "expected %s", list);
+    }
+}
+
+void parse_error(ast_builder *b, src_loc loc, const char *msg)
+{
+    /* Only bison's own failures (memory exhausted) arrive here. */
+    diag_report(b->diag, DIAG_ERROR, loc, "%s", msg);
+}
+
+/* ---- entry -------------------------------------------------------------- */
+
+ast_module *parse_module(arena *mem, diag_ctx *diag, const src_file *file)
+{
+    ast_module *m = arena_alloc(mem, sizeof *m);
+    m->file = file;
+    ast_builder b = { .mem = mem, .diag = diag, .file = file, .module = m };
+    struct lex_extra x = { .b = &b, .line = 1, .col = 1, .last_token = SEP };
+    yyscan_t scanner;
+    if (dylex_init_extra(&x, &scanner) != 0) {
+        diag_plain(diag, DIAG_ERROR, "cannot start the scanner");
+        return m;
+    }
+    YY_BUFFER_STATE buf = dy_scan_bytes(file->text, (int)file->len, scanner);
+    dyparse(scanner, &b);
+    dy_delete_buffer(buf, scanner);
+    dylex_destroy(scanner);
+    if (b.circuit) /* end of file inside a circuit: already reported */
+        ast_circuit_end(&b, b.circuit->loc);
+    return m;
+}

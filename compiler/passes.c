@@ -1,0 +1,283 @@
+/* passes.c — constant folding, common subexpressions, dead code and dead
+ * state, and the recipe that runs them. */
+#include "passes.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- shared helpers ----------------------------------------------------- */
+
+/* Rewrite operands through a replacement map (value -> value). */
+static void remap_operands(ir_inst *in, const uint32_t *map)
+{
+    int n = ir_n_operands(in->op);
+    if (n > 0)
+        in->a = map[in->a];
+    if (n > 1)
+        in->b = map[in->b];
+    if (n > 2)
+        in->c = map[in->c];
+}
+
+static uint32_t *identity_map(arena *mem, uint32_t n)
+{
+    uint32_t *map = arena_calloc(mem, (size_t)n + 1, sizeof *map);
+    for (uint32_t i = 0; i < n; i++)
+        map[i] = i;
+    return map;
+}
+
+/* Drop NOPs and renumber values densely. */
+static void compact(arena *mem, ir_circuit *c)
+{
+    uint32_t *map = identity_map(mem, c->n_code);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        if (c->code[i].op == IR_NOP)
+            continue;
+        ir_inst in = c->code[i];
+        remap_operands(&in, map);
+        map[i] = n;
+        c->code[n++] = in;
+    }
+    c->n_code = n;
+}
+
+static int is_const(const ir_circuit *c, uint32_t v, double want)
+{
+    const ir_inst *in = &c->code[v];
+    return in->op == IR_CONST && memcmp(&in->imm, &want, sizeof want) == 0;
+}
+
+/* ---- fold: constants and exact identities ------------------------------- */
+
+static double eval_op(ir_op op, double a, double b, double s)
+{
+    switch (op) {
+    case IR_NEG: return -a;
+    case IR_ADD: return a + b;
+    case IR_SUB: return a - b;
+    case IR_MUL: return a * b;
+    case IR_DIV: return a / b;
+    case IR_LT: return a < b;
+    case IR_LE: return a <= b;
+    case IR_GT: return a > b;
+    case IR_GE: return a >= b;
+    case IR_EQ: return a == b;
+    case IR_NE: return a != b;
+    case IR_NOT: return a == 0;
+    case IR_AND: return (a != 0) && (b != 0);
+    case IR_OR: return (a != 0) || (b != 0);
+    case IR_SELECT: return a != 0 ? b : s;
+    default: return 0;
+    }
+}
+
+void pass_fold(arena *mem, ir_circuit *c)
+{
+    uint32_t *map = identity_map(mem, c->n_code);
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        ir_inst *in = &c->code[i];
+        remap_operands(in, map);
+        int n = ir_n_operands(in->op);
+        if (!ir_has_result(in->op) || n == 0)
+            continue;
+        const ir_inst *A = &c->code[in->a];
+        const ir_inst *B = n > 1 ? &c->code[in->b] : NULL;
+        const ir_inst *C = n > 2 ? &c->code[in->c] : NULL;
+        int all_const = A->op == IR_CONST && (!B || B->op == IR_CONST) && (!C || C->op == IR_CONST);
+        if (all_const) {
+            double v = eval_op(in->op, A->imm, B ? B->imm : 0, C ? C->imm : 0);
+            in->op = IR_CONST;
+            in->imm = v;
+            continue;
+        }
+        uint32_t same = UINT32_MAX;
+        switch (in->op) {
+        case IR_MUL:
+            if (is_const(c, in->b, 1.0)) same = in->a;
+            else if (is_const(c, in->a, 1.0)) same = in->b;
+            break;
+        case IR_DIV:
+            if (is_const(c, in->b, 1.0)) same = in->a;
+            break;
+        case IR_SUB:
+            if (is_const(c, in->b, 0.0)) same = in->a;
+            break;
+        case IR_ADD:
+            if (is_const(c, in->b, -0.0)) same = in->a;
+            else if (is_const(c, in->a, -0.0)) same = in->b;
+            break;
+        case IR_NOT:
+            if (A->op == IR_NOT) same = A->a;
+            break;
+        case IR_AND:
+            if (A->op == IR_CONST) { if (A->imm != 0) same = in->b; else same = in->a; }
+            else if (B->op == IR_CONST) { if (B->imm != 0) same = in->a; else same = in->b; }
+            break;
+        case IR_OR:
+            if (A->op == IR_CONST) { if (A->imm != 0) same = in->a; else same = in->b; }
+            else if (B->op == IR_CONST) { if (B->imm != 0) same = in->b; else same = in->a; }
+            break;
+        case IR_SELECT:
+            if (A->op == IR_CONST) same = A->imm != 0 ? in->b : in->c;
+            else if (in->b == in->c) same = in->b;
+            break;
+        default:
+            break;
+        }
+        if (same != UINT32_MAX) {
+            map[i] = same;
+            if (!c->code[same].name)
+                c->code[same].name = in->name;
+            in->op = IR_NOP;
+        }
+    }
+    compact(mem, c);
+}
+
+/* ---- cse: one value per distinct pure computation ----------------------- */
+
+static uint64_t inst_hash(const ir_inst *in)
+{
+    uint64_t imm;
+    memcpy(&imm, &in->imm, sizeof imm);
+    uint64_t h = (uint64_t)in->op * 0x9e3779b97f4a7c15u ^ (uint64_t)in->type;
+    h = (h ^ in->a) * 0x100000001b3u;
+    h = (h ^ in->b) * 0x100000001b3u;
+    h = (h ^ in->c) * 0x100000001b3u;
+    return (h ^ imm) * 0x100000001b3u;
+}
+
+static int inst_same(const ir_inst *x, const ir_inst *y)
+{
+    int n = ir_n_operands(x->op);
+    if (x->op != y->op || x->type != y->type)
+        return 0;
+    if (x->op == IR_CONST)
+        return memcmp(&x->imm, &y->imm, sizeof x->imm) == 0;
+    if (x->op == IR_INPUT || x->op == IR_PARAM || x->op == IR_LOAD)
+        return x->a == y->a;
+    return (n < 1 || x->a == y->a) && (n < 2 || x->b == y->b) && (n < 3 || x->c == y->c);
+}
+
+void pass_cse(arena *mem, ir_circuit *c)
+{
+    size_t cap = 16;
+    while (cap < (size_t)c->n_code * 2)
+        cap *= 2;
+    uint32_t *table = arena_calloc(mem, cap, sizeof *table); /* value + 1 */
+    uint32_t *map = identity_map(mem, c->n_code);
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        ir_inst *in = &c->code[i];
+        remap_operands(in, map);
+        if (!ir_has_result(in->op))
+            continue;
+        size_t h = (size_t)inst_hash(in) & (cap - 1);
+        for (;; h = (h + 1) & (cap - 1)) {
+            if (!table[h]) {
+                table[h] = i + 1;
+                break;
+            }
+            if (inst_same(&c->code[table[h] - 1], in)) {
+                map[i] = table[h] - 1;
+                in->op = IR_NOP;
+                break;
+            }
+        }
+    }
+    compact(mem, c);
+}
+
+/* ---- dce: values and state slots that reach no output ------------------- */
+
+void pass_dce(arena *mem, ir_circuit *c)
+{
+    /* A state slot is live when some live value loads it; its store is then
+     * live too. Iterate to a fixed point over slots. */
+    unsigned char *live = arena_calloc(mem, (size_t)c->n_code + 1, 1);
+    unsigned char *slot_live = arena_calloc(mem, (size_t)c->n_state + 1, 1);
+    for (int changed = 1; changed;) {
+        changed = 0;
+        memset(live, 0, c->n_code);
+        for (uint32_t i = c->n_code; i-- > 0;) {
+            ir_inst *in = &c->code[i];
+            int root = in->op == IR_OUTPUT || (in->op == IR_STORE && slot_live[in->slot]);
+            if (!root && !live[i])
+                continue;
+            live[i] = 1;
+            int n = ir_n_operands(in->op);
+            if (n > 0) live[in->a] = 1;
+            if (n > 1) live[in->b] = 1;
+            if (n > 2) live[in->c] = 1;
+            if (in->op == IR_LOAD && !slot_live[in->a]) {
+                slot_live[in->a] = 1;
+                changed = 1;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < c->n_code; i++)
+        if (!live[i])
+            c->code[i].op = IR_NOP;
+
+    /* Remove dead slots and renumber the rest. */
+    uint32_t *slot_map = arena_calloc(mem, (size_t)c->n_state + 1, sizeof *slot_map);
+    uint32_t n = 0;
+    for (uint32_t s = 0; s < c->n_state; s++) {
+        slot_map[s] = n;
+        if (slot_live[s])
+            c->state[n++] = c->state[s];
+    }
+    if (n != c->n_state) {
+        c->n_state = n;
+        for (uint32_t i = 0; i < c->n_code; i++) {
+            ir_inst *in = &c->code[i];
+            if (in->op == IR_LOAD)
+                in->a = slot_map[in->a];
+            else if (in->op == IR_STORE)
+                in->slot = slot_map[in->slot];
+        }
+        ir_layout(c);
+    }
+    compact(mem, c);
+}
+
+/* ---- the recipe --------------------------------------------------------- */
+
+typedef struct pass_def {
+    const char *name;
+    void (*run)(arena *, ir_circuit *);
+} pass_def;
+
+static const pass_def RECIPE[] = {
+    { "fold", pass_fold }, /* constants and exact identities */
+    { "cse", pass_cse },   /* share equal computations (may expose more folding) */
+    { "fold", pass_fold },
+    { "dce", pass_dce },   /* drop what reaches no output, and unread state */
+};
+
+const char *const pass_names[] = { "lower", "fold", "cse", "dce", NULL };
+
+const char *pass_run_all(arena *mem, ir_circuit *c, const pass_options *opt)
+{
+    int dump_all = opt && opt->dump && opt->dump_after && strcmp(opt->dump_after, "all") == 0;
+    if (opt && opt->dump && opt->dump_after && (dump_all || strcmp(opt->dump_after, "lower") == 0)) {
+        fprintf(opt->dump, "; after lower\n");
+        ir_print(opt->dump, c);
+    }
+    const char *err = ir_verify(mem, c);
+    if (err)
+        return arena_printf(mem, "IR invalid after lowering: %s", err);
+    for (size_t i = 0; i < sizeof RECIPE / sizeof RECIPE[0]; i++) {
+        RECIPE[i].run(mem, c);
+        if ((err = ir_verify(mem, c)))
+            return arena_printf(mem, "IR invalid after pass %s: %s", RECIPE[i].name, err);
+        if (opt && opt->dump && opt->dump_after &&
+            (dump_all || strcmp(opt->dump_after, RECIPE[i].name) == 0)) {
+            fprintf(opt->dump, "; after %s\n", RECIPE[i].name);
+            ir_print(opt->dump, c);
+        }
+    }
+    return NULL;
+}

@@ -1,0 +1,173 @@
+/* parser.y — grammar of the drive language.
+ *
+ * A pure parser with locations; every action is one call to an AST builder
+ * (ast.h), so this file holds grammar only. Statements end at line breaks
+ * (the scanner inserts SEP) or at ';'. Error rules resynchronise at the end
+ * of a statement so one run reports every syntax error.
+ */
+%require "3.8"
+%define api.pure full
+%define api.prefix {dy}
+%define api.location.type {src_loc}
+%define parse.error custom
+%locations
+%expect 0
+%param {yyscan_t scanner}
+%parse-param {ast_builder *b}
+
+%code requires {
+#include "ast.h"
+typedef void *yyscan_t;
+}
+
+%code provides {
+int dylex(DYSTYPE *lval, DYLTYPE *lloc, yyscan_t scanner);
+void dyerror(DYLTYPE *lloc, yyscan_t scanner, ast_builder *b, const char *msg);
+}
+
+%code {
+#include "parse_internal.h"
+#define YYLLOC_DEFAULT(Cur, Rhs, N) parse_span(&(Cur), (Rhs), (N))
+}
+
+%union {
+    const char *str;
+    ast_expr *expr;
+    ast_expr_list args;
+    ast_type type;
+}
+
+%token <str> IDENT "identifier" NUMBER "number" DURATION "duration"
+%token SEP "end of line"
+%token MODULE "module" TICK "tick" CIRCUIT "circuit"
+%token INPUT "input" OUTPUT "output" PARAM "param" LET "let"
+%token REAL "real" BOOL "bool"
+%token IF "if" THEN "then" ELSE "else"
+%token AND "and" OR "or" NOT "not" TRUE "true" FALSE "false"
+%token LE "<=" GE ">=" EQEQ "==" NE "!="
+
+%type <expr> expr
+%type <args> args arglist
+%type <type> type
+
+%precedence ELSE
+%left OR
+%left AND
+%precedence NOT
+%nonassoc '<' LE '>' GE EQEQ NE
+%left '+' '-'
+%left '*' '/'
+%precedence UMINUS
+
+%%
+
+file
+    : decls
+    ;
+
+decls
+    : %empty
+    | decls SEP
+    | decls decl SEP
+    | decls error SEP                           { yyerrok; }
+    ;
+
+decl
+    : MODULE modname
+    | TICK expr                                 { ast_module_tick(b, @$, $2); }
+    | circuit
+    ;
+
+modname
+    : IDENT                                     { ast_module_name(b, @1, $1); }
+    ;
+
+circuit
+    : CIRCUIT IDENT '{'                         { ast_circuit_begin(b, @2, $2); }
+      body '}'                                  { ast_circuit_end(b, @6); }
+    ;
+
+body
+    : items
+    | items item
+    ;
+
+items
+    : %empty
+    | items SEP
+    | items item SEP
+    | items error SEP                           { yyerrok; }
+    ;
+
+item
+    : INPUT IDENT ':' type                      { ast_item_add(b, IT_INPUT, @$, @2, $2, $4, @4, NULL); }
+    | OUTPUT IDENT ':' type                     { ast_item_add(b, IT_OUTPUT, @$, @2, $2, $4, @4, NULL); }
+    | OUTPUT IDENT ':' type '=' expr            { ast_item_add(b, IT_OUTPUT, @$, @2, $2, $4, @4, $6); }
+    | PARAM IDENT ':' type                      { ast_item_add(b, IT_PARAM, @$, @2, $2, $4, @4, NULL); }
+    | PARAM IDENT ':' type '=' expr             { ast_item_add(b, IT_PARAM, @$, @2, $2, $4, @4, $6); }
+    | LET IDENT '=' expr                        { ast_item_add(b, IT_LET, @$, @2, $2, TY_ERROR, @2, $4); }
+    | LET IDENT ':' type '=' expr               { ast_item_add(b, IT_LET, @$, @2, $2, $4, @4, $6); }
+    | IDENT '=' expr                            { ast_item_add(b, IT_DEF, @$, @1, $1, TY_ERROR, @1, $3); }
+    ;
+
+type
+    : REAL                                      { $$ = TY_REAL; }
+    | BOOL                                      { $$ = TY_BOOL; }
+    ;
+
+expr
+    : NUMBER                                    { $$ = ast_num(b, @$, $1); }
+    | DURATION                                  { $$ = ast_dur(b, @$, $1); }
+    | TRUE                                      { $$ = ast_bool(b, @$, 1); }
+    | FALSE                                     { $$ = ast_bool(b, @$, 0); }
+    | IDENT                                     { $$ = ast_name(b, @$, $1); }
+    | IDENT '(' args ')'                        { $$ = ast_call(b, @$, $1, $3); }
+    | '(' expr ')'                              { $$ = $2; }
+    | '-' expr %prec UMINUS                     { $$ = ast_unary(b, @$, OP_NEG, $2); }
+    | NOT expr                                  { $$ = ast_unary(b, @$, OP_NOT, $2); }
+    | expr '+' expr                             { $$ = ast_binary(b, @$, OP_ADD, $1, $3); }
+    | expr '-' expr                             { $$ = ast_binary(b, @$, OP_SUB, $1, $3); }
+    | expr '*' expr                             { $$ = ast_binary(b, @$, OP_MUL, $1, $3); }
+    | expr '/' expr                             { $$ = ast_binary(b, @$, OP_DIV, $1, $3); }
+    | expr '<' expr                             { $$ = ast_binary(b, @$, OP_LT, $1, $3); }
+    | expr LE expr                              { $$ = ast_binary(b, @$, OP_LE, $1, $3); }
+    | expr '>' expr                             { $$ = ast_binary(b, @$, OP_GT, $1, $3); }
+    | expr GE expr                              { $$ = ast_binary(b, @$, OP_GE, $1, $3); }
+    | expr EQEQ expr                            { $$ = ast_binary(b, @$, OP_EQ, $1, $3); }
+    | expr NE expr                              { $$ = ast_binary(b, @$, OP_NE, $1, $3); }
+    | expr AND expr                             { $$ = ast_binary(b, @$, OP_AND, $1, $3); }
+    | expr OR expr                              { $$ = ast_binary(b, @$, OP_OR, $1, $3); }
+    | IF expr THEN expr ELSE expr               { $$ = ast_if(b, @$, $2, $4, $6); }
+    ;
+
+args
+    : %empty                                    { $$ = ast_args_empty(); }
+    | arglist
+    ;
+
+arglist
+    : expr                                      { $$ = ast_args_add(b, ast_args_empty(), $1); }
+    | arglist ',' expr                          { $$ = ast_args_add(b, $1, $3); }
+    ;
+
+%%
+
+static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, ast_builder *b)
+{
+    (void)scanner;
+    enum { MAX_EXPECTED = 6 };
+    yysymbol_kind_t expected[MAX_EXPECTED];
+    int n = yypcontext_expected_tokens(ctx, expected, MAX_EXPECTED);
+    const char *names[MAX_EXPECTED];
+    for (int i = 0; i < n && i < MAX_EXPECTED; i++)
+        names[i] = yysymbol_name(expected[i]);
+    parse_syntax_error(b, *yypcontext_location(ctx), yysymbol_name(yypcontext_token(ctx)),
+                       names, n < 0 ? 0 : n);
+    return 0;
+}
+
+void dyerror(DYLTYPE *lloc, yyscan_t scanner, ast_builder *b, const char *msg)
+{
+    (void)scanner;
+    parse_error(b, *lloc, msg);
+}

@@ -1,0 +1,41 @@
+/* rt.c — field access and number formatting shared by every host. */
+#include "rt.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+double rt_get(const void *block, const rt_field *f)
+{
+    const unsigned char *p = (const unsigned char *)block + f->offset;
+    if (f->kind == RT_BOOL)
+        return *p != 0;
+    double d;
+    memcpy(&d, p, sizeof d);
+    return d;
+}
+
+void rt_set(void *block, const rt_field *f, double v)
+{
+    unsigned char *p = (unsigned char *)block + f->offset;
+    if (f->kind == RT_BOOL)
+        *p = v != 0;
+    else
+        memcpy(p, &v, sizeof v);
+}
+
+const char *rt_fmt_f64(char *buf, double d)
+{
+    if (isnan(d))
+        return strcpy(buf, signbit(d) ? "-nan" : "nan");
+    if (isinf(d))
+        return strcpy(buf, d < 0 ? "-inf" : "inf");
+    /* The shortest precision that round-trips: traces stay exact and short. */
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    return buf;
+}

@@ -1,0 +1,54 @@
+/* rt.h — the host's view of a compiled circuit.
+ *
+ * A host (drivec run, tests, later the C and Python APIs) drives a circuit
+ * through this description alone: the byte layout of its input, output and
+ * state blocks, the fields in them, and init/step entry points. Whether the
+ * step is JIT-compiled code or the IR interpreter is invisible here.
+ *
+ * Ownership: an rt_circuit only borrows its names and fields; whoever built
+ * it keeps them alive for as long as the description is used.
+ */
+#ifndef DRIVE_RT_H
+#define DRIVE_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { RT_REAL, RT_BOOL } rt_kind;
+
+typedef struct rt_field {
+    const char *name;
+    rt_kind kind;
+    uint32_t offset;  /* in its block */
+    double init;      /* params: the default */
+} rt_field;
+
+typedef struct rt_circuit {
+    const char *module, *name;
+    double tick_seconds;
+    const rt_field *inputs, *outputs, *params;
+    uint32_t n_inputs, n_outputs, n_params;
+    uint32_t in_size, out_size, state_size;
+    void *ctx;
+    void (*init)(void *ctx, void *state);
+    void (*step)(void *ctx, void *state, const void *in, void *out);
+} rt_circuit;
+
+/* Read or write one field of a block as a double (bools as 0 or 1). */
+double rt_get(const void *block, const rt_field *f);
+void rt_set(void *block, const rt_field *f, double v);
+
+/* Shortest decimal text that reads back as exactly d ("0.1", "1e-300",
+ * "-0", "inf", "-inf", "nan"). buf must hold at least 32 bytes. */
+const char *rt_fmt_f64(char *buf, double d);
+
+/* An error about data (not the program): a message with an optional
+ * 1-based line and column in the named file. */
+typedef struct rt_error {
+    char msg[512];
+    const char *file;
+    long line;
+    int col, len; /* col 0: no position in the line */
+} rt_error;
+
+#endif

@@ -1,0 +1,206 @@
+/* run.c — the loop behind `drivec run`: inputs from a table, one step per
+ * tick, outputs to CSV or an aligned table. */
+#include "run.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fail(rt_error *err, const char *file, long line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void fail(rt_error *err, const char *file, long line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->file = file;
+    err->line = line;
+    err->col = 0;
+    err->len = 0;
+}
+
+static void *block(size_t n)
+{
+    void *p = calloc(1, n ? n : 8);
+    if (!p) {
+        fprintf(stderr, "drive: out of memory\n");
+        abort();
+    }
+    return p;
+}
+
+/* Match input fields to table columns; report every missing one at once. */
+static int map_columns(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt,
+                       int *col, rt_error *err)
+{
+    size_t missing_len = 0;
+    char missing[400] = "";
+    int n_missing = 0;
+    for (uint32_t i = 0; i < c->n_inputs; i++) {
+        col[i] = t ? rt_csv_column(t, c->inputs[i].name) : -1;
+        if (col[i] < 0) {
+            int w = snprintf(missing + missing_len, sizeof missing - missing_len, "%s%s",
+                             n_missing ? ", " : "", c->inputs[i].name);
+            if (w > 0 && (size_t)w < sizeof missing - missing_len)
+                missing_len += (size_t)w;
+            n_missing++;
+        }
+    }
+    if (n_missing) {
+        if (!t)
+            fail(err, opt->in_name, 0, "the circuit has inputs (%s): give them with --in FILE.csv",
+                 missing);
+        else
+            fail(err, opt->in_name, t->header_line, "missing input column%s: %s",
+                 n_missing > 1 ? "s" : "", missing);
+        return 0;
+    }
+    if (t && opt->warn) {
+        for (int k = 0; k < t->ncols; k++) {
+            const char *name = t->names[k];
+            int known = !strcmp(name, "tick") || !strcmp(name, "time");
+            for (uint32_t i = 0; i < c->n_inputs && !known; i++)
+                known = col[i] == k;
+            if (!known) {
+                rt_error w = { 0 };
+                fail(&w, opt->in_name, t->header_line,
+                     "column '%s' is not an input of %s; it is ignored", name, c->name);
+                opt->warn(opt->warn_ctx, &w);
+            }
+        }
+    }
+    /* Bool inputs take 0/1 (or true/false) only. */
+    for (uint32_t i = 0; t && i < c->n_inputs; i++) {
+        if (c->inputs[i].kind != RT_BOOL)
+            continue;
+        for (long r = 0; r < t->nrows; r++) {
+            double v = t->data[(size_t)r * (size_t)t->ncols + (size_t)col[i]];
+            if (v != 0 && v != 1) {
+                fail(err, opt->in_name, t->lines[r],
+                     "input '%s' is bool: expected 0, 1, true or false", c->inputs[i].name);
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static void write_header(const rt_circuit *c, const rt_run_opts *opt, int *width)
+{
+    FILE *f = opt->out;
+    if (opt->format == RT_OUT_CSV) {
+        fputs("tick,time", f);
+        for (uint32_t i = 0; i < c->n_outputs; i++)
+            fprintf(f, ",%s", c->outputs[i].name);
+        fputc('\n', f);
+        return;
+    }
+    fprintf(f, "%6s %9s", "tick", "time (s)");
+    for (uint32_t i = 0; i < c->n_outputs; i++) {
+        int w = (int)strlen(c->outputs[i].name);
+        width[i] = w < 10 ? 10 : w;
+        fprintf(f, "  %*s", width[i], c->outputs[i].name);
+    }
+    fputc('\n', f);
+}
+
+static void write_row(const rt_circuit *c, const rt_run_opts *opt, const int *width, long tick,
+                      const void *out)
+{
+    FILE *f = opt->out;
+    char buf[32];
+    double time = (double)tick * c->tick_seconds;
+    if (opt->format == RT_OUT_CSV) {
+        fprintf(f, "%ld,%.10g", tick, time);
+        for (uint32_t i = 0; i < c->n_outputs; i++) {
+            double v = rt_get(out, &c->outputs[i]);
+            fprintf(f, ",%s", c->outputs[i].kind == RT_BOOL ? (v != 0 ? "1" : "0")
+                                                            : rt_fmt_f64(buf, v));
+        }
+        fputc('\n', f);
+        return;
+    }
+    fprintf(f, "%6ld %9.3f", tick, time);
+    for (uint32_t i = 0; i < c->n_outputs; i++) {
+        double v = rt_get(out, &c->outputs[i]);
+        if (c->outputs[i].kind == RT_BOOL)
+            fprintf(f, "  %*s", width[i], v != 0 ? "true" : "false");
+        else
+            fprintf(f, "  %*.4f", width[i], v);
+    }
+    fputc('\n', f);
+}
+
+/* First difference between two runs' blocks, as a message. */
+static int compare(const rt_circuit *c, const rt_circuit *ref, const void *out, const void *rout,
+                   const void *st, const void *rst, long tick, rt_error *err)
+{
+    char a[32], b[32];
+    for (uint32_t i = 0; i < c->n_outputs; i++) {
+        const rt_field *f = &c->outputs[i];
+        size_t n = f->kind == RT_BOOL ? 1 : 8;
+        if (memcmp((const char *)out + f->offset, (const char *)rout + f->offset, n) != 0) {
+            fail(err, NULL, 0, "back ends disagree at tick %ld on output '%s': %s %s, %s %s",
+                 tick, f->name, c->name, rt_fmt_f64(a, rt_get(out, f)), "reference",
+                 rt_fmt_f64(b, rt_get(rout, f)));
+            return 0;
+        }
+    }
+    if (memcmp(st, rst, c->state_size) != 0) {
+        fail(err, NULL, 0, "back ends disagree at tick %ld in the state block", tick);
+        return 0;
+    }
+    (void)ref;
+    return 1;
+}
+
+int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_error *err)
+{
+    const rt_circuit *ref = opt->reference;
+    if (ref && (ref->in_size != c->in_size || ref->out_size != c->out_size ||
+                ref->state_size != c->state_size)) {
+        fail(err, NULL, 0, "reference back end has a different layout");
+        return 0;
+    }
+    int *col = block((c->n_inputs + 1) * sizeof *col);
+    int *width = block((c->n_outputs + 1) * sizeof *width);
+    if (!map_columns(c, t, opt, col, err)) {
+        free(col);
+        free(width);
+        return 0;
+    }
+    long ticks = opt->ticks >= 0 ? opt->ticks : t ? t->nrows : 0;
+    void *in = block(c->in_size), *out = block(c->out_size), *st = block(c->state_size);
+    void *rout = ref ? block(c->out_size) : NULL, *rst = ref ? block(c->state_size) : NULL;
+    c->init(c->ctx, st);
+    if (ref)
+        ref->init(ref->ctx, rst);
+    if (opt->out)
+        write_header(c, opt, width);
+    int ok = 1;
+    for (long k = 0; k < ticks && ok; k++) {
+        if (t && t->nrows > 0) {
+            long r = k < t->nrows ? k : t->nrows - 1; /* hold the last row */
+            const double *row = t->data + (size_t)r * (size_t)t->ncols;
+            for (uint32_t i = 0; i < c->n_inputs; i++)
+                rt_set(in, &c->inputs[i], row[col[i]]);
+        }
+        c->step(c->ctx, st, in, out);
+        if (ref) {
+            ref->step(ref->ctx, rst, in, rout);
+            ok = compare(c, ref, out, rout, st, rst, k, err);
+        }
+        if (ok && opt->out)
+            write_row(c, opt, width, k, out);
+    }
+    free(col);
+    free(width);
+    free(in);
+    free(out);
+    free(st);
+    free(rout);
+    free(rst);
+    return ok;
+}

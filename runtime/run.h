@@ -1,0 +1,37 @@
+/* run.h — stepping a circuit over an input trace and writing its outputs.
+ *
+ * Input columns are matched to inputs by name; every input needs a column
+ * (missing ones are reported together). Columns named `tick` or `time` are
+ * ignored; other unknown columns draw a warning. When more ticks are asked
+ * for than the table has rows, inputs hold their last row's values.
+ *
+ * Ownership: rt_run borrows everything it is given and frees what it
+ * allocates before returning.
+ */
+#ifndef DRIVE_RUN_H
+#define DRIVE_RUN_H
+
+#include <stdio.h>
+
+#include "csv.h"
+#include "rt.h"
+
+typedef enum { RT_OUT_CSV, RT_OUT_TABLE } rt_out_format;
+
+typedef struct rt_run_opts {
+    long ticks;                    /* < 0: one tick per table row */
+    FILE *out;                     /* NULL: outputs are computed, not written */
+    rt_out_format format;
+    const char *in_name;           /* the table's file, for messages */
+    /* When set, stepped in lock step with the circuit; any difference in an
+     * output or the state block, bit for bit, stops the run with an error. */
+    const rt_circuit *reference;
+    void (*warn)(void *ctx, const rt_error *w);
+    void *warn_ctx;
+} rt_run_opts;
+
+/* Returns 1 on success; 0 with err filled in when the data is unusable or
+ * the reference disagrees. `in` may be NULL for a circuit without inputs. */
+int rt_run(const rt_circuit *c, const rt_table *in, const rt_run_opts *opt, rt_error *err);
+
+#endif
