@@ -105,6 +105,7 @@ typedef struct ast_builder {
     const src_file *file;
     ast_module *module;
     ast_circuit *circuit; /* the circuit being parsed */
+    int open_parens;      /* kept by the scanner, for syntax error hints */
 } ast_builder;
 
 ast_expr *ast_num(ast_builder *b, src_loc loc, const char *text);

@@ -140,6 +140,7 @@ rt_circuit compile_reflect(arena *mem, const ir_circuit *c)
         .inputs = reflect_fields(mem, c->inputs, c->n_inputs), .n_inputs = c->n_inputs,
         .outputs = reflect_fields(mem, c->outputs, c->n_outputs), .n_outputs = c->n_outputs,
         .params = reflect_fields(mem, c->params, c->n_params), .n_params = c->n_params,
+        .state = reflect_fields(mem, c->state, c->n_state), .n_state = c->n_state,
         .in_size = c->in_size, .out_size = c->out_size, .state_size = c->state_size,
     };
 }

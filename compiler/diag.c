@@ -218,13 +218,60 @@ static void print_excerpt(FILE *out, const diag_msg *m, int color)
     fputc('\n', out);
 }
 
+/* Messages print grouped (an error or warning with its notes) and ordered
+ * by position, so output reads top to bottom whatever stage found what. */
+typedef struct group {
+    size_t first, count;
+} group;
+
+static int before(const diag_msg *a, const diag_msg *b)
+{
+    if (a->has_loc != b->has_loc)
+        return !a->has_loc;
+    if (!a->has_loc)
+        return 0;
+    int f = strcmp(a->loc.file->name, b->loc.file->name);
+    if (f)
+        return f < 0;
+    if (a->loc.line != b->loc.line)
+        return a->loc.line < b->loc.line;
+    return a->loc.col < b->loc.col;
+}
+
+static void print_msg(FILE *out, const diag_msg *m, int color);
+
 void diag_flush(diag_ctx *d, FILE *out, int color)
+{
+    diag_msg *msgs = d->msgs.data;
+    size_t n = d->msgs.len, ng = 0;
+    group *groups = arena_calloc(&d->mem, n + 1, sizeof *groups);
+    for (size_t i = 0; i < n; i++) {
+        if (msgs[i].level != DIAG_NOTE || ng == 0)
+            groups[ng++] = (group){ i, 0 };
+        groups[ng - 1].count++;
+    }
+    /* Insertion sort: stable, and diagnostics are few. */
+    for (size_t i = 1; i < ng; i++) {
+        group g = groups[i];
+        size_t j = i;
+        while (j > 0 && before(&msgs[g.first], &msgs[groups[j - 1].first])) {
+            groups[j] = groups[j - 1];
+            j--;
+        }
+        groups[j] = g;
+    }
+    for (size_t g = 0; g < ng; g++)
+        for (size_t k = 0; k < groups[g].count; k++)
+            print_msg(out, &msgs[groups[g].first + k], color);
+    d->msgs.len = 0;
+    fflush(out);
+}
+
+static void print_msg(FILE *out, const diag_msg *m, int color)
 {
     static const char *names[] = { "error", "warning", "note" };
     static const char *colors[] = { "\033[1;31m", "\033[1;35m", "\033[1;36m" };
-    diag_msg *msgs = d->msgs.data;
-    for (size_t i = 0; i < d->msgs.len; i++) {
-        const diag_msg *m = &msgs[i];
+    {
         if (color)
             fputs("\033[1m", out);
         if (m->has_loc)
@@ -240,8 +287,6 @@ void diag_flush(diag_ctx *d, FILE *out, int color)
         if (m->hint)
             fprintf(out, "      = hint: %s\n", m->hint);
     }
-    d->msgs.len = 0;
-    fflush(out);
 }
 
 /* Damerau-style edit distance with the restricted transposition, bounded. */
@@ -275,6 +320,8 @@ const char *diag_suggest(const char *name, const char *const *cands, size_t n)
 {
     size_t len = strlen(name);
     size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+    if (limit >= len)
+        limit = len - 1; /* a suggestion must keep part of what was typed */
     const char *best = NULL;
     size_t best_d = (size_t)-1;
     for (size_t i = 0; i < n; i++) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <llvm-c/Core.h>
 
@@ -34,11 +35,14 @@ static const char USAGE[] =
     "      --in IN.csv                  inputs, one row per tick, columns named after inputs\n"
     "      --out OUT.csv                write outputs as CSV ('-': stdout); default: a table\n"
     "      --ticks N                    run N ticks (default: one per input row)\n"
+    "      --random-inputs SEED         instead of --in: inputs drawn at random each tick\n"
     "      --backend jit|interp|both    JIT-compiled code (default), the reference\n"
     "                                   interpreter, or both checked against each other\n"
     "      -O0                          no optimisation (IR passes and LLVM)\n"
     "  drivec help                      this text\n"
-    "  drivec --version\n";
+    "  drivec --version\n"
+    "\n"
+    "exit status: 0 success, 1 errors in the program or its data, 2 bad usage\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -53,6 +57,7 @@ typedef struct cli {
     int n_files;
     const char *circuit, *in, *out, *dump_after, *backend;
     long ticks;
+    unsigned long long seed;
     int opt0, llvm;
 } cli;
 
@@ -101,6 +106,14 @@ static int parse_args(int argc, char **argv, int first, cli *o)
             if (*v == 0 || *end != 0 || n < 0 || errno)
                 return usage_error("--ticks needs a whole number >= 0, not '%s'", v);
             o->ticks = n;
+        } else if ((r = take_value(argc, argv, &i, "--random-inputs", &v))) {
+            char *end;
+            if (r < 0)
+                return usage_error("option '%s' needs a value", a);
+            errno = 0;
+            o->seed = strtoull(v, &end, 10);
+            if (*v == 0 || *v == '-' || *end != 0 || errno || o->seed == 0)
+                return usage_error("--random-inputs needs a whole number > 0, not '%s'", v);
         } else if (strcmp(a, "-O0") == 0) {
             o->opt0 = 1;
         } else if (strcmp(a, "-O2") == 0) {
@@ -222,16 +235,52 @@ typedef struct warn_sink {
     diag_ctx *diag;
 } warn_sink;
 
+/* Byte column and width of the n-th (1-based) comma-separated field of a
+ * line, trimmed of spaces. */
+static int field_span(const src_file *f, long line, int n, int *len)
+{
+    const char *p = f->text, *end = f->text + f->len;
+    for (long l = 1; l < line && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            return 0;
+        p = nl + 1;
+    }
+    const char *s = p;
+    for (int k = 1; k < n; k++) {
+        while (s < end && *s != ',' && *s != '\n')
+            s++;
+        if (s >= end || *s != ',')
+            return 0;
+        s++;
+    }
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    const char *e = s;
+    while (e < end && *e != ',' && *e != '\n' && *e != '\r')
+        e++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    *len = (int)(e - s);
+    return (int)(s - p) + 1;
+}
+
 /* Report a data problem with the CSV line and a caret, like program errors. */
 static void report_data(diag_ctx *d, diag_level lvl, const rt_error *e)
 {
     if (e->file && e->line > 0) {
         const src_file *f = diag_load_file(d, e->file);
         if (f) {
-            int col = e->col > 0 ? e->col : 1;
+            int col = e->col > 0 ? e->col : 1, len = e->len;
+            if (e->field > 0 && e->col == 0)
+                col = field_span(f, e->line, e->field, &len);
+            if (col <= 0)
+                col = 1;
             src_loc loc = { .file = f, .line = (int)e->line, .col = col,
-                            .end_line = (int)e->line, .end_col = col + (e->len > 0 ? e->len : 1) };
+                            .end_line = (int)e->line, .end_col = col + (len > 0 ? len : 1) };
             diag_report(d, lvl, loc, "%s", e->msg);
+            if (e->hint[0])
+                diag_hint(d, "%s", e->hint);
             return;
         }
     }
@@ -264,7 +313,12 @@ static int cmd_run(const cli *o)
         compile_free(r);
         return s ? s : EXIT_ERRORS;
     }
-    if (!o->in && c->n_inputs > 0) {
+    if (o->in && o->seed) {
+        diag_flush(r->diag, stderr, diag_want_color(stderr));
+        compile_free(r);
+        return usage_error("give either --in or --random-inputs, not both%s", "");
+    }
+    if (!o->in && !o->seed && c->n_inputs > 0) {
         diag_flush(r->diag, stderr, diag_want_color(stderr));
         compile_free(r);
         return usage_error("circuit has inputs: give them with --in FILE.csv%s", "");
@@ -273,6 +327,11 @@ static int cmd_run(const cli *o)
         diag_flush(r->diag, stderr, diag_want_color(stderr));
         compile_free(r);
         return usage_error("without --in, say how long to run with --ticks N%s", "");
+    }
+    if (o->seed && o->ticks < 0) {
+        diag_flush(r->diag, stderr, diag_want_color(stderr));
+        compile_free(r);
+        return usage_error("with --random-inputs, say how long to run with --ticks N%s", "");
     }
 
     int status = EXIT_OK;
@@ -311,8 +370,21 @@ static int cmd_run(const cli *o)
     }
 
     rt_run_opts ro = { .ticks = o->ticks, .in_name = o->in, .warn = warn_cb, .warn_ctx = r->diag,
+                       .random_seed = o->seed,
                        .reference = use_jit && use_interp ? &ref_c : NULL };
-    if (o->out && strcmp(o->out, "-") != 0) {
+    struct stat sb;
+    if (o->out && strcmp(o->out, "-") != 0 && stat(o->out, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        out = fopen(o->out, "w"); /* a device or pipe: no temporary file */
+        if (!out) {
+            diag_plain(r->diag, DIAG_ERROR, "cannot write '%s': %s", o->out, strerror(errno));
+            status = EXIT_ERRORS;
+            goto done;
+        }
+        ro.out = out;
+        ro.format = RT_OUT_CSV;
+    } else if (o->out && strcmp(o->out, "-") != 0) {
+        /* Written beside the target and renamed when complete, so a failed
+         * run never leaves a truncated trace under the real name. */
         tmp_path = malloc(strlen(o->out) + 8);
         sprintf(tmp_path, "%s.tmp", o->out);
         out = fopen(tmp_path, "w");
@@ -337,6 +409,13 @@ static int cmd_run(const cli *o)
     if (!rt_run(&main_c, o->in ? &table : NULL, &ro, &err)) {
         report_data(r->diag, DIAG_ERROR, &err);
         status = EXIT_ERRORS;
+    }
+    if (out && !tmp_path) {
+        if (fclose(out) != 0) {
+            diag_plain(r->diag, DIAG_ERROR, "cannot write '%s'", o->out);
+            status = EXIT_ERRORS;
+        }
+        out = NULL;
     }
     if (out) {
         int bad = fclose(out) != 0;

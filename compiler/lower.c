@@ -82,12 +82,15 @@ static uint32_t lower_pre(lower_ctx *x, const ast_expr *e)
     double init_value = 0;
     int init_const = !init || sema_const_value(x->mod, init, &init_value);
 
-    /* pre(name, c) of one signal and initial value shares one slot. */
+    /* pre(name, c) of one signal and initial value shares one slot; with an
+     * initial value read at the first tick, the slot's own initial value is
+     * never seen, so any slot of the signal will do. */
     uint32_t slot = NONE;
-    if (arg->kind == EX_NAME && init_const) {
+    if (arg->kind == EX_NAME) {
         pre_key *keys = x->pre_keys.data;
-        for (size_t i = 0; i < x->pre_keys.len; i++)
-            if (keys[i].sym == arg->sym && memcmp(&keys[i].init, &init_value, sizeof init_value) == 0)
+        for (size_t i = 0; i < x->pre_keys.len && slot == NONE; i++)
+            if (keys[i].sym == arg->sym &&
+                (!init_const || memcmp(&keys[i].init, &init_value, sizeof init_value) == 0))
                 slot = keys[i].slot;
     }
     int fresh = slot == NONE;
@@ -103,7 +106,7 @@ static uint32_t lower_pre(lower_ctx *x, const ast_expr *e)
         pending_store *ps = arena_vec_push(x->mem, &x->stores);
         ps->slot = slot;
         ps->expr = arg;
-        if (arg->kind == EX_NAME && init_const) {
+        if (arg->kind == EX_NAME) {
             pre_key *k = arena_vec_push(x->mem, &x->pre_keys);
             k->sym = arg->sym;
             k->init = init_value;

@@ -47,6 +47,7 @@ int lex_token(struct lex_extra *x, int token)
     else if (token == '}' || token == '{')
         x->depth = 0; /* braces end any unbalanced parenthesis */
     x->last_token = token;
+    x->b->open_parens = x->depth;
     return token;
 }
 
@@ -154,42 +155,73 @@ static const char *token_text(ast_builder *b, src_loc loc, char *buf, size_t cap
     return buf;
 }
 
+/* Bison names tokens by their aliases: keywords become 'real', character
+ * tokens already carry quotes, and token classes stay plain words. */
+static const char *token_name(const char *sym, char *buf, size_t cap)
+{
+    static const char *const classes[] = { "identifier", "number", "duration", "end of line",
+                                           "end of file", "invalid token" };
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+        if (!strcmp(sym, classes[i]))
+            return sym;
+    if (sym[0] == '\'')
+        return sym;
+    size_t n = strlen(sym);
+    if (sym[0] == '"' && n >= 2)
+        snprintf(buf, cap, "'%.*s'", (int)n - 2, sym + 1);
+    else
+        snprintf(buf, cap, "'%s'", sym);
+    return buf;
+}
+
 void parse_syntax_error(ast_builder *b, src_loc loc, const char *unexpected,
                         const char *const *expected, int n_expected)
 {
-    char buf[64];
+    char buf[64], nbuf[64];
     const char *text = NULL;
     if (strcmp(unexpected, "identifier") == 0 || strcmp(unexpected, "number") == 0 ||
         strcmp(unexpected, "duration") == 0)
         text = token_text(b, loc, buf, sizeof buf);
-    char what[128];
-    if (strcmp(unexpected, "end of file") == 0 || strcmp(unexpected, "end of line") == 0)
-        snprintf(what, sizeof what, "unexpected %s", unexpected);
-    else if (text)
+    char what[160];
+    if (text)
         snprintf(what, sizeof what, "unexpected %s '%s'", unexpected, text);
-    else if (unexpected[0] == '"')
-        snprintf(what, sizeof what, "unexpected '%.*s'", (int)strlen(unexpected) - 2, unexpected + 1);
     else
-        snprintf(what, sizeof what, "unexpected %s", unexpected);
+        snprintf(what, sizeof what, "unexpected %s", token_name(unexpected, nbuf, sizeof nbuf));
     if (loc.end_line != loc.line) /* a line break: point at its start only */
         loc.end_line = loc.line, loc.end_col = loc.col + 1;
+    int wants_expr = 0;
+    for (int i = 0; i < n_expected; i++)
+        wants_expr |= strcmp(expected[i], "number") == 0;
+    int ends = !strcmp(unexpected, "end of line") || !strcmp(unexpected, "end of file") ||
+               !strcmp(unexpected, "'}'");
+    if (wants_expr && ends) {
+        diag_report(b->diag, DIAG_ERROR, loc, "syntax error: expected an expression before %s",
+                    unexpected[0] == '\'' ? "'}'" : unexpected);
+        diag_hint(b->diag, "a line that ends with an operator continues on the next line");
+        return;
+    }
+    if (!strcmp(unexpected, "end of file") && b->circuit) {
+        diag_report(b->diag, DIAG_ERROR, loc,
+                    "syntax error: the file ends inside circuit '%s'", b->circuit->name);
+        diag_hint(b->diag, "close the circuit with '}'");
+        diag_report(b->diag, DIAG_NOTE, b->circuit->name_loc, "the circuit starts here");
+        return;
+    }
     diag_report(b->diag, DIAG_ERROR, loc, "syntax error: %s", what);
+    if (b->open_parens > 0) {
+        diag_hint(b->diag, "a '(' is still open: close it with ')'");
+        return;
+    }
     /* Listing expectations helps when there are few; bison gives 0 when
      * there are more than we asked for. */
     if (n_expected > 0 && n_expected <= 5) {
         char list[256] = "";
         size_t len = 0;
         for (int i = 0; i < n_expected; i++) {
-            const char *e = expected[i];
             char tok[64];
-            if (e[0] == '"')
-                snprintf(tok, sizeof tok, "'%.*s'", (int)strlen(e) - 2, e + 1);
-            else if (e[0] == '\'')
-                snprintf(tok, sizeof tok, "%s", e);
-            else
-                snprintf(tok, sizeof tok, "%s", e);
             const char *sep = i == 0 ? "" : i == n_expected - 1 ? " or " : ", ";
-            int w = snprintf(list + len, sizeof list - len, "%s%s", sep, tok);
+            int w = snprintf(list + len, sizeof list - len, "%s%s", sep,
+                             token_name(expected[i], tok, sizeof tok));
             if (w < 0 || (size_t)w >= sizeof list - len)
                 break;
             len += (size_t)w;

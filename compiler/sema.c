@@ -6,6 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct deferred_pre {
+    ast_expr *arg, *init;
+    ast_type type;
+} deferred_pre;
+
 typedef struct sema_ctx {
     arena *mem;
     diag_ctx *diag;
@@ -14,6 +19,9 @@ typedef struct sema_ctx {
     int *table;          /* open-addressing hash: sym index + 1, 0 empty */
     size_t table_cap;
     unsigned char *state; /* per sym while typing: 0 new, 1 in progress, 2 done */
+    src_loc *self_use;    /* per let: where its type was needed while inferring it */
+    unsigned char *in_cycle; /* per sym: part of a reported instantaneous cycle */
+    arena_vec deferred;   /* deferred_pre: pre() signals typed after the lets */
 } sema_ctx;
 
 typedef struct builtin_fn {
@@ -250,25 +258,50 @@ static ast_type check_call(sema_ctx *x, ast_expr *e)
     /* pre(x [, init]) */
     ast_expr *arg = e->args.items[0];
     ast_expr *init = e->args.len > 1 ? e->args.items[1] : NULL;
-    ast_type ti = init ? check_expr(x, init) : TY_ERROR;
-    ast_type ta;
-    int self = arg->kind == EX_NAME ? lookup(x, arg->name) : -1;
-    if (init && self >= 0 && x->state[self] == 1 && x->cur->syms[self].type == TY_ERROR) {
-        /* `let n = pre(n, 0) + 1`: the initial value tells the type. */
-        arg->sym = self;
-        x->cur->syms[self].used = 1;
-        ta = arg->type = ti;
-    } else {
-        ta = check_expr(x, arg);
+    int known = -1; /* a signal whose type is already settled */
+    if (arg->kind == EX_NAME && (known = lookup(x, arg->name)) >= 0 &&
+        x->cur->syms[known].kind == SYM_LET && x->cur->syms[known].type == TY_ERROR &&
+        x->state[known] != 2)
+        known = -1;
+    if (init && known >= 0) {
+        ast_type ta = check_expr(x, arg), ti = check_expr(x, init);
+        if (ta != TY_ERROR && ti != TY_ERROR && ta != ti) {
+            diag_report(x->diag, DIAG_ERROR, init->loc,
+                        "the initial value of pre() is %s but its signal is %s",
+                        ast_type_name(ti), ast_type_name(ta));
+            mismatch_hint(x, ti, ta);
+        }
+        return ta;
     }
-    if (init && ta != TY_ERROR && ti != TY_ERROR && ta != ti) {
-        diag_report(x->diag, DIAG_ERROR, init->loc,
-                    "the initial value of pre() is %s but its signal is %s",
-                    ast_type_name(ti), ast_type_name(ta));
-        mismatch_hint(x, ti, ta);
-        return TY_ERROR;
+    if (init) {
+        /* The initial value gives the type; the signal is checked against it
+         * once every let is typed, so `let n = pre(n, 0) + 1` and longer
+         * loops through pre() need no annotation. */
+        ast_type ti = check_expr(x, init);
+        if (ti != TY_ERROR) {
+            deferred_pre *d = arena_vec_push(x->mem, &x->deferred);
+            d->arg = arg;
+            d->init = init;
+            d->type = ti;
+            return ti;
+        }
     }
-    return ta;
+    return check_expr(x, arg);
+}
+
+/* The signals of pre(x, init) calls, against their initial values. */
+static void check_deferred(sema_ctx *x)
+{
+    for (size_t i = 0; i < x->deferred.len; i++) { /* may grow while we go */
+        deferred_pre d = ((deferred_pre *)x->deferred.data)[i];
+        ast_type ta = check_expr(x, d.arg);
+        if (ta != TY_ERROR && ta != d.type) {
+            diag_report(x->diag, DIAG_ERROR, d.init->loc,
+                        "the initial value of pre() is %s but its signal is %s",
+                        ast_type_name(d.type), ast_type_name(ta));
+            mismatch_hint(x, d.type, ta);
+        }
+    }
 }
 
 static ast_type check_expr(sema_ctx *x, ast_expr *e)
@@ -326,7 +359,8 @@ static ast_type check_expr(sema_ctx *x, ast_expr *e)
             diag_report(x->diag, DIAG_ERROR, e->cond->loc,
                         "the condition of 'if' must be bool, not %s", ast_type_name(c));
             mismatch_hint(x, c, TY_BOOL);
-        } else if (a != TY_ERROR && b != TY_ERROR && a != b) {
+        }
+        if (a != TY_ERROR && b != TY_ERROR && a != b) {
             diag_report(x->diag, DIAG_ERROR, e->rhs->loc,
                         "the branches of 'if' disagree: 'then' is %s, 'else' is %s",
                         ast_type_name(a), ast_type_name(b));
@@ -352,8 +386,10 @@ static ast_type type_of_sym(sema_ctx *x, int i, src_loc use)
     if (s->kind != SYM_LET || s->type != TY_ERROR || x->state[i] == 2)
         return s->type;
     if (x->state[i] == 1) {
-        diag_report(x->diag, DIAG_ERROR, use, "the type of '%s' depends on itself", s->name);
-        diag_hint(x->diag, "write its type: 'let %s : real = ...'", s->name);
+        /* Reported after the causality check, unless an instantaneous cycle
+         * explains it better. */
+        if (!x->self_use[i].file)
+            x->self_use[i] = use;
         x->state[i] = 2;
         return TY_ERROR;
     }
@@ -523,7 +559,7 @@ static void order_definitions(sema_ctx *x)
         if ((c->syms[i].kind == SYM_LET || c->syms[i].kind == SYM_OUTPUT) && c->syms[i].def)
             collect_deps(x, &nodes[i], c->syms[i].def);
     unsigned char *color = arena_calloc(x->mem, (size_t)n + 1, 1); /* 0 white 1 grey 2 black */
-    unsigned char *in_cycle = arena_calloc(x->mem, (size_t)n + 1, 1);
+    unsigned char *in_cycle = x->in_cycle = arena_calloc(x->mem, (size_t)n + 1, 1);
     int *stack = arena_calloc(x->mem, (size_t)n + 1, sizeof *stack);
     int *next = arena_calloc(x->mem, (size_t)n + 1, sizeof *next);
     c->order = arena_calloc(x->mem, (size_t)n + 1, sizeof *c->order);
@@ -581,6 +617,8 @@ static void check_circuit(sema_ctx *x, sema_circuit *c, const ast_circuit *ac)
         if (ac->items[i]->kind == IT_DEF)
             define(x, ac->items[i]);
     x->state = arena_calloc(x->mem, (size_t)c->n_syms + 1, 1);
+    x->self_use = arena_calloc(x->mem, (size_t)c->n_syms + 1, sizeof *x->self_use);
+    arena_vec_init(&x->deferred, sizeof(deferred_pre));
 
     for (int i = 0; i < c->n_syms; i++) {
         sema_sym *s = &c->syms[i];
@@ -643,7 +681,14 @@ static void check_circuit(sema_ctx *x, sema_circuit *c, const ast_circuit *ac)
             break;
         }
     }
+    check_deferred(x);
     order_definitions(x);
+    for (int i = 0; i < c->n_syms; i++)
+        if (x->self_use[i].file && !x->in_cycle[i]) {
+            diag_report(x->diag, DIAG_ERROR, x->self_use[i],
+                        "the type of '%s' depends on itself", c->syms[i].name);
+            diag_hint(x->diag, "write its type: 'let %s : real = ...'", c->syms[i].name);
+        }
     for (int i = 0; i < c->n_syms; i++)
         if (c->syms[i].kind == SYM_LET && !c->syms[i].used)
             diag_report(x->diag, DIAG_WARNING, c->syms[i].decl_loc, "'%s' is never used",
@@ -695,6 +740,9 @@ sema_module *sema_check(arena *mem, diag_ctx *diag, const ast_module *am, const 
     sema_ctx x = { .mem = mem, .diag = diag, .mod = m };
     check_tick(&x, am);
 
+    if (am->n_circuits == 0 && am->file)
+        diag_report(diag, DIAG_WARNING, (src_loc){ am->file, 1, 1, 1, 1 },
+                    "'%s' defines no circuit", am->file->name);
     m->circuits = arena_calloc(mem, (size_t)am->n_circuits + 1, sizeof *m->circuits);
     for (int i = 0; i < am->n_circuits; i++) {
         const ast_circuit *ac = am->circuits[i];

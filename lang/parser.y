@@ -10,6 +10,7 @@
 %define api.prefix {dy}
 %define api.location.type {src_loc}
 %define parse.error custom
+%define lr.default-reduction accepting
 %locations
 %expect 0
 %param {yyscan_t scanner}
@@ -90,6 +91,7 @@ circuit
 body
     : items
     | items item
+    | items error
     ;
 
 items
@@ -155,7 +157,7 @@ arglist
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, ast_builder *b)
 {
     (void)scanner;
-    enum { MAX_EXPECTED = 6 };
+    enum { MAX_EXPECTED = 40 };
     yysymbol_kind_t expected[MAX_EXPECTED];
     int n = yypcontext_expected_tokens(ctx, expected, MAX_EXPECTED);
     const char *names[MAX_EXPECTED];

@@ -24,6 +24,8 @@ static void set_err(rt_error *err, const char *file, long line, int col, int len
     err->line = line;
     err->col = col;
     err->len = len;
+    err->field = 0;
+    err->hint[0] = 0;
 }
 
 static void *xrealloc(void *p, size_t n)

@@ -16,6 +16,16 @@ double rt_get(const void *block, const rt_field *f)
     return d;
 }
 
+int rt_same(const void *a, const void *b, const rt_field *f)
+{
+    const unsigned char *pa = (const unsigned char *)a + f->offset;
+    const unsigned char *pb = (const unsigned char *)b + f->offset;
+    if (f->kind == RT_BOOL)
+        return *pa == *pb;
+    double x = rt_get(a, f), y = rt_get(b, f);
+    return memcmp(pa, pb, sizeof x) == 0 || (isnan(x) && isnan(y));
+}
+
 void rt_set(void *block, const rt_field *f, double v)
 {
     unsigned char *p = (unsigned char *)block + f->offset;
@@ -28,7 +38,7 @@ void rt_set(void *block, const rt_field *f, double v)
 const char *rt_fmt_f64(char *buf, double d)
 {
     if (isnan(d))
-        return strcpy(buf, signbit(d) ? "-nan" : "nan");
+        return strcpy(buf, "nan");
     if (isinf(d))
         return strcpy(buf, d < 0 ? "-inf" : "inf");
     /* The shortest precision that round-trips: traces stay exact and short. */

@@ -28,6 +28,8 @@ typedef struct rt_circuit {
     double tick_seconds;
     const rt_field *inputs, *outputs, *params;
     uint32_t n_inputs, n_outputs, n_params;
+    const rt_field *state;  /* state slots (params are listed above) */
+    uint32_t n_state;
     uint32_t in_size, out_size, state_size;
     void *ctx;
     void (*init)(void *ctx, void *state);
@@ -36,10 +38,15 @@ typedef struct rt_circuit {
 
 /* Read or write one field of a block as a double (bools as 0 or 1). */
 double rt_get(const void *block, const rt_field *f);
+/* Whether a field holds the same value in two blocks: bit for bit, except
+ * that any NaN equals any NaN. */
+int rt_same(const void *a, const void *b, const rt_field *f);
 void rt_set(void *block, const rt_field *f, double v);
 
 /* Shortest decimal text that reads back as exactly d ("0.1", "1e-300",
- * "-0", "inf", "-inf", "nan"). buf must hold at least 32 bytes. */
+ * "-0", "inf", "-inf"). Every NaN prints as "nan": the sign and payload of
+ * a NaN are unspecified in drive (see lang/SPEC.md). buf must hold at least
+ * 32 bytes. */
 const char *rt_fmt_f64(char *buf, double d);
 
 /* An error about data (not the program): a message with an optional
@@ -49,6 +56,8 @@ typedef struct rt_error {
     const char *file;
     long line;
     int col, len; /* col 0: no position in the line */
+    int field;    /* 1-based CSV field the error is about, 0: none */
+    char hint[256];
 } rt_error;
 
 #endif

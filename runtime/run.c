@@ -19,6 +19,35 @@ static void fail(rt_error *err, const char *file, long line, const char *fmt, ..
     err->line = line;
     err->col = 0;
     err->len = 0;
+    err->field = 0;
+    err->hint[0] = 0;
+}
+
+/* splitmix64: tiny, fast and the same on every platform. */
+static uint64_t next_random(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static double unit_random(uint64_t *s) { return (double)(next_random(s) >> 11) * 0x1p-53; }
+
+/* Inputs that exercise signs, zeros, magnitudes and whole-number edges. */
+static double random_input(uint64_t *s, rt_kind k)
+{
+    if (k == RT_BOOL)
+        return (double)(next_random(s) & 1);
+    double u = unit_random(s);
+    switch (next_random(s) % 10) {
+    case 0: return 0.0;
+    case 1: return (u - 0.5) * 200.0;
+    case 2: return (u - 0.5) * 1e-300;
+    case 3: return (double)(int)(u * 7.0) - 3.0;
+    case 4: case 5: return u;
+    default: return u * 2.0 - 1.0;
+    }
 }
 
 static void *block(size_t n)
@@ -48,13 +77,19 @@ static int map_columns(const rt_circuit *c, const rt_table *t, const rt_run_opts
             n_missing++;
         }
     }
-    if (n_missing) {
+    if (n_missing && !(t == NULL && opt->random_seed)) {
         if (!t)
             fail(err, opt->in_name, 0, "the circuit has inputs (%s): give them with --in FILE.csv",
                  missing);
-        else
+        else {
             fail(err, opt->in_name, t->header_line, "missing input column%s: %s",
                  n_missing > 1 ? "s" : "", missing);
+            size_t n = (size_t)snprintf(err->hint, sizeof err->hint, "the inputs of %s are", c->name);
+            for (uint32_t i = 0; i < c->n_inputs && n < sizeof err->hint; i++)
+                n += (size_t)snprintf(err->hint + n, sizeof err->hint - n, "%s %s : %s",
+                                      i ? "," : "", c->inputs[i].name,
+                                      c->inputs[i].kind == RT_BOOL ? "bool" : "real");
+        }
         return 0;
     }
     if (t && opt->warn) {
@@ -67,6 +102,7 @@ static int map_columns(const rt_circuit *c, const rt_table *t, const rt_run_opts
                 rt_error w = { 0 };
                 fail(&w, opt->in_name, t->header_line,
                      "column '%s' is not an input of %s; it is ignored", name, c->name);
+                w.field = k + 1;
                 opt->warn(opt->warn_ctx, &w);
             }
         }
@@ -80,6 +116,7 @@ static int map_columns(const rt_circuit *c, const rt_table *t, const rt_run_opts
             if (v != 0 && v != 1) {
                 fail(err, opt->in_name, t->lines[r],
                      "input '%s' is bool: expected 0, 1, true or false", c->inputs[i].name);
+                err->field = col[i] + 1;
                 return 0;
             }
         }
@@ -133,26 +170,31 @@ static void write_row(const rt_circuit *c, const rt_run_opts *opt, const int *wi
     fputc('\n', f);
 }
 
-/* First difference between two runs' blocks, as a message. */
-static int compare(const rt_circuit *c, const rt_circuit *ref, const void *out, const void *rout,
-                   const void *st, const void *rst, long tick, rt_error *err)
+/* First difference between two runs' outputs or state, as a message. */
+static int compare(const rt_circuit *c, const void *out, const void *rout, const void *st,
+                   const void *rst, long tick, rt_error *err)
 {
     char a[32], b[32];
-    for (uint32_t i = 0; i < c->n_outputs; i++) {
-        const rt_field *f = &c->outputs[i];
-        size_t n = f->kind == RT_BOOL ? 1 : 8;
-        if (memcmp((const char *)out + f->offset, (const char *)rout + f->offset, n) != 0) {
-            fail(err, NULL, 0, "back ends disagree at tick %ld on output '%s': %s %s, %s %s",
-                 tick, f->name, c->name, rt_fmt_f64(a, rt_get(out, f)), "reference",
-                 rt_fmt_f64(b, rt_get(rout, f)));
-            return 0;
+    const struct {
+        const char *what;
+        const rt_field *f;
+        uint32_t n;
+        const void *x, *y;
+    } blocks[] = {
+        { "output", c->outputs, c->n_outputs, out, rout },
+        { "param", c->params, c->n_params, st, rst },
+        { "state slot", c->state, c->n_state, st, rst },
+    };
+    for (size_t k = 0; k < sizeof blocks / sizeof blocks[0]; k++)
+        for (uint32_t i = 0; i < blocks[k].n; i++) {
+            const rt_field *f = &blocks[k].f[i];
+            if (!rt_same(blocks[k].x, blocks[k].y, f)) {
+                fail(err, NULL, 0, "back ends disagree at tick %ld on %s '%s': %s, reference %s",
+                     tick, blocks[k].what, f->name, rt_fmt_f64(a, rt_get(blocks[k].x, f)),
+                     rt_fmt_f64(b, rt_get(blocks[k].y, f)));
+                return 0;
+            }
         }
-    }
-    if (memcmp(st, rst, c->state_size) != 0) {
-        fail(err, NULL, 0, "back ends disagree at tick %ld in the state block", tick);
-        return 0;
-    }
-    (void)ref;
     return 1;
 }
 
@@ -172,6 +214,7 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
         return 0;
     }
     long ticks = opt->ticks >= 0 ? opt->ticks : t ? t->nrows : 0;
+    uint64_t seed = opt->random_seed;
     void *in = block(c->in_size), *out = block(c->out_size), *st = block(c->state_size);
     void *rout = ref ? block(c->out_size) : NULL, *rst = ref ? block(c->state_size) : NULL;
     c->init(c->ctx, st);
@@ -186,11 +229,14 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
             const double *row = t->data + (size_t)r * (size_t)t->ncols;
             for (uint32_t i = 0; i < c->n_inputs; i++)
                 rt_set(in, &c->inputs[i], row[col[i]]);
+        } else if (!t && opt->random_seed) {
+            for (uint32_t i = 0; i < c->n_inputs; i++)
+                rt_set(in, &c->inputs[i], random_input(&seed, c->inputs[i].kind));
         }
         c->step(c->ctx, st, in, out);
         if (ref) {
             ref->step(ref->ctx, rst, in, rout);
-            ok = compare(c, ref, out, rout, st, rst, k, err);
+            ok = compare(c, out, rout, st, rst, k, err);
         }
         if (ok && opt->out)
             write_row(c, opt, width, k, out);

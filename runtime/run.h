@@ -11,6 +11,7 @@
 #ifndef DRIVE_RUN_H
 #define DRIVE_RUN_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "csv.h"
@@ -23,6 +24,10 @@ typedef struct rt_run_opts {
     FILE *out;                     /* NULL: outputs are computed, not written */
     rt_out_format format;
     const char *in_name;           /* the table's file, for messages */
+    /* Without a table: nonzero draws every input at every tick from a
+     * deterministic generator with this seed (a mix of small, large, zero,
+     * tiny and whole values; bools half true) instead of holding zeros. */
+    uint64_t random_seed;
     /* When set, stepped in lock step with the circuit; any difference in an
      * output or the state block, bit for bit, stops the run with an error. */
     const rt_circuit *reference;
