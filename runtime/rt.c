@@ -42,10 +42,18 @@ const char *rt_fmt_f64(char *buf, double d)
     if (isinf(d))
         return strcpy(buf, d < 0 ? "-inf" : "inf");
     /* The shortest precision that round-trips: traces stay exact and short. */
-    for (int prec = 1; prec <= 17; prec++) {
+    int prec = 1;
+    for (; prec <= 17; prec++) {
         snprintf(buf, 32, "%.*g", prec, d);
         if (strtod(buf, NULL) == d)
             break;
+    }
+    /* Plain notation for ordinary magnitudes: "1000", not "1e+03". */
+    double m = fabs(d);
+    if (strchr(buf, 'e') && m >= 1e-4 && m < 1e16) {
+        int exp10 = (int)floor(log10(m));
+        int decimals = prec - 1 - exp10;
+        snprintf(buf, 32, "%.*f", decimals > 0 ? decimals : 0, d);
     }
     return buf;
 }
