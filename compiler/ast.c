@@ -1,6 +1,8 @@
 /* ast.c — constructors the grammar actions call, and the tree printer. */
 #include "ast.h"
 
+#include "rt.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,10 +240,11 @@ void ast_item_add(ast_builder *b, ast_item_kind k, src_loc loc, src_loc name_loc
 
 static void print_expr(FILE *f, const ast_expr *e)
 {
+    char buf[32];
     switch (e->kind) {
-    case EX_NUM: fprintf(f, "%.17g", e->num); break;
-    case EX_DUR: fprintf(f, "%.17gs", e->num); break;
-    case EX_TICKS: fprintf(f, "%.17gticks", e->num); break;
+    case EX_NUM: fputs(rt_fmt_f64(buf, e->num), f); break;
+    case EX_DUR: fprintf(f, "%ss", rt_fmt_f64(buf, e->num)); break;
+    case EX_TICKS: fprintf(f, "%sticks", rt_fmt_f64(buf, e->num)); break;
     case EX_BOOL: fputs(e->num != 0 ? "true" : "false", f); break;
     case EX_NAME: fputs(e->name, f); break;
     case EX_UNARY:

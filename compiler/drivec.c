@@ -25,6 +25,7 @@ static const char USAGE[] =
     "\n"
     "usage:\n"
     "  drivec check FILE...             report every problem in the files\n"
+    "  drivec ast FILE                  print the syntax tree (as parsed, before checks)\n"
     "  drivec ir FILE [options]         print the IR of the file's circuits\n"
     "      --circuit NAME               only this circuit\n"
     "      -O0                          skip the IR optimisation passes\n"
@@ -158,6 +159,18 @@ static int cmd_check(const cli *o)
         compile_free(r);
     }
     return status;
+}
+
+static int cmd_ast(const cli *o)
+{
+    if (o->n_files != 1)
+        return usage_error("%s", "ast needs exactly one FILE");
+    compile_result *r = compile_or_report(o->files[0], o, NULL);
+    if (r->ast)
+        ast_print(stdout, r->ast);
+    int s = finish(r);
+    compile_free(r);
+    return s;
 }
 
 static int print_llvm(const ir_circuit *c, int opt0)
@@ -467,6 +480,8 @@ int main(int argc, char **argv)
     int status;
     if (!strcmp(cmd, "check"))
         status = cmd_check(&o);
+    else if (!strcmp(cmd, "ast"))
+        status = cmd_ast(&o);
     else if (!strcmp(cmd, "ir"))
         status = cmd_ir(&o);
     else if (!strcmp(cmd, "run"))

@@ -208,6 +208,12 @@ void parse_syntax_error(ast_builder *b, src_loc loc, const char *unexpected,
         return;
     }
     diag_report(b->diag, DIAG_ERROR, loc, "syntax error: %s", what);
+    static const char *const comparisons[] = { "'<'", "'>'", "<=", ">=", "==", "!=" };
+    for (size_t i = 0; i < sizeof comparisons / sizeof comparisons[0]; i++)
+        if (!strcmp(unexpected, comparisons[i])) {
+            diag_hint(b->diag, "comparisons do not chain: write 'a < b and b < c'");
+            return;
+        }
     if (b->open_parens > 0) {
         diag_hint(b->diag, "a '(' is still open: close it with ')'");
         return;
