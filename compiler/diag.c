@@ -319,6 +319,8 @@ static size_t edit_distance(const char *a, const char *b)
 const char *diag_suggest(const char *name, const char *const *cands, size_t n)
 {
     size_t len = strlen(name);
+    if (len == 0)
+        return NULL;
     size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
     if (limit >= len)
         limit = len - 1; /* a suggestion must keep part of what was typed */

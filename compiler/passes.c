@@ -52,6 +52,12 @@ static int is_const(const ir_circuit *c, uint32_t v, double want)
 
 /* ---- fold: constants and exact identities ------------------------------- */
 
+/* A bool constant is true whenever imm != 0 (ir.h): compare truth, not bits. */
+static double const_value(const ir_inst *k)
+{
+    return k->type == IR_BOOL ? (double)(k->imm != 0) : k->imm;
+}
+
 static double eval_op(ir_op op, double a, double b, double s)
 {
     switch (op) {
@@ -88,9 +94,10 @@ void pass_fold(arena *mem, ir_circuit *c)
         const ir_inst *C = n > 2 ? &c->code[in->c] : NULL;
         int all_const = A->op == IR_CONST && (!B || B->op == IR_CONST) && (!C || C->op == IR_CONST);
         if (all_const) {
-            double v = eval_op(in->op, A->imm, B ? B->imm : 0, C ? C->imm : 0);
-            in->op = IR_CONST;
-            in->imm = v;
+            double v = eval_op(in->op, const_value(A), B ? const_value(B) : 0,
+                               C ? const_value(C) : 0);
+            *in = (ir_inst){ .op = IR_CONST, .type = in->type, .name = in->name,
+                             .imm = in->type == IR_BOOL ? (v != 0) : v };
             continue;
         }
         uint32_t same = UINT32_MAX;
@@ -139,15 +146,22 @@ void pass_fold(arena *mem, ir_circuit *c)
 
 /* ---- cse: one value per distinct pure computation ----------------------- */
 
+/* Hashes exactly the fields inst_same compares. */
 static uint64_t inst_hash(const ir_inst *in)
 {
-    uint64_t imm;
-    memcpy(&imm, &in->imm, sizeof imm);
     uint64_t h = (uint64_t)in->op * 0x9e3779b97f4a7c15u ^ (uint64_t)in->type;
-    h = (h ^ in->a) * 0x100000001b3u;
-    h = (h ^ in->b) * 0x100000001b3u;
-    h = (h ^ in->c) * 0x100000001b3u;
-    return (h ^ imm) * 0x100000001b3u;
+    if (in->op == IR_CONST) {
+        uint64_t imm;
+        memcpy(&imm, &in->imm, sizeof imm);
+        return (h ^ imm) * 0x100000001b3u;
+    }
+    if (in->op == IR_INPUT || in->op == IR_PARAM || in->op == IR_LOAD)
+        return (h ^ in->a) * 0x100000001b3u;
+    int n = ir_n_operands(in->op);
+    if (n > 0) h = (h ^ in->a) * 0x100000001b3u;
+    if (n > 1) h = (h ^ in->b) * 0x100000001b3u;
+    if (n > 2) h = (h ^ in->c) * 0x100000001b3u;
+    return h;
 }
 
 static int inst_same(const ir_inst *x, const ir_inst *y)
@@ -182,6 +196,8 @@ void pass_cse(arena *mem, ir_circuit *c)
             }
             if (inst_same(&c->code[table[h] - 1], in)) {
                 map[i] = table[h] - 1;
+                if (!c->code[map[i]].name)
+                    c->code[map[i]].name = in->name; /* keep the signal's name */
                 in->op = IR_NOP;
                 break;
             }

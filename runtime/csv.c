@@ -98,18 +98,21 @@ static int parse_value(const field *f, double *out)
         *out = 0;
         return 1;
     }
-    if (f->n == 0 || f->n > 64)
+    if (f->n == 0)
         return 0;
-    char buf[65];
+    /* strtod needs a terminated string: copy the field (long ones to the heap). */
+    char small[128];
+    char *buf = f->n < sizeof small ? small : xrealloc(NULL, f->n + 1);
     memcpy(buf, f->s, f->n);
     buf[f->n] = 0;
     char *end;
-    errno = 0;
     double d = strtod(buf, &end);
-    if (*end != 0)
-        return 0;
-    *out = d;
-    return 1;
+    int ok = *end == 0 && end != buf;
+    if (buf != small)
+        free(buf);
+    if (ok)
+        *out = d;
+    return ok;
 }
 
 int rt_csv_parse(const char *name, const char *text, size_t len, rt_table *t, rt_error *err)

@@ -1,0 +1,1029 @@
+/* test_backend.c — the LLVM back end and JIT against the IR interpreter.
+ *
+ * Circuits are built by hand with ir_new/ir_add_var/ir_emit/ir_layout so that
+ * every IR op, every awkward double (NaN, ±0, inf, subnormals) and every
+ * memory block is exercised; the code from jit_compile at -O0 and -O2 must
+ * then agree with interp_step bit for bit, except that any NaN equals any
+ * NaN (the sign and payload of a NaN are unspecified in drive). A small
+ * independent evaluator written here checks the interpreter itself, so the
+ * two cannot be wrong alike. Also: jit_remove and recompiling, an empty
+ * circuit, and ir_verify rejecting malformed IR.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <float.h>
+#include <math.h>
+
+#include "arena.h"
+#include "cg.h"
+#include "interp.h"
+#include "ir.h"
+#include "jit.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static uint64_t bits_of(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static double rd_f64(const unsigned char *blk, uint32_t off)
+{
+    double d;
+    memcpy(&d, blk + off, sizeof d);
+    return d;
+}
+
+static void wr_f64(unsigned char *blk, uint32_t off, double d) { memcpy(blk + off, &d, sizeof d); }
+
+/* Per-test memory, released by the test's teardown even when it fails. */
+static arena scratch;
+static interp *interps[8];
+static int n_interps;
+
+/* Zeroed blocks of at least 8 bytes, 16-aligned, even for size 0. */
+static unsigned char *block(size_t size) { return arena_alloc(&scratch, size + 8); }
+
+static interp *new_interp(const ir_circuit *c)
+{
+    assert_true(n_interps < (int)(sizeof interps / sizeof interps[0]));
+    return interps[n_interps++] = interp_new(c);
+}
+
+static int scratch_teardown(void **state)
+{
+    (void)state;
+    while (n_interps > 0)
+        interp_free(interps[--n_interps]);
+    arena_free(&scratch);
+    return 0;
+}
+
+/* Whether two blocks agree: every byte identical, except that an f64 field
+ * holding NaN in both counts as equal whatever its bits. On a difference,
+ * names the first field (or byte) that differs in why. */
+static int same_block(const ir_var *v1, uint32_t n1, const ir_var *v2, uint32_t n2,
+                      const unsigned char *a, const unsigned char *b, size_t size,
+                      char *why, size_t whylen)
+{
+    unsigned char *x = block(size), *y = block(size);
+    memcpy(x, a, size);
+    memcpy(y, b, size);
+    for (int list = 0; list < 2; list++) {
+        const ir_var *v = list ? v2 : v1;
+        uint32_t n = list ? n2 : n1;
+        for (uint32_t i = 0; i < n; i++) {
+            if (v[i].type != IR_F64)
+                continue;
+            if (isnan(rd_f64(x, v[i].offset)) && isnan(rd_f64(y, v[i].offset))) {
+                wr_f64(x, v[i].offset, NAN);
+                wr_f64(y, v[i].offset, NAN);
+            }
+        }
+    }
+    int same = memcmp(x, y, size) == 0;
+    if (!same && why) {
+        snprintf(why, whylen, "a padding byte");
+        for (int list = 0; list < 2; list++) {
+            const ir_var *v = list ? v2 : v1;
+            uint32_t n = list ? n2 : n1;
+            for (uint32_t i = 0; i < n; i++) {
+                size_t sz = v[i].type == IR_F64 ? 8 : 1;
+                if (memcmp(x + v[i].offset, y + v[i].offset, sz) == 0)
+                    continue;
+                if (v[i].type == IR_F64)
+                    snprintf(why, whylen, "%s: %a (%016llx) vs %a (%016llx)", v[i].name,
+                             rd_f64(a, v[i].offset), (unsigned long long)bits_of(rd_f64(a, v[i].offset)),
+                             rd_f64(b, v[i].offset), (unsigned long long)bits_of(rd_f64(b, v[i].offset)));
+                else
+                    snprintf(why, whylen, "%s: byte %u vs %u", v[i].name, a[v[i].offset], b[v[i].offset]);
+                list = 2;
+                break;
+            }
+        }
+    }
+    return same;
+}
+
+static int same_out(const ir_circuit *c, const unsigned char *a, const unsigned char *b, char *why,
+                    size_t n)
+{
+    return same_block(c->outputs, c->n_outputs, NULL, 0, a, b, c->out_size, why, n);
+}
+
+static int same_state(const ir_circuit *c, const unsigned char *a, const unsigned char *b,
+                      char *why, size_t n)
+{
+    return same_block(c->params, c->n_params, c->state, c->n_state, a, b, c->state_size, why, n);
+}
+
+static uint32_t find_var(const ir_var *v, uint32_t n, const char *name)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(v[i].name, name) == 0)
+            return i;
+    fail_msg("no var named %s", name);
+    return 0;
+}
+
+static double out_f64(const ir_circuit *c, const unsigned char *out, const char *name)
+{
+    return rd_f64(out, c->outputs[find_var(c->outputs, c->n_outputs, name)].offset);
+}
+
+static int out_bool(const ir_circuit *c, const unsigned char *out, const char *name)
+{
+    return out[c->outputs[find_var(c->outputs, c->n_outputs, name)].offset];
+}
+
+/* ---- an independent reference evaluator -------------------------------- */
+
+typedef struct { double d; int b; } val;
+
+static val rd_var(const unsigned char *blk, const ir_var *v)
+{
+    val r = { 0, 0 };
+    if (v->type == IR_BOOL)
+        r.b = blk[v->offset] != 0;
+    else
+        r.d = rd_f64(blk, v->offset);
+    return r;
+}
+
+static void wr_var(unsigned char *blk, const ir_var *v, val x)
+{
+    if (v->type == IR_BOOL)
+        blk[v->offset] = (unsigned char)(x.b != 0);
+    else
+        wr_f64(blk, v->offset, x.d);
+}
+
+static void ref_init(const ir_circuit *c, unsigned char *st)
+{
+    memset(st, 0, c->state_size);
+    for (uint32_t i = 0; i < c->n_params; i++)
+        wr_var(st, &c->params[i], (val){ c->params[i].init, c->params[i].init != 0 });
+    for (uint32_t i = 0; i < c->n_state; i++)
+        wr_var(st, &c->state[i], (val){ c->state[i].init, c->state[i].init != 0 });
+}
+
+static void ref_step(const ir_circuit *c, unsigned char *st, const unsigned char *in,
+                     unsigned char *out)
+{
+    val *v = calloc((size_t)c->n_code + 1, sizeof *v);
+    assert_non_null(v);
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        const ir_inst *x = &c->code[i];
+        int n = ir_n_operands(x->op);
+        val a = n > 0 ? v[x->a] : (val){ 0, 0 }, b = n > 1 ? v[x->b] : (val){ 0, 0 };
+        int f = n > 0 && c->code[x->a].type == IR_F64;
+        val r = { 0, 0 };
+        switch (x->op) {
+        case IR_CONST: r.d = x->imm; r.b = x->imm != 0; break;
+        case IR_INPUT: r = rd_var(in, &c->inputs[x->a]); break;
+        case IR_PARAM: r = rd_var(st, &c->params[x->a]); break;
+        case IR_LOAD: r = rd_var(st, &c->state[x->a]); break;
+        case IR_NEG: r.d = -a.d; break;
+        case IR_ADD: r.d = a.d + b.d; break;
+        case IR_SUB: r.d = a.d - b.d; break;
+        case IR_MUL: r.d = a.d * b.d; break;
+        case IR_DIV: r.d = a.d / b.d; break;
+        case IR_LT: r.b = a.d < b.d; break;
+        case IR_LE: r.b = a.d <= b.d; break;
+        case IR_GT: r.b = a.d > b.d; break;
+        case IR_GE: r.b = a.d >= b.d; break;
+        case IR_EQ: r.b = f ? a.d == b.d : a.b == b.b; break;
+        case IR_NE: r.b = f ? a.d != b.d : a.b != b.b; break;
+        case IR_NOT: r.b = !a.b; break;
+        case IR_AND: r.b = a.b && b.b; break;
+        case IR_OR: r.b = a.b || b.b; break;
+        case IR_SELECT: r = a.b ? b : v[x->c]; break;
+        case IR_OUTPUT: wr_var(out, &c->outputs[x->slot], a); break;
+        case IR_STORE: wr_var(st, &c->state[x->slot], a); break;
+        case IR_NOP: break;
+        }
+        v[i] = r;
+    }
+    free(v);
+}
+
+/* ---- building circuits ------------------------------------------------- */
+
+typedef struct builder {
+    arena *a;
+    ir_circuit *c;
+} builder;
+
+static uint32_t E(builder *b, ir_op op, ir_type t, uint32_t x, uint32_t y, uint32_t z)
+{
+    return ir_emit(b->a, b->c, (ir_inst){ .op = op, .type = t, .a = x, .b = y, .c = z });
+}
+
+static uint32_t K(builder *b, ir_type t, double imm)
+{
+    return ir_emit(b->a, b->c, (ir_inst){ .op = IR_CONST, .type = t, .imm = imm, .name = "k" });
+}
+
+static void OUT(builder *b, const char *name, ir_type t, uint32_t v)
+{
+    uint32_t o = ir_add_var(b->a, b->c, IR_BLOCK_OUT, name, t, 0, NULL);
+    ir_emit(b->a, b->c, (ir_inst){ .op = IR_OUTPUT, .type = t, .a = v, .slot = o });
+}
+
+static void STORE(builder *b, uint32_t slot, ir_type t, uint32_t v)
+{
+    ir_emit(b->a, b->c, (ir_inst){ .op = IR_STORE, .type = t, .a = v, .slot = slot });
+}
+
+enum { IX, IY, IFLAG, IZ };          /* inputs */
+enum { P_EN, P_GAIN };                /* params */
+enum { S_PFLAG, S_ACC, S_COUNT, S_SPARE }; /* state slots */
+
+/* Every op; bool I/O; a contraction candidate; state read before written. */
+static ir_circuit *build_all_ops(arena *a)
+{
+    builder B = { a, ir_new(a, "std.test", "all-ops", 0.01) }, *b = &B;
+    ir_add_var(a, b->c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_IN, "y", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_IN, "flag", IR_BOOL, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_IN, "z", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_PARAM, "en", IR_BOOL, 1, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_PARAM, "gain", IR_F64, 2.5, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_STATE, "pflag", IR_BOOL, 0, "pre(flag)");
+    ir_add_var(a, b->c, IR_BLOCK_STATE, "acc", IR_F64, 1.0, "acc");
+    ir_add_var(a, b->c, IR_BLOCK_STATE, "count", IR_F64, -0.0, "count");
+    ir_add_var(a, b->c, IR_BLOCK_STATE, "spare", IR_BOOL, 1, "never stored");
+
+    uint32_t x = E(b, IR_INPUT, IR_F64, IX, 0, 0);
+    uint32_t y = E(b, IR_INPUT, IR_F64, IY, 0, 0);
+    uint32_t fl = E(b, IR_INPUT, IR_BOOL, IFLAG, 0, 0);
+    uint32_t z = E(b, IR_INPUT, IR_F64, IZ, 0, 0);
+    uint32_t en = E(b, IR_PARAM, IR_BOOL, P_EN, 0, 0);
+    uint32_t gain = E(b, IR_PARAM, IR_F64, P_GAIN, 0, 0);
+    uint32_t pf = E(b, IR_LOAD, IR_BOOL, S_PFLAG, 0, 0);
+    uint32_t acc = E(b, IR_LOAD, IR_F64, S_ACC, 0, 0);
+    uint32_t cnt = E(b, IR_LOAD, IR_F64, S_COUNT, 0, 0);
+    uint32_t spare = E(b, IR_LOAD, IR_BOOL, S_SPARE, 0, 0);
+    ir_emit(a, b->c, (ir_inst){ .op = IR_NOP });
+    uint32_t one = K(b, IR_F64, 1.0);
+    uint32_t nan = K(b, IR_F64, NAN);
+    uint32_t mz = K(b, IR_F64, -0.0);
+    uint32_t kt = K(b, IR_BOOL, 1);
+    uint32_t kf = K(b, IR_BOOL, 0);
+    uint32_t sub = K(b, IR_F64, 0x1p-1070);
+
+    OUT(b, "neg", IR_F64, E(b, IR_NEG, IR_F64, x, 0, 0));
+    OUT(b, "add", IR_F64, E(b, IR_ADD, IR_F64, x, y, 0));
+    OUT(b, "sub", IR_F64, E(b, IR_SUB, IR_F64, x, y, 0));
+    uint32_t xy = E(b, IR_MUL, IR_F64, x, y, 0);
+    OUT(b, "mul", IR_F64, xy);
+    OUT(b, "div", IR_F64, E(b, IR_DIV, IR_F64, x, y, 0));
+    OUT(b, "fma", IR_F64, E(b, IR_ADD, IR_F64, xy, z, 0)); /* must not contract */
+    /* -z - x*y: an fnmadd would give -2^-60 where the rounded product gives 0 */
+    OUT(b, "fms", IR_F64,
+        E(b, IR_SUB, IR_F64, E(b, IR_NEG, IR_F64, z, 0, 0), E(b, IR_MUL, IR_F64, x, y, 0), 0));
+    OUT(b, "lt", IR_BOOL, E(b, IR_LT, IR_BOOL, x, y, 0));
+    OUT(b, "le", IR_BOOL, E(b, IR_LE, IR_BOOL, x, y, 0));
+    OUT(b, "gt", IR_BOOL, E(b, IR_GT, IR_BOOL, x, y, 0));
+    OUT(b, "ge", IR_BOOL, E(b, IR_GE, IR_BOOL, x, y, 0));
+    OUT(b, "eq", IR_BOOL, E(b, IR_EQ, IR_BOOL, x, y, 0));
+    OUT(b, "ne", IR_BOOL, E(b, IR_NE, IR_BOOL, x, y, 0));
+    OUT(b, "nan_ne", IR_BOOL, E(b, IR_NE, IR_BOOL, nan, x, 0));
+    OUT(b, "nan_eq", IR_BOOL, E(b, IR_EQ, IR_BOOL, x, nan, 0));
+    OUT(b, "self_eq", IR_BOOL, E(b, IR_EQ, IR_BOOL, x, x, 0));
+    OUT(b, "self_ne", IR_BOOL, E(b, IR_NE, IR_BOOL, x, x, 0));
+    OUT(b, "self_le", IR_BOOL, E(b, IR_LE, IR_BOOL, x, x, 0));
+    OUT(b, "beq", IR_BOOL, E(b, IR_EQ, IR_BOOL, fl, pf, 0));
+    OUT(b, "bne", IR_BOOL, E(b, IR_NE, IR_BOOL, fl, en, 0));
+    OUT(b, "beq_k", IR_BOOL, E(b, IR_EQ, IR_BOOL, fl, kt, 0));
+    OUT(b, "not", IR_BOOL, E(b, IR_NOT, IR_BOOL, fl, 0, 0));
+    OUT(b, "and", IR_BOOL, E(b, IR_AND, IR_BOOL, fl, en, 0));
+    OUT(b, "or", IR_BOOL, E(b, IR_OR, IR_BOOL, pf, kf, 0));
+    OUT(b, "flag", IR_BOOL, fl); /* a bool input byte 2 must come out as 1 */
+    OUT(b, "selr", IR_F64, E(b, IR_SELECT, IR_F64, fl, x, y));
+    OUT(b, "selb", IR_BOOL, E(b, IR_SELECT, IR_BOOL, E(b, IR_LT, IR_BOOL, x, y, 0), spare, kt));
+    OUT(b, "pflag", IR_BOOL, pf);
+    OUT(b, "zero_plus", IR_F64, E(b, IR_ADD, IR_F64, mz, y, 0));
+    OUT(b, "x_minus_0", IR_F64, E(b, IR_SUB, IR_F64, x, mz, 0));
+    OUT(b, "nan_out", IR_F64, E(b, IR_ADD, IR_F64, nan, x, 0));
+    OUT(b, "gain_x", IR_F64, E(b, IR_MUL, IR_F64, gain, x, 0));
+    OUT(b, "sub_div", IR_F64, E(b, IR_DIV, IR_F64, sub, E(b, IR_ADD, IR_F64, y, one, 0), 0));
+    OUT(b, "sub_mul", IR_F64, E(b, IR_MUL, IR_F64, x, sub, 0));
+    /* state: acc += gain * x when en, count += 1, pflag = flag */
+    uint32_t inc = E(b, IR_SELECT, IR_F64, en, E(b, IR_MUL, IR_F64, gain, x, 0), mz);
+    uint32_t nacc = E(b, IR_ADD, IR_F64, acc, inc, 0);
+    OUT(b, "acc", IR_F64, acc); /* the previous tick's value */
+    OUT(b, "count", IR_F64, cnt);
+    STORE(b, S_ACC, IR_F64, nacc);
+    STORE(b, S_COUNT, IR_F64, E(b, IR_ADD, IR_F64, cnt, one, 0));
+    STORE(b, S_PFLAG, IR_BOOL, fl);
+    ir_layout(b->c);
+    return b->c;
+}
+
+typedef struct tick_in {
+    double x, y;
+    unsigned char flag;
+    double z;
+} tick_in;
+
+static void set_in(const ir_circuit *c, unsigned char *in, const tick_in *t)
+{
+    wr_f64(in, c->inputs[IX].offset, t->x);
+    wr_f64(in, c->inputs[IY].offset, t->y);
+    in[c->inputs[IFLAG].offset] = t->flag;
+    wr_f64(in, c->inputs[IZ].offset, t->z);
+}
+
+/* Set params as a host would between ticks, in every state copy. */
+static void set_params(const ir_circuit *c, unsigned char **sts, int n, int en, double gain)
+{
+    for (int i = 0; i < n; i++) {
+        sts[i][c->params[P_EN].offset] = (unsigned char)en;
+        wr_f64(sts[i], c->params[P_GAIN].offset, gain);
+    }
+}
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+typedef struct fixture {
+    jit *j;
+    arena mem;
+    ir_circuit *all_ops;
+} fixture;
+
+static int group_setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    char *err = NULL;
+    fx->j = jit_create(&err);
+    if (!fx->j) {
+        fprintf(stderr, "jit_create: %s\n", err ? err : "?");
+        free(err);
+        free(fx);
+        return -1;
+    }
+    arena_init(&fx->mem);
+    fx->all_ops = build_all_ops(&fx->mem);
+    *state = fx;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    fixture *fx = *state;
+    jit_destroy(fx->j);
+    arena_free(&fx->mem);
+    free(fx);
+    return 0;
+}
+
+static jit_fn compile_ok(jit *j, const ir_circuit *c, int opt)
+{
+    jit_fn fn;
+    char *err = NULL;
+    int rc = jit_compile(j, c, opt, &fn, &err);
+    if (rc != 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "jit_compile -O%d: %s", opt, err ? err : "(no message)");
+        free(err);
+        fail_msg("%s", msg);
+    }
+    assert_null(err);
+    assert_non_null(fn.init);
+    assert_non_null(fn.step);
+    assert_non_null(fn.unit);
+    return fn;
+}
+
+static void remove_ok(jit *j, jit_fn *fn)
+{
+    char *err = NULL;
+    int rc = jit_remove(j, fn, &err);
+    if (rc != 0) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "jit_remove: %s", err ? err : "(no message)");
+        free(err);
+        fail_msg("%s", msg);
+    }
+    assert_null(fn->init);
+    assert_null(fn->step);
+    assert_null(fn->unit);
+}
+
+/* ---- the all-ops circuit, JIT vs interpreter vs reference ---------------- */
+
+static const tick_in TICKS[] = {
+    { 1.0, 2.0, 1, 0.0 },
+    { 1 + 0x1p-30, 1 + 0x1p-30, 0, -(1 + 0x1p-29) }, /* fma would give 2^-60 */
+    { NAN, 1.0, 2, 1.0 },                            /* byte 2 is true */
+    { 3.0, NAN, 0, 0.0 },
+    { -0.0, 0.0, 1, -0.0 },
+    { INFINITY, -INFINITY, 1, INFINITY },
+    { 5.0, 5.0, 0, 1e308 },                          /* params change before this tick */
+    { 1e-310, 3.0, 1, -1e-310 },                     /* subnormals */
+    { -NAN, 0.0, 0, 2.0 },
+    { 0.0, 0.0, 255, 0.0 },                          /* 0/0 */
+    { -0.0, -0.0, 1, -0.0 },
+    { 0x1p-1074, 0.5, 0, 0x1p-1022 },               /* smallest subnormal, underflow */
+    { DBL_MAX, 2.0, 1, -DBL_MAX },        /* overflow to inf */
+    { INFINITY, INFINITY, 0, -INFINITY },            /* inf - inf */
+};
+
+static void run_all_ops(fixture *fx, int opt)
+{
+    const ir_circuit *c = fx->all_ops;
+    assert_null(ir_verify(&fx->mem, c));
+    jit_fn fn = compile_ok(fx->j, c, opt);
+    unsigned char *st = block(c->state_size), *ist = block(c->state_size), *rst = block(c->state_size);
+    unsigned char *in = block(c->in_size);
+    unsigned char *out = block(c->out_size), *iout = block(c->out_size), *rout = block(c->out_size);
+    interp *ip = new_interp(c);
+    char why[256];
+
+    /* init must set every byte of the block, padding too. */
+    memset(st, 0xAA, c->state_size);
+    memset(ist, 0x55, c->state_size);
+    memset(rst, 0xCC, c->state_size);
+    fn.init(st);
+    interp_init(ip, ist);
+    ref_init(c, rst);
+    assert_memory_equal(ist, rst, c->state_size);
+    if (!same_state(c, st, ist, why, sizeof why))
+        fail_msg("-O%d init: state differs: %s", opt, why);
+
+    unsigned char *sts[3] = { st, ist, rst };
+    size_t nt = sizeof TICKS / sizeof TICKS[0];
+    for (size_t k = 0; k < nt; k++) {
+        if (k == 6)
+            set_params(c, sts, 3, 0, -1.25);
+        if (k == 10)
+            set_params(c, sts, 3, 7, 0x1p-1060); /* any nonzero byte is true */
+        set_in(c, in, &TICKS[k]);
+        /* Padding in out is never written: prefill all three alike. */
+        memset(out, (int)(0x5A + k), c->out_size);
+        memset(iout, (int)(0x5A + k), c->out_size);
+        memset(rout, (int)(0x5A + k), c->out_size);
+        fn.step(st, in, out);
+        interp_step(ip, ist, in, iout);
+        ref_step(c, rst, in, rout);
+        if (!same_out(c, iout, rout, why, sizeof why))
+            fail_msg("tick %zu: interpreter and reference outputs differ: %s", k, why);
+        if (!same_state(c, ist, rst, why, sizeof why))
+            fail_msg("tick %zu: interpreter and reference state differ: %s", k, why);
+        if (!same_out(c, out, iout, why, sizeof why))
+            fail_msg("-O%d tick %zu: output differs from the interpreter: %s", opt, k, why);
+        if (!same_state(c, st, ist, why, sizeof why))
+            fail_msg("-O%d tick %zu: state differs from the interpreter: %s", opt, k, why);
+        /* Bools are stored as exactly 0 or 1. */
+        for (uint32_t o = 0; o < c->n_outputs; o++)
+            if (c->outputs[o].type == IR_BOOL)
+                assert_in_range(out[c->outputs[o].offset], 0, 1);
+    }
+
+    /* Spot checks with known answers, so that all three cannot agree on a
+     * wrong value. */
+    interp_init(ip, ist);
+    fn.init(st);
+    set_in(c, in, &TICKS[1]);
+    fn.step(st, in, out);
+    interp_step(ip, ist, in, iout);
+    assert_true(bits_of(out_f64(c, out, "fma")) == bits_of(0.0));  /* fused: 0x1p-60 */
+    assert_true(bits_of(out_f64(c, out, "fms")) == bits_of(0.0));  /* fused: -0x1p-60 */
+    assert_true(bits_of(out_f64(c, iout, "fma")) == bits_of(0.0));
+    /* acc and count show the initial state in the first step */
+    assert_true(out_f64(c, out, "acc") == 1.0);
+    assert_true(bits_of(out_f64(c, out, "count")) == bits_of(-0.0));
+    set_in(c, in, &TICKS[2]); /* x = NaN, y = 1, flag byte 2 */
+    fn.step(st, in, out);
+    assert_int_equal(out_bool(c, out, "ne"), 1);
+    assert_int_equal(out_bool(c, out, "eq"), 0);
+    assert_int_equal(out_bool(c, out, "lt"), 0);
+    assert_int_equal(out_bool(c, out, "le"), 0);
+    assert_int_equal(out_bool(c, out, "gt"), 0);
+    assert_int_equal(out_bool(c, out, "ge"), 0);
+    assert_int_equal(out_bool(c, out, "self_eq"), 0);
+    assert_int_equal(out_bool(c, out, "self_ne"), 1);
+    assert_int_equal(out_bool(c, out, "self_le"), 0);
+    assert_int_equal(out_bool(c, out, "nan_ne"), 1);
+    assert_int_equal(out_bool(c, out, "not"), 0);
+    assert_int_equal(out_bool(c, out, "flag"), 1);
+    assert_int_equal(out_bool(c, out, "beq_k"), 1);
+    assert_int_equal(out_bool(c, out, "pflag"), 0); /* the previous tick's flag */
+    assert_true(isnan(out_f64(c, out, "nan_out")));
+    assert_true(out_f64(c, out, "count") == 1.0); /* -0 + 1 */
+    assert_true(out_f64(c, out, "acc") == 1.0 + 2.5 * (1 + 0x1p-30));
+    set_in(c, in, &TICKS[4]); /* x = -0, y = +0 */
+    fn.step(st, in, out);
+    assert_true(bits_of(out_f64(c, out, "neg")) == bits_of(0.0));
+    assert_true(bits_of(out_f64(c, out, "add")) == bits_of(0.0));    /* -0 + 0 */
+    assert_true(bits_of(out_f64(c, out, "sub")) == bits_of(-0.0));   /* -0 - 0 */
+    assert_true(bits_of(out_f64(c, out, "mul")) == bits_of(-0.0));   /* -0 * 0 */
+    assert_true(bits_of(out_f64(c, out, "x_minus_0")) == bits_of(0.0)); /* -0 - -0 = +0 */
+    assert_int_equal(out_bool(c, out, "eq"), 1);                     /* -0 == +0 */
+    assert_int_equal(out_bool(c, out, "pflag"), 1);                  /* byte 2 stored as true */
+    assert_true(isnan(out_f64(c, out, "acc")));                      /* NaN * gain got in */
+    set_in(c, in, &TICKS[7]); /* x = 1e-310 subnormal */
+    fn.step(st, in, out);
+    assert_true(out_f64(c, out, "neg") == -1e-310);
+    assert_true(out_f64(c, out, "mul") == TICKS[7].x * TICKS[7].y);
+    assert_true(out_f64(c, out, "sub_div") == 0x1p-1072); /* 2^-1070 / 4, subnormal exact */
+
+    remove_ok(fx->j, &fn);
+}
+
+static void test_all_ops_O0(void **state) { run_all_ops(*state, 0); }
+static void test_all_ops_O2(void **state) { run_all_ops(*state, 2); }
+
+/* Every combination of awkward values, in lock step over many ticks, so the
+ * state (acc, count) goes through NaN, inf and back. */
+static void sweep(fixture *fx, int opt)
+{
+    static const double V[] = { 0.0, -0.0, 1.0, -1.5, 0x1p-1074, -1e-310, 1e308,
+                                INFINITY, -INFINITY, NAN, 0.1, 3.0 };
+    enum { NV = sizeof V / sizeof V[0] };
+    const ir_circuit *c = fx->all_ops;
+    jit_fn fn = compile_ok(fx->j, c, opt);
+    unsigned char *st = block(c->state_size), *ist = block(c->state_size);
+    unsigned char *in = block(c->in_size), *out = block(c->out_size), *iout = block(c->out_size);
+    interp *ip = new_interp(c);
+    char why[256];
+    fn.init(st);
+    interp_init(ip, ist);
+    unsigned char *sts[2] = { st, ist };
+    long tick = 0;
+    for (int i = 0; i < NV; i++)
+        for (int j = 0; j < NV; j++)
+            for (int k = 0; k < NV; k++, tick++) {
+                if (tick % 97 == 0)
+                    set_params(c, sts, 2, (int)(tick / 97 % 3), V[(tick / 97) % NV]);
+                tick_in t = { V[i], V[j], (unsigned char)(tick % 3), V[k] };
+                set_in(c, in, &t);
+                fn.step(st, in, out);
+                interp_step(ip, ist, in, iout);
+                if (!same_out(c, out, iout, why, sizeof why))
+                    fail_msg("-O%d sweep tick %ld: output differs: %s", opt, tick, why);
+                if (!same_state(c, st, ist, why, sizeof why))
+                    fail_msg("-O%d sweep tick %ld: state differs: %s", opt, tick, why);
+                /* Reset the accumulator now and then so it is not NaN forever. */
+                if (tick % 13 == 0) {
+                    wr_f64(st, c->state[S_ACC].offset, V[(i + j) % NV]);
+                    wr_f64(ist, c->state[S_ACC].offset, V[(i + j) % NV]);
+                }
+            }
+    assert_int_equal(tick, NV * NV * NV);
+    remove_ok(fx->j, &fn);
+}
+
+static void test_sweep_O0(void **state) { sweep(*state, 0); }
+static void test_sweep_O2(void **state) { sweep(*state, 2); }
+
+/* The optimised module must not contain fused or fast-math arithmetic. */
+static void test_no_contraction_in_module(void **state)
+{
+    fixture *fx = *state;
+    char *err = NULL;
+    cg_target *t = cg_target_host(&err);
+    assert_non_null(t);
+    assert_null(err);
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef m = cg_emit(ctx, fx->all_ops, "unit_all_ops", t);
+    assert_non_null(m);
+    assert_int_equal(cg_optimize(m, t, 3, &err), 0);
+    assert_null(err);
+    char *text = cg_print_module(m);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "unit_all_ops_init"));
+    assert_non_null(strstr(text, "unit_all_ops_step"));
+    assert_non_null(strstr(text, "fmul"));
+    assert_non_null(strstr(text, "fadd"));
+    assert_null(strstr(text, "llvm.fma"));
+    assert_null(strstr(text, "fmuladd"));
+    assert_null(strstr(text, "contract"));
+    assert_null(strstr(text, "reassoc"));
+    assert_null(strstr(text, " fast "));
+    free(text);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(ctx);
+    cg_target_free(t);
+}
+
+/* ---- jit_remove, then compile again ------------------------------------ */
+
+/* out = x * k + pre(out); the constant k tells compiles apart. */
+static ir_circuit *build_scaled(arena *a, double k)
+{
+    builder B = { a, ir_new(a, "unit", "scaled", 1) }, *b = &B;
+    ir_add_var(a, b->c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_STATE, "prev", IR_F64, 0.5, NULL);
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    uint32_t p = E(b, IR_LOAD, IR_F64, 0, 0, 0);
+    uint32_t r = E(b, IR_ADD, IR_F64, E(b, IR_MUL, IR_F64, x, K(b, IR_F64, k), 0), p, 0);
+    OUT(b, "y", IR_F64, r);
+    STORE(b, 0, IR_F64, r);
+    ir_layout(b->c);
+    return b->c;
+}
+
+static double step_scaled(const jit_fn *fn, double x)
+{
+    _Alignas(16) unsigned char st[16], in[16], out[16];
+    fn->init(st);
+    wr_f64(in, 0, x);
+    fn->step(st, in, out);
+    return rd_f64(out, 0);
+}
+
+static void test_remove_and_recompile(void **state)
+{
+    fixture *fx = *state;
+    arena *a = &scratch;
+    ir_circuit *c2 = build_scaled(a, 2.0), *c3 = build_scaled(a, 3.0);
+    assert_null(ir_verify(a, c2));
+
+    jit_fn f2 = compile_ok(fx->j, c2, 2);
+    jit_fn f2b = compile_ok(fx->j, c2, 2); /* same circuit twice: distinct code */
+    assert_ptr_not_equal(f2.step, f2b.step);
+    assert_ptr_not_equal(f2.unit, f2b.unit);
+    assert_true(step_scaled(&f2, 4.0) == 8.5);
+    assert_true(step_scaled(&f2b, 4.0) == 8.5);
+
+    /* Removing one leaves the other working. */
+    remove_ok(fx->j, &f2);
+    assert_true(step_scaled(&f2b, 1.0) == 2.5);
+
+    /* Redefine: the new code computes the new thing. */
+    jit_fn f3 = compile_ok(fx->j, c3, 0);
+    assert_true(step_scaled(&f3, 4.0) == 12.5);
+    assert_true(step_scaled(&f2b, 4.0) == 8.5);
+    remove_ok(fx->j, &f2b);
+    assert_true(step_scaled(&f3, -1.0) == -2.5);
+
+    /* Removing an already cleared fn is harmless. */
+    char *err = NULL;
+    assert_int_equal(jit_remove(fx->j, &f2, &err), 0);
+    assert_null(err);
+
+    /* Many compile/remove cycles (a REPL redefining a circuit). */
+    for (int i = 0; i < 20; i++) {
+        jit_fn f = compile_ok(fx->j, i % 2 ? c2 : c3, i % 3 == 0 ? 0 : 2);
+        assert_true(step_scaled(&f, 2.0) == (i % 2 ? 4.5 : 6.5));
+        remove_ok(fx->j, &f);
+    }
+    remove_ok(fx->j, &f3);
+}
+
+/* A separate JIT for the plain x86-64 CPU (the portable baseline) must give
+ * the same answers as the host's; also jit_destroy with code still loaded. */
+static void test_baseline_cpu_jit(void **state)
+{
+    fixture *fx = *state;
+#if defined(__x86_64__)
+    char *err = NULL;
+    jit *j = jit_create_cpu("x86-64", NULL, &err);
+    if (!j) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "jit_create_cpu: %s", err ? err : "?");
+        free(err);
+        fail_msg("%s", msg);
+    }
+    const ir_circuit *c = fx->all_ops;
+    jit_fn fb = compile_ok(j, c, 2), fh = compile_ok(fx->j, c, 2);
+    unsigned char *sb = block(c->state_size), *sh = block(c->state_size);
+    unsigned char *in = block(c->in_size), *ob = block(c->out_size), *oh = block(c->out_size);
+    char why[256];
+    fb.init(sb);
+    fh.init(sh);
+    for (size_t k = 0; k < sizeof TICKS / sizeof TICKS[0]; k++) {
+        set_in(c, in, &TICKS[k]);
+        fb.step(sb, in, ob);
+        fh.step(sh, in, oh);
+        if (!same_out(c, ob, oh, why, sizeof why))
+            fail_msg("tick %zu: x86-64 and host code differ: %s", k, why);
+        if (!same_state(c, sb, sh, why, sizeof why))
+            fail_msg("tick %zu: x86-64 and host state differ: %s", k, why);
+    }
+    remove_ok(fx->j, &fh);
+    jit_destroy(j); /* fb still loaded: destroy frees it */
+#else
+    (void)fx;
+    skip();
+#endif
+}
+
+/* ---- degenerate circuits ----------------------------------------------- */
+
+static void test_empty_circuit(void **state)
+{
+    fixture *fx = *state;
+    arena *a = &scratch;
+    ir_circuit *c = ir_new(a, "unit", "empty", 1);
+    ir_layout(c);
+    assert_int_equal(c->in_size, 0);
+    assert_int_equal(c->out_size, 0);
+    assert_int_equal(c->state_size, 0);
+    assert_null(ir_verify(a, c));
+    for (int opt = 0; opt <= 2; opt += 2) {
+        jit_fn fn = compile_ok(fx->j, c, opt);
+        _Alignas(16) unsigned char st[16], in[16], out[16];
+        memset(st, 0x77, sizeof st);
+        memset(out, 0x77, sizeof out);
+        fn.init(st);
+        fn.step(st, in, out);
+        /* Nothing may be written outside zero-sized blocks. */
+        for (size_t i = 0; i < sizeof st; i++) {
+            assert_int_equal(st[i], 0x77);
+            assert_int_equal(out[i], 0x77);
+        }
+        remove_ok(fx->j, &fn);
+    }
+    interp *ip = new_interp(c);
+    _Alignas(16) unsigned char st[8] = { 0 };
+    interp_init(ip, st);
+    interp_step(ip, st, NULL, NULL);
+
+    /* Only params and dead arithmetic: still no in/out/state slots. */
+    ir_circuit *p = ir_new(a, "unit", "params-only", 1);
+    ir_add_var(a, p, IR_BLOCK_PARAM, "k", IR_F64, 4.0, NULL);
+    ir_add_var(a, p, IR_BLOCK_PARAM, "on", IR_BOOL, 1, NULL);
+    builder B = { a, p };
+    E(&B, IR_ADD, IR_F64, E(&B, IR_PARAM, IR_F64, 0, 0, 0), K(&B, IR_F64, 1), 0);
+    ir_layout(p);
+    assert_int_equal(p->state_size, 16);
+    assert_null(ir_verify(a, p));
+    jit_fn fn = compile_ok(fx->j, p, 2);
+    _Alignas(16) unsigned char js[16], is[16], in[8], out[8];
+    memset(js, 0xEE, sizeof js);
+    memset(is, 0x11, sizeof is);
+    fn.init(js);
+    ip = new_interp(p);
+    interp_init(ip, is);
+    assert_memory_equal(js, is, sizeof js);
+    assert_true(rd_f64(js, p->params[0].offset) == 4.0);
+    assert_int_equal(js[p->params[1].offset], 1);
+    fn.step(js, in, out);
+    interp_step(ip, is, in, out);
+    assert_memory_equal(js, is, sizeof js);
+    remove_ok(fx->j, &fn);
+}
+
+/* ---- ir_verify and malformed IR ----------------------------------------- */
+
+static ir_circuit *small(arena *a, builder *b)
+{
+    b->a = a;
+    b->c = ir_new(a, "unit", "bad", 1);
+    ir_add_var(a, b->c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_IN, "f", IR_BOOL, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_OUT, "y", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_STATE, "s", IR_F64, 0, NULL);
+    return b->c;
+}
+
+static void expect_invalid(arena *a, ir_circuit *c, const char *needle)
+{
+    ir_layout(c);
+    const char *msg = ir_verify(a, c);
+    if (!msg)
+        fail_msg("ir_verify accepted malformed IR (expected '%s')", needle);
+    if (!strstr(msg, needle))
+        fail_msg("ir_verify said '%s', expected it to mention '%s'", msg, needle);
+}
+
+static void test_verify_accepts_valid(void **state)
+{
+    fixture *fx = *state;
+    arena *a = &scratch;
+    builder B;
+    ir_circuit *c = small(a, &B);
+    uint32_t x = E(&B, IR_INPUT, IR_F64, 0, 0, 0);
+    uint32_t s = E(&B, IR_LOAD, IR_F64, 0, 0, 0);
+    OUT(&B, "unused", IR_BOOL, E(&B, IR_INPUT, IR_BOOL, 1, 0, 0));
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = E(&B, IR_ADD, IR_F64, x, s, 0), .slot = 0 });
+    STORE(&B, 0, IR_F64, x);
+    ir_layout(c);
+    assert_null(ir_verify(a, c));
+    assert_null(ir_verify(a, fx->all_ops));
+}
+
+static void test_verify_use_before_def(void **state)
+{
+    (void)state;
+    arena *a = &scratch;
+    builder B;
+    ir_circuit *c = small(a, &B);
+    /* %0 = add %1, %1 — its operand is defined later */
+    uint32_t v = E(&B, IR_ADD, IR_F64, 1, 1, 0);
+    E(&B, IR_INPUT, IR_F64, 0, 0, 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = v, .slot = 0 });
+    expect_invalid(a, c, "before");
+
+    /* an operand referring to itself */
+    c = small(a, &B);
+    uint32_t self = E(&B, IR_NEG, IR_F64, 0, 0, 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = self, .slot = 0 });
+    expect_invalid(a, c, "before");
+
+    /* an operand out of range altogether */
+    c = small(a, &B);
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = 999, .slot = 0 });
+    expect_invalid(a, c, "before");
+
+    /* an operand that is an effect (no value) */
+    c = small(a, &B);
+    uint32_t x = E(&B, IR_INPUT, IR_F64, 0, 0, 0);
+    uint32_t st = ir_emit(a, c, (ir_inst){ .op = IR_STORE, .type = IR_F64, .a = x, .slot = 0 });
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = st, .slot = 0 });
+    expect_invalid(a, c, "no value");
+}
+
+static void test_verify_outputs(void **state)
+{
+    (void)state;
+    arena *a = &scratch;
+    builder B;
+    ir_circuit *c = small(a, &B);
+    uint32_t x = E(&B, IR_INPUT, IR_F64, 0, 0, 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = x, .slot = 0 });
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = x, .slot = 0 });
+    expect_invalid(a, c, "twice");
+
+    c = small(a, &B); /* never written */
+    E(&B, IR_INPUT, IR_F64, 0, 0, 0);
+    expect_invalid(a, c, "never written");
+
+    c = small(a, &B); /* output index out of range */
+    x = E(&B, IR_INPUT, IR_F64, 0, 0, 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = x, .slot = 0 });
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = x, .slot = 5 });
+    expect_invalid(a, c, "bad output");
+}
+
+typedef void (*make_fn)(builder *b);
+
+static void bad_add_bool(builder *b)
+{
+    uint32_t f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(b, "r", IR_F64, E(b, IR_ADD, IR_F64, x, f, 0));
+}
+static void bad_output_type(builder *b)
+{
+    OUT(b, "r", IR_F64, K(b, IR_F64, 1));
+    uint32_t k = K(b, IR_BOOL, 1);
+    ir_emit(b->a, b->c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = k, .slot = 0 }); /* y is real */
+}
+static void bad_lt_bools(builder *b)
+{
+    uint32_t f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    OUT(b, "r", IR_BOOL, E(b, IR_LT, IR_BOOL, f, f, 0));
+}
+static void bad_lt_result(builder *b)
+{
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(b, "r", IR_F64, E(b, IR_LT, IR_F64, x, x, 0));
+}
+static void bad_eq_mixed(builder *b)
+{
+    uint32_t f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(b, "r", IR_BOOL, E(b, IR_EQ, IR_BOOL, x, f, 0));
+}
+static void bad_not_real(builder *b)
+{
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(b, "r", IR_BOOL, E(b, IR_NOT, IR_BOOL, x, 0, 0));
+}
+static void bad_and_real(builder *b)
+{
+    uint32_t f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(b, "r", IR_BOOL, E(b, IR_AND, IR_BOOL, f, x, 0));
+}
+static void bad_neg_bool(builder *b)
+{
+    uint32_t f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    OUT(b, "r", IR_F64, E(b, IR_NEG, IR_F64, f, 0, 0));
+}
+static void bad_select_cond(builder *b)
+{
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(b, "r", IR_F64, E(b, IR_SELECT, IR_F64, x, x, x));
+}
+static void bad_select_arms(builder *b)
+{
+    uint32_t f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(b, "r", IR_F64, E(b, IR_SELECT, IR_F64, f, x, f));
+}
+static void bad_input_type(builder *b)
+{
+    OUT(b, "r", IR_BOOL, E(b, IR_INPUT, IR_BOOL, 0, 0, 0)); /* x is real */
+}
+static void bad_input_index(builder *b)
+{
+    OUT(b, "r", IR_F64, E(b, IR_INPUT, IR_F64, 7, 0, 0));
+}
+static void bad_load_type(builder *b)
+{
+    OUT(b, "r", IR_BOOL, E(b, IR_LOAD, IR_BOOL, 0, 0, 0)); /* s is real */
+}
+static void bad_param_index(builder *b)
+{
+    OUT(b, "r", IR_F64, E(b, IR_PARAM, IR_F64, 0, 0, 0)); /* there are no params */
+}
+static void bad_store_type(builder *b)
+{
+    uint32_t f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    OUT(b, "r", IR_F64, K(b, IR_F64, 0));
+    STORE(b, 0, IR_F64, f);
+}
+static void bad_store_slot(builder *b)
+{
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(b, "r", IR_F64, x);
+    STORE(b, 3, IR_F64, x);
+}
+
+static void test_verify_types(void **state)
+{
+    fixture *fx = *state;
+    static const struct {
+        const char *name;
+        make_fn make;
+    } cases[] = {
+        { "add of a bool", bad_add_bool },
+        { "bool written to a real output", bad_output_type },
+        { "lt of bools", bad_lt_bools },
+        { "lt with a real result", bad_lt_result },
+        { "eq of real and bool", bad_eq_mixed },
+        { "not of a real", bad_not_real },
+        { "and of a real", bad_and_real },
+        { "neg of a bool", bad_neg_bool },
+        { "select on a real", bad_select_cond },
+        { "select arms of two types", bad_select_arms },
+        { "input of the wrong type", bad_input_type },
+        { "input index out of range", bad_input_index },
+        { "load of the wrong type", bad_load_type },
+        { "param index out of range", bad_param_index },
+        { "bool stored in a real slot", bad_store_type },
+        { "store slot out of range", bad_store_slot },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        arena *a = &scratch;
+        builder B = { a, ir_new(a, "unit", "bad", 1) };
+        ir_add_var(a, B.c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+        ir_add_var(a, B.c, IR_BLOCK_IN, "f", IR_BOOL, 0, NULL);
+        ir_add_var(a, B.c, IR_BLOCK_STATE, "s", IR_F64, 0, NULL);
+        if (cases[i].make == bad_output_type)
+            ir_add_var(a, B.c, IR_BLOCK_OUT, "y", IR_F64, 0, NULL);
+        cases[i].make(&B);
+        ir_layout(B.c);
+        const char *msg = ir_verify(a, B.c);
+        if (!msg)
+            fail_msg("ir_verify accepted: %s", cases[i].name);
+        assert_true(msg[0] != 0);
+        /* The back end must refuse it too rather than emit nonsense. */
+        jit_fn fn;
+        char *err = NULL;
+        int rc = jit_compile(fx->j, B.c, 2, &fn, &err);
+        if (rc == 0) {
+            remove_ok(fx->j, &fn);
+            fail_msg("jit_compile accepted: %s", cases[i].name);
+        }
+        assert_non_null(err);
+        assert_null(fn.step);
+        free(err);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_all_ops_O0, scratch_teardown),
+        cmocka_unit_test_teardown(test_all_ops_O2, scratch_teardown),
+        cmocka_unit_test_teardown(test_sweep_O0, scratch_teardown),
+        cmocka_unit_test_teardown(test_sweep_O2, scratch_teardown),
+        cmocka_unit_test_teardown(test_no_contraction_in_module, scratch_teardown),
+        cmocka_unit_test_teardown(test_remove_and_recompile, scratch_teardown),
+        cmocka_unit_test_teardown(test_baseline_cpu_jit, scratch_teardown),
+        cmocka_unit_test_teardown(test_empty_circuit, scratch_teardown),
+        cmocka_unit_test_teardown(test_verify_accepts_valid, scratch_teardown),
+        cmocka_unit_test_teardown(test_verify_use_before_def, scratch_teardown),
+        cmocka_unit_test_teardown(test_verify_outputs, scratch_teardown),
+        cmocka_unit_test_teardown(test_verify_types, scratch_teardown),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
