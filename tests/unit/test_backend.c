@@ -26,16 +26,10 @@
 #include "cg.h"
 #include "interp.h"
 #include "ir.h"
+#include "ir_build.h"
 #include "jit.h"
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static uint64_t bits_of(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
 
 static double rd_f64(const unsigned char *blk, uint32_t off)
 {
@@ -219,30 +213,9 @@ static void ref_step(const ir_circuit *c, unsigned char *st, const unsigned char
 
 /* ---- building circuits ------------------------------------------------- */
 
-typedef struct builder {
-    arena *a;
-    ir_circuit *c;
-} builder;
-
-static uint32_t E(builder *b, ir_op op, ir_type t, uint32_t x, uint32_t y, uint32_t z)
-{
-    return ir_emit(b->a, b->c, (ir_inst){ .op = op, .type = t, .a = x, .b = y, .c = z });
-}
-
 static uint32_t K(builder *b, ir_type t, double imm)
 {
     return ir_emit(b->a, b->c, (ir_inst){ .op = IR_CONST, .type = t, .imm = imm, .name = "k" });
-}
-
-static void OUT(builder *b, const char *name, ir_type t, uint32_t v)
-{
-    uint32_t o = ir_add_var(b->a, b->c, IR_BLOCK_OUT, name, t, 0, NULL);
-    ir_emit(b->a, b->c, (ir_inst){ .op = IR_OUTPUT, .type = t, .a = v, .slot = o });
-}
-
-static void STORE(builder *b, uint32_t slot, ir_type t, uint32_t v)
-{
-    ir_emit(b->a, b->c, (ir_inst){ .op = IR_STORE, .type = t, .a = v, .slot = slot });
 }
 
 enum { IX, IY, IFLAG, IZ };          /* inputs */

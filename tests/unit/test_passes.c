@@ -18,19 +18,11 @@
 #include "arena.h"
 #include "interp.h"
 #include "ir.h"
+#include "ir_build.h"
 #include "passes.h"
 
 /* ---- building ---------------------------------------------------------- */
 
-typedef struct builder {
-    arena *a;
-    ir_circuit *c;
-} builder;
-
-static uint32_t E(builder *b, ir_op op, ir_type t, uint32_t x, uint32_t y, uint32_t z)
-{
-    return ir_emit(b->a, b->c, (ir_inst){ .op = op, .type = t, .a = x, .b = y, .c = z });
-}
 static uint32_t R(builder *b, ir_op op, uint32_t x, uint32_t y) { return E(b, op, IR_F64, x, y, 0); }
 static uint32_t L(builder *b, ir_op op, uint32_t x, uint32_t y) { return E(b, op, IR_BOOL, x, y, 0); }
 static uint32_t KR(builder *b, double v)
@@ -41,23 +33,6 @@ static uint32_t KB(builder *b, double v)
 {
     return ir_emit(b->a, b->c, (ir_inst){ .op = IR_CONST, .type = IR_BOOL, .imm = v });
 }
-static void OUT(builder *b, const char *name, ir_type t, uint32_t v)
-{
-    uint32_t o = ir_add_var(b->a, b->c, IR_BLOCK_OUT, name, t, 0, NULL);
-    ir_emit(b->a, b->c, (ir_inst){ .op = IR_OUTPUT, .type = t, .a = v, .slot = o });
-}
-static void STORE(builder *b, uint32_t slot, ir_type t, uint32_t v)
-{
-    ir_emit(b->a, b->c, (ir_inst){ .op = IR_STORE, .type = t, .a = v, .slot = slot });
-}
-
-static uint64_t bits_of(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
 static double rd_f64(const unsigned char *p)
 {
     double d;
@@ -66,9 +41,6 @@ static double rd_f64(const unsigned char *p)
 }
 
 static void wr_f64(unsigned char *p, double d) { memcpy(p, &d, sizeof d); }
-
-/* Bit-identical, or both NaN. */
-static int same_f64(double x, double y) { return bits_of(x) == bits_of(y) || (isnan(x) && isnan(y)); }
 
 static int var_index(const ir_var *v, uint32_t n, const char *name)
 {
