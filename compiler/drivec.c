@@ -2,6 +2,7 @@
  * check, ir and run, each a short walk through the pipeline modules.
  * Exit status: 0 success, 1 errors in the program or data, 2 bad usage. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@ static int usage_error(const char *fmt, const char *arg)
 typedef struct cli {
     const char *files[64];
     int n_files;
+    const char *params[64]; /* NAME=VALUE */
+    int n_params;
     const char *circuit, *in, *out, *dump_after, *backend;
     long ticks;
     unsigned long long seed;
@@ -115,6 +118,14 @@ static int parse_args(int argc, char **argv, int first, cli *o)
             o->seed = strtoull(v, &end, 10);
             if (*v == 0 || *v == '-' || *end != 0 || errno || o->seed == 0)
                 return usage_error("--random-inputs needs a whole number > 0, not '%s'", v);
+        } else if ((r = take_value(argc, argv, &i, "--param", &v))) {
+            if (r < 0)
+                return usage_error("option '%s' needs a value", a);
+            if (!strchr(v, '=') || v[0] == '=')
+                return usage_error("--param needs NAME=VALUE, not '%s'", v);
+            if (o->n_params == (int)(sizeof o->params / sizeof o->params[0]))
+                return usage_error("too many --param options (the limit is 64): %s", v);
+            o->params[o->n_params++] = v;
         } else if (strcmp(a, "-O0") == 0) {
             o->opt0 = 1;
         } else if (strcmp(a, "-O2") == 0) {
@@ -303,6 +314,62 @@ static void report_data(diag_ctx *d, diag_level lvl, const rt_error *e)
         diag_plain(d, lvl, "%s", e->msg);
 }
 
+/* --param NAME=VALUE against the circuit's params; errors name the options. */
+static int resolve_params(const cli *o, const rt_circuit *c, diag_ctx *d, rt_param_value *out)
+{
+    int ok = 1;
+    for (int i = 0; i < o->n_params; i++) {
+        const char *eq = strchr(o->params[i], '=');
+        size_t n = (size_t)(eq - o->params[i]);
+        const char *val = eq + 1;
+        uint32_t k = 0;
+        while (k < c->n_params && !(strlen(c->params[k].name) == n &&
+                                    strncmp(c->params[k].name, o->params[i], n) == 0))
+            k++;
+        if (k == c->n_params) {
+            diag_plain(d, DIAG_ERROR, "--param %s: %s has no param '%.*s'", o->params[i], c->name,
+                       (int)n, o->params[i]);
+            const char **names = calloc(c->n_params + 1, sizeof *names);
+            for (uint32_t j = 0; j < c->n_params; j++)
+                names[j] = c->params[j].name;
+            char *want = strndup(o->params[i], n);
+            const char *s = diag_suggest(want, names, c->n_params);
+            if (s)
+                diag_hint(d, "did you mean '%s'?", s);
+            else if (c->n_params == 0)
+                diag_hint(d, "%s has no params", c->name);
+            free(want);
+            free(names);
+            ok = 0;
+            continue;
+        }
+        double v;
+        char *end;
+        if (c->params[k].kind == RT_BOOL) {
+            if (!strcmp(val, "true") || !strcmp(val, "1"))
+                v = 1;
+            else if (!strcmp(val, "false") || !strcmp(val, "0"))
+                v = 0;
+            else {
+                diag_plain(d, DIAG_ERROR, "--param %s: '%s' is bool: give true, false, 1 or 0",
+                           o->params[i], c->params[k].name);
+                ok = 0;
+                continue;
+            }
+        } else {
+            v = strtod(val, &end);
+            if (*val == 0 || *end != 0 || !isfinite(v)) {
+                diag_plain(d, DIAG_ERROR, "--param %s: '%s' is not a finite number", o->params[i],
+                           val);
+                ok = 0;
+                continue;
+            }
+        }
+        out[i] = (rt_param_value){ k, v };
+    }
+    return ok;
+}
+
 static void warn_cb(void *ctx, const rt_error *w) { report_data(ctx, DIAG_WARNING, w); }
 
 static int cmd_run(const cli *o)
@@ -382,8 +449,13 @@ static int cmd_run(const cli *o)
         ic->step = interp_step_thunk;
     }
 
+    rt_param_value params[64];
+    if (!resolve_params(o, &main_c, r->diag, params)) {
+        status = EXIT_ERRORS;
+        goto done;
+    }
     rt_run_opts ro = { .ticks = o->ticks, .in_name = o->in, .warn = warn_cb, .warn_ctx = r->diag,
-                       .random_seed = o->seed,
+                       .random_seed = o->seed, .params = params, .n_params = (uint32_t)o->n_params,
                        .reference = use_jit && use_interp ? &ref_c : NULL };
     struct stat sb;
     if (o->out && strcmp(o->out, "-") != 0 && stat(o->out, &sb) == 0 && !S_ISREG(sb.st_mode)) {

@@ -220,6 +220,11 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
     c->init(c->ctx, st);
     if (ref)
         ref->init(ref->ctx, rst);
+    for (uint32_t i = 0; i < opt->n_params; i++) {
+        rt_set(st, &c->params[opt->params[i].index], opt->params[i].value);
+        if (ref)
+            rt_set(rst, &c->params[opt->params[i].index], opt->params[i].value);
+    }
     if (opt->out)
         write_header(c, opt, width);
     int ok = 1;

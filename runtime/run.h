@@ -19,6 +19,11 @@
 
 typedef enum { RT_OUT_CSV, RT_OUT_TABLE } rt_out_format;
 
+typedef struct rt_param_value {
+    uint32_t index; /* into the circuit's params */
+    double value;   /* bools as 0 or 1 */
+} rt_param_value;
+
 typedef struct rt_run_opts {
     long ticks;                    /* < 0: one tick per table row */
     FILE *out;                     /* NULL: outputs are computed, not written */
@@ -28,6 +33,9 @@ typedef struct rt_run_opts {
      * deterministic generator with this seed (a mix of small, large, zero,
      * tiny and whole values; bools half true) instead of holding zeros. */
     uint64_t random_seed;
+    /* Param values set after init, in place of their defaults. */
+    const rt_param_value *params;
+    uint32_t n_params;
     /* When set, stepped in lock step with the circuit; any difference in an
      * output or the state block, bit for bit, stops the run with an error. */
     const rt_circuit *reference;

@@ -28,3 +28,7 @@ cli_test(csv_out             0 stdout run cli/startle.drive --in cli/good.csv --
 cli_test(no_inputs           0 stdout run cli/two.drive --circuit second --ticks 4 --out -)
 cli_test(interp_backend      0 stdout run cli/startle.drive --in cli/good.csv --out - --backend interp)
 cli_test(help                0 stdout help)
+cli_test(param               0 stdout run cli/startle.drive --in cli/good.csv --out - --param gain=4)
+cli_test(param_unknown       1 stderr run cli/startle.drive --in cli/good.csv --param gian=4)
+cli_test(param_not_number    1 stderr run cli/startle.drive --in cli/good.csv --param gain=lots)
+cli_test(param_malformed     2 stderr run cli/startle.drive --in cli/good.csv --param gain)
