@@ -214,6 +214,12 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
         return 0;
     }
     long ticks = opt->ticks >= 0 ? opt->ticks : t ? t->nrows : 0;
+    if (t && t->nrows == 0 && ticks > 0 && c->n_inputs > 0) {
+        fail(err, opt->in_name, t->header_line, "the file has a header but no rows of inputs");
+        free(col);
+        free(width);
+        return 0;
+    }
     uint64_t seed = opt->random_seed;
     void *in = block(c->in_size), *out = block(c->out_size), *st = block(c->state_size);
     void *rout = ref ? block(c->out_size) : NULL, *rst = ref ? block(c->state_size) : NULL;

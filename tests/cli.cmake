@@ -32,3 +32,4 @@ cli_test(param               0 stdout run cli/startle.drive --in cli/good.csv --
 cli_test(param_unknown       1 stderr run cli/startle.drive --in cli/good.csv --param gian=4)
 cli_test(param_not_number    1 stderr run cli/startle.drive --in cli/good.csv --param gain=lots)
 cli_test(param_malformed     2 stderr run cli/startle.drive --in cli/good.csv --param gain)
+cli_test(header_only         1 stderr run cli/startle.drive --in cli/header_only.csv --ticks 3)
