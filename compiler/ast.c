@@ -4,6 +4,7 @@
 #include "rt.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,17 +64,26 @@ static ast_expr *bound_depth(ast_builder *b, ast_expr *e, int child_depth)
     return err;
 }
 
+/* A literal too large for a double is an error, not a silent infinity. */
+static double literal_value(ast_builder *b, src_loc loc, const char *text, char **end)
+{
+    double v = strtod(text, end);
+    if (!isfinite(v))
+        diag_report(b->diag, DIAG_ERROR, loc, "the number is too large for a real");
+    return v;
+}
+
 ast_expr *ast_num(ast_builder *b, src_loc loc, const char *text)
 {
     ast_expr *e = new_expr(b, EX_NUM, loc);
-    e->num = strtod(text, NULL);
+    e->num = literal_value(b, loc, text, NULL);
     return e;
 }
 
 ast_expr *ast_dur(ast_builder *b, src_loc loc, const char *text)
 {
     char *end;
-    double v = strtod(text, &end);
+    double v = literal_value(b, loc, text, &end);
     while (*end == ' ' || *end == '\t')
         end++;
     ast_expr *e = new_expr(b, EX_DUR, loc);
@@ -171,6 +181,11 @@ void ast_module_name(ast_builder *b, src_loc loc, const char *name)
         diag_report(b->diag, DIAG_ERROR, loc, "'module' must come before the first circuit");
     m->name = name;
     m->name_loc = loc;
+}
+
+const char *ast_dotted(ast_builder *b, const char *prefix, const char *name)
+{
+    return arena_printf(b->mem, "%s.%s", prefix, name);
 }
 
 void ast_module_tick(ast_builder *b, src_loc loc, ast_expr *e)

@@ -120,6 +120,7 @@ ast_expr_list ast_args_empty(void);
 ast_expr_list ast_args_add(ast_builder *b, ast_expr_list l, ast_expr *e);
 
 void ast_module_name(ast_builder *b, src_loc loc, const char *name);
+const char *ast_dotted(ast_builder *b, const char *prefix, const char *name); /* "a.b" */
 void ast_module_tick(ast_builder *b, src_loc loc, ast_expr *e);
 void ast_circuit_begin(ast_builder *b, src_loc loc, const char *name);
 void ast_circuit_end(ast_builder *b, src_loc loc);

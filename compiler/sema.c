@@ -22,6 +22,9 @@ typedef struct sema_ctx {
     src_loc *self_use;    /* per let: where its type was needed while inferring it */
     unsigned char *in_cycle; /* per sym: part of a reported instantaneous cycle */
     arena_vec deferred;   /* deferred_pre: pre() signals typed after the lets */
+    const char **cands;   /* names for suggestions, built on first need */
+    unsigned char *suggested; /* per sym: offered as "did you mean" */
+    int defining;         /* the symbol whose definition is checked, or -1 */
 } sema_ctx;
 
 typedef struct builtin_fn {
@@ -75,14 +78,28 @@ static const char *kind_name(sema_sym_kind k)
     }
 }
 
-/* Candidate names for "did you mean": the circuit's symbols. */
+/* "Did you mean": the closest of the circuit's names (and `dt`), never the
+ * signal whose definition is being checked. A let offered this way is not
+ * also reported as unused: the misspelling is the one problem. */
 static const char *suggest_name(sema_ctx *x, const char *name)
 {
-    const char **c = arena_calloc(x->mem, (size_t)x->cur->n_syms + 1, sizeof *c);
-    for (int i = 0; i < x->cur->n_syms; i++)
-        c[i] = x->cur->syms[i].name;
-    c[x->cur->n_syms] = "dt";
-    return diag_suggest(name, c, (size_t)x->cur->n_syms + 1);
+    int n = x->cur->n_syms;
+    if (!x->cands) {
+        x->cands = arena_calloc(x->mem, (size_t)n + 1, sizeof *x->cands);
+        x->suggested = arena_calloc(x->mem, (size_t)n + 1, 1);
+        for (int i = 0; i < n; i++)
+            x->cands[i] = x->cur->syms[i].name;
+        x->cands[n] = "dt";
+    }
+    if (x->defining >= 0)
+        x->cands[x->defining] = NULL;
+    const char *best = diag_suggest(name, x->cands, (size_t)n + 1);
+    if (x->defining >= 0)
+        x->cands[x->defining] = x->cur->syms[x->defining].name;
+    for (int i = 0; best && i < n; i++)
+        if (x->cands[i] == best)
+            x->suggested[i] = 1;
+    return best;
 }
 
 /* ---- constants ---------------------------------------------------------- */
@@ -148,6 +165,122 @@ static int const_eval(const sema_module *m, const ast_expr *e, double *out)
 int sema_const_value(const sema_module *m, const ast_expr *e, double *out)
 {
     return const_eval(m, e, out);
+}
+
+/* ---- dependency graphs ---------------------------------------------------
+ * Two graphs over a circuit's symbols: which lets must be typed before which
+ * (typing order), and which signals a definition reads within the same tick
+ * (evaluation order and instantaneous cycles). Both are walked by one
+ * iterative depth-first search, so long chains cannot exhaust the stack. */
+
+typedef struct dep_edge {
+    int to;
+    src_loc at;
+} dep_edge;
+
+typedef struct dep_node {
+    dep_edge *edges;
+    int n, cap;
+} dep_node;
+
+typedef enum {
+    DEPS_TYPE,   /* untyped lets named anywhere but in pre(x, init)'s x */
+    DEPS_INSTANT /* lets and outputs read within the tick (not in pre's x) */
+} deps_mode;
+
+static void add_edge(sema_ctx *x, dep_node *node, int to, src_loc at)
+{
+    if (node->n == node->cap) {
+        int cap = node->cap ? node->cap * 2 : 4;
+        dep_edge *ne = arena_calloc(x->mem, (size_t)cap, sizeof *ne);
+        if (node->n)
+            memcpy(ne, node->edges, (size_t)node->n * sizeof *ne);
+        node->edges = ne;
+        node->cap = cap;
+    }
+    node->edges[node->n++] = (dep_edge){ to, at };
+}
+
+static void collect_deps(sema_ctx *x, dep_node *node, const ast_expr *e, deps_mode mode)
+{
+    switch (e->kind) {
+    case EX_NAME: {
+        int i = mode == DEPS_TYPE ? lookup(x, e->name) : e->sym;
+        if (i < 0)
+            break;
+        const sema_sym *s = &x->cur->syms[i];
+        if (mode == DEPS_TYPE ? s->kind == SYM_LET && s->type == TY_ERROR
+                              : s->kind == SYM_LET || s->kind == SYM_OUTPUT)
+            add_edge(x, node, i, e->loc);
+        break;
+    }
+    case EX_UNARY:
+        collect_deps(x, node, e->lhs, mode);
+        break;
+    case EX_BINARY:
+        collect_deps(x, node, e->lhs, mode);
+        collect_deps(x, node, e->rhs, mode);
+        break;
+    case EX_IF:
+        collect_deps(x, node, e->cond, mode);
+        collect_deps(x, node, e->lhs, mode);
+        collect_deps(x, node, e->rhs, mode);
+        break;
+    case EX_CALL: {
+        /* pre's first argument is last tick's value: no instantaneous edge;
+         * with an initial value, that value gives its type. */
+        int is_pre = strcmp(e->name, "pre") == 0;
+        int skip = is_pre && (mode == DEPS_INSTANT || e->args.len > 1);
+        for (int i = skip ? 1 : 0; i < e->args.len; i++)
+            collect_deps(x, node, e->args.items[i], mode);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void report_cycle(sema_ctx *x, dep_node *nodes, const int *path, int len);
+
+/* Post-order of the nodes with want[v] set (dependencies first) into order;
+ * returns its length. With cycles set, a back edge is an instantaneous
+ * cycle: reported once per group of signals, which are marked in cycles. */
+static int dfs_postorder(sema_ctx *x, dep_node *nodes, int n, const unsigned char *want,
+                         int *order, unsigned char *cycles)
+{
+    unsigned char *color = arena_calloc(x->mem, (size_t)n + 1, 1); /* 0 white 1 grey 2 black */
+    int *stack = arena_calloc(x->mem, (size_t)n + 1, sizeof *stack);
+    int *next = arena_calloc(x->mem, (size_t)n + 1, sizeof *next);
+    int n_order = 0;
+    for (int root = 0; root < n; root++) {
+        if (color[root] || !want[root])
+            continue;
+        int sp = 0;
+        stack[sp++] = root;
+        color[root] = 1;
+        while (sp > 0) {
+            int v = stack[sp - 1];
+            if (next[v] < nodes[v].n) {
+                int w = nodes[v].edges[next[v]++].to;
+                if (color[w] == 0) {
+                    color[w] = 1;
+                    stack[sp++] = w;
+                } else if (color[w] == 1 && cycles && !cycles[w]) {
+                    int start = sp - 1;
+                    while (stack[start] != w)
+                        start--;
+                    report_cycle(x, nodes, stack + start, sp - start);
+                    for (int k = start; k < sp; k++)
+                        cycles[stack[k]] = 1;
+                }
+            } else {
+                color[v] = 2;
+                order[n_order++] = v;
+                sp--;
+            }
+        }
+    }
+    return n_order;
 }
 
 /* ---- typing ------------------------------------------------------------- */
@@ -378,27 +511,19 @@ static ast_type check_expr(sema_ctx *x, ast_expr *e)
     return t;
 }
 
-/* The type of symbol i, typing its definition first when it has no declared
- * type (lets are typed by what they are defined as). */
+/* The type of symbol i. type_lets types lets in dependency order, so a let
+ * still untyped here is part of a loop of lets through pre() without initial
+ * values: its type cannot be inferred (reported after the causality check,
+ * unless an instantaneous cycle explains it better). */
 static ast_type type_of_sym(sema_ctx *x, int i, src_loc use)
 {
     sema_sym *s = &x->cur->syms[i];
     if (s->kind != SYM_LET || s->type != TY_ERROR || x->state[i] == 2)
         return s->type;
-    if (x->state[i] == 1) {
-        /* Reported after the causality check, unless an instantaneous cycle
-         * explains it better. */
-        if (!x->self_use[i].file)
-            x->self_use[i] = use;
-        x->state[i] = 2;
-        return TY_ERROR;
-    }
-    x->state[i] = 1;
-    ast_type t = s->def ? check_expr(x, s->def) : TY_ERROR;
-    if (x->state[i] == 1) /* not poisoned by a reported self-dependence */
-        s->type = t;
+    if (!x->self_use[i].file)
+        x->self_use[i] = use;
     x->state[i] = 2;
-    return s->type;
+    return TY_ERROR;
 }
 
 /* ---- declarations ------------------------------------------------------- */
@@ -469,59 +594,6 @@ static void define(sema_ctx *x, const ast_item *it)
     s->def_loc = it->name_loc;
 }
 
-/* ---- causality: dependency order and instantaneous cycles --------------- */
-
-typedef struct dep_edge {
-    int to;
-    src_loc at;
-} dep_edge;
-
-typedef struct dep_node {
-    dep_edge *edges;
-    int n, cap;
-} dep_node;
-
-static void collect_deps(sema_ctx *x, dep_node *node, const ast_expr *e)
-{
-    switch (e->kind) {
-    case EX_NAME:
-        if (e->sym >= 0) {
-            sema_sym_kind k = x->cur->syms[e->sym].kind;
-            if (k == SYM_LET || k == SYM_OUTPUT) {
-                if (node->n == node->cap) {
-                    int cap = node->cap ? node->cap * 2 : 4;
-                    dep_edge *ne = arena_calloc(x->mem, (size_t)cap, sizeof *ne);
-                    if (node->n)
-                        memcpy(ne, node->edges, (size_t)node->n * sizeof *ne);
-                    node->edges = ne;
-                    node->cap = cap;
-                }
-                node->edges[node->n++] = (dep_edge){ e->sym, e->loc };
-            }
-        }
-        break;
-    case EX_UNARY:
-        collect_deps(x, node, e->lhs);
-        break;
-    case EX_BINARY:
-        collect_deps(x, node, e->lhs);
-        collect_deps(x, node, e->rhs);
-        break;
-    case EX_IF:
-        collect_deps(x, node, e->cond);
-        collect_deps(x, node, e->lhs);
-        collect_deps(x, node, e->rhs);
-        break;
-    case EX_CALL:
-        /* pre's first argument is last tick's value: no instantaneous edge. */
-        for (int i = strcmp(e->name, "pre") == 0 ? 1 : 0; i < e->args.len; i++)
-            collect_deps(x, node, e->args.items[i]);
-        break;
-    default:
-        break;
-    }
-}
-
 static void report_cycle(sema_ctx *x, dep_node *nodes, const int *path, int len)
 {
     sema_sym *syms = x->cur->syms;
@@ -548,52 +620,47 @@ static void report_cycle(sema_ctx *x, dep_node *nodes, const int *path, int len)
     }
 }
 
-/* Iterative depth-first search: post-order gives the evaluation order; a
- * back edge is a cycle, reported once per strongly connected group. */
+/* Evaluation order of the definitions, and the instantaneous cycles. */
 static void order_definitions(sema_ctx *x)
 {
     sema_circuit *c = x->cur;
     int n = c->n_syms;
     dep_node *nodes = arena_calloc(x->mem, (size_t)n + 1, sizeof *nodes);
+    unsigned char *want = arena_calloc(x->mem, (size_t)n + 1, 1);
     for (int i = 0; i < n; i++)
-        if ((c->syms[i].kind == SYM_LET || c->syms[i].kind == SYM_OUTPUT) && c->syms[i].def)
-            collect_deps(x, &nodes[i], c->syms[i].def);
-    unsigned char *color = arena_calloc(x->mem, (size_t)n + 1, 1); /* 0 white 1 grey 2 black */
-    unsigned char *in_cycle = x->in_cycle = arena_calloc(x->mem, (size_t)n + 1, 1);
-    int *stack = arena_calloc(x->mem, (size_t)n + 1, sizeof *stack);
-    int *next = arena_calloc(x->mem, (size_t)n + 1, sizeof *next);
-    c->order = arena_calloc(x->mem, (size_t)n + 1, sizeof *c->order);
-    c->n_order = 0;
-    for (int root = 0; root < n; root++) {
-        if (color[root] || !((c->syms[root].kind == SYM_LET || c->syms[root].kind == SYM_OUTPUT) &&
-                             c->syms[root].def))
-            continue;
-        int sp = 0;
-        stack[sp++] = root;
-        color[root] = 1;
-        next[root] = 0;
-        while (sp > 0) {
-            int v = stack[sp - 1];
-            if (next[v] < nodes[v].n) {
-                int w = nodes[v].edges[next[v]++].to;
-                if (color[w] == 0) {
-                    color[w] = 1;
-                    next[w] = 0;
-                    stack[sp++] = w;
-                } else if (color[w] == 1 && !in_cycle[w]) {
-                    int start = sp - 1;
-                    while (stack[start] != w)
-                        start--;
-                    report_cycle(x, nodes, stack + start, sp - start);
-                    for (int k = start; k < sp; k++)
-                        in_cycle[stack[k]] = 1;
-                }
-            } else {
-                color[v] = 2;
-                c->order[c->n_order++] = v;
-                sp--;
-            }
+        if ((c->syms[i].kind == SYM_LET || c->syms[i].kind == SYM_OUTPUT) && c->syms[i].def) {
+            want[i] = 1;
+            collect_deps(x, &nodes[i], c->syms[i].def, DEPS_INSTANT);
         }
+    x->in_cycle = arena_calloc(x->mem, (size_t)n + 1, 1);
+    c->order = arena_calloc(x->mem, (size_t)n + 1, sizeof *c->order);
+    c->n_order = dfs_postorder(x, nodes, n, want, c->order, x->in_cycle);
+}
+
+/* Type the lets that have no written type, each after the lets its
+ * definition names, so typing never recurses from one let into another. */
+static void type_lets(sema_ctx *x)
+{
+    sema_circuit *c = x->cur;
+    int n = c->n_syms;
+    dep_node *nodes = arena_calloc(x->mem, (size_t)n + 1, sizeof *nodes);
+    unsigned char *want = arena_calloc(x->mem, (size_t)n + 1, 1);
+    for (int i = 0; i < n; i++)
+        if (c->syms[i].kind == SYM_LET && c->syms[i].type == TY_ERROR && c->syms[i].def) {
+            want[i] = 1;
+            collect_deps(x, &nodes[i], c->syms[i].def, DEPS_TYPE);
+        }
+    int *order = arena_calloc(x->mem, (size_t)n + 1, sizeof *order);
+    int n_order = dfs_postorder(x, nodes, n, want, order, NULL);
+    for (int k = 0; k < n_order; k++) {
+        int i = order[k];
+        x->state[i] = 1;
+        x->defining = i;
+        ast_type t = check_expr(x, c->syms[i].def);
+        x->defining = -1;
+        if (x->state[i] == 1) /* not poisoned by a use of itself */
+            c->syms[i].type = t;
+        x->state[i] = 2;
     }
 }
 
@@ -620,8 +687,13 @@ static void check_circuit(sema_ctx *x, sema_circuit *c, const ast_circuit *ac)
     x->self_use = arena_calloc(x->mem, (size_t)c->n_syms + 1, sizeof *x->self_use);
     arena_vec_init(&x->deferred, sizeof(deferred_pre));
 
+    x->cands = NULL;
+    x->suggested = NULL;
+    x->defining = -1;
+    type_lets(x);
     for (int i = 0; i < c->n_syms; i++) {
         sema_sym *s = &c->syms[i];
+        x->defining = i;
         switch (s->kind) {
         case SYM_INPUT:
             break;
@@ -675,12 +747,11 @@ static void check_circuit(sema_ctx *x, sema_circuit *c, const ast_circuit *ac)
                     mismatch_hint(x, t, s->type);
                 }
                 x->state[i] = 2;
-            } else {
-                type_of_sym(x, i, s->decl_loc);
             }
             break;
         }
     }
+    x->defining = -1;
     check_deferred(x);
     order_definitions(x);
     for (int i = 0; i < c->n_syms; i++)
@@ -690,7 +761,7 @@ static void check_circuit(sema_ctx *x, sema_circuit *c, const ast_circuit *ac)
             diag_hint(x->diag, "write its type: 'let %s : real = ...'", c->syms[i].name);
         }
     for (int i = 0; i < c->n_syms; i++)
-        if (c->syms[i].kind == SYM_LET && !c->syms[i].used)
+        if (c->syms[i].kind == SYM_LET && !c->syms[i].used && !(x->suggested && x->suggested[i]))
             diag_report(x->diag, DIAG_WARNING, c->syms[i].decl_loc, "'%s' is never used",
                         c->syms[i].name);
 }
@@ -716,6 +787,7 @@ static void check_tick(sema_ctx *x, const ast_module *am)
     x->table_cap = 1;
     m->tick_seconds = 0; /* `dt` is not constant inside its own definition */
     ast_type t = check_expr(x, e);
+    check_deferred(x);
     m->tick_seconds = 0.010;
     if (t == TY_ERROR)
         return;
@@ -737,26 +809,30 @@ sema_module *sema_check(arena *mem, diag_ctx *diag, const ast_module *am, const 
     sema_module *m = arena_alloc(mem, sizeof *m);
     m->ast = am;
     m->name = am->name ? am->name : default_name;
-    sema_ctx x = { .mem = mem, .diag = diag, .mod = m };
+    sema_ctx x = { .mem = mem, .diag = diag, .mod = m, .defining = -1 };
+    arena_vec_init(&x.deferred, sizeof(deferred_pre));
     check_tick(&x, am);
 
-    if (am->n_circuits == 0 && am->file)
+    if (am->n_circuits == 0 && am->file && diag_errors(diag) == 0)
         diag_report(diag, DIAG_WARNING, (src_loc){ am->file, 1, 1, 1, 1 },
                     "'%s' defines no circuit", am->file->name);
     m->circuits = arena_calloc(mem, (size_t)am->n_circuits + 1, sizeof *m->circuits);
+    /* Circuit names, hashed: a module may hold many circuits. */
+    size_t cap = 16;
+    while (cap < (size_t)am->n_circuits * 2 + 2)
+        cap *= 2;
+    int *seen = arena_calloc(mem, cap, sizeof *seen); /* circuit index + 1 */
     for (int i = 0; i < am->n_circuits; i++) {
         const ast_circuit *ac = am->circuits[i];
-        int dup = 0;
-        for (int j = 0; j < i; j++)
-            if (strcmp(am->circuits[j]->name, ac->name) == 0) {
-                diag_report(diag, DIAG_ERROR, ac->name_loc, "circuit '%s' is already defined",
-                            ac->name);
-                diag_report(diag, DIAG_NOTE, am->circuits[j]->name_loc, "first defined here");
-                dup = 1;
-                break;
-            }
-        if (dup)
+        size_t h = hash_str(ac->name) & (cap - 1);
+        while (seen[h] && strcmp(am->circuits[seen[h] - 1]->name, ac->name) != 0)
+            h = (h + 1) & (cap - 1);
+        if (seen[h]) {
+            diag_report(diag, DIAG_ERROR, ac->name_loc, "circuit '%s' is already defined", ac->name);
+            diag_report(diag, DIAG_NOTE, am->circuits[seen[h] - 1]->name_loc, "first defined here");
             continue;
+        }
+        seen[h] = i + 1;
         check_circuit(&x, &m->circuits[m->n_circuits++], ac);
     }
     return m;

@@ -10,7 +10,7 @@
 %define api.prefix {dy}
 %define api.location.type {src_loc}
 %define parse.error custom
-%define lr.default-reduction accepting
+%define lr.default-reduction consistent
 %locations
 %expect 0
 %param {yyscan_t scanner}
@@ -27,7 +27,8 @@ void dyerror(DYLTYPE *lloc, yyscan_t scanner, ast_builder *b, const char *msg);
 }
 
 %code {
-#include "parse_internal.h"
+#include "lex.h"
+#include "parse.h"
 #define YYLLOC_DEFAULT(Cur, Rhs, N) parse_span(&(Cur), (Rhs), (N))
 }
 
@@ -47,6 +48,7 @@ void dyerror(DYLTYPE *lloc, yyscan_t scanner, ast_builder *b, const char *msg);
 %token AND "and" OR "or" NOT "not" TRUE "true" FALSE "false"
 %token LE "<=" GE ">=" EQEQ "==" NE "!="
 
+%type <str> modname
 %type <expr> expr
 %type <args> args arglist
 %type <type> type
@@ -74,13 +76,14 @@ decls
     ;
 
 decl
-    : MODULE modname
+    : MODULE modname                            { ast_module_name(b, @2, $2); }
     | TICK expr                                 { ast_module_tick(b, @$, $2); }
     | circuit
     ;
 
 modname
-    : IDENT                                     { ast_module_name(b, @1, $1); }
+    : IDENT
+    | modname '.' IDENT                         { $$ = ast_dotted(b, $1, $3); }
     ;
 
 circuit
