@@ -1,5 +1,5 @@
-/* arena.h — region allocator: every allocation of one compilation (or one REPL
- * input) comes from an arena and is released at once by arena_free.
+/* arena.h — region allocator: every allocation of one compilation comes from
+ * an arena and is released at once by arena_free.
  *
  * Ownership: the caller owns the arena; memory returned by arena_* belongs to
  * the arena and must never be passed to free(). All allocation goes through

@@ -97,6 +97,8 @@ ast_expr *ast_dur(ast_builder *b, src_loc loc, const char *text)
         e->kind = EX_TICKS;
         e->num = v;
     }
+    if (isfinite(v) && !isfinite(e->num))
+        diag_report(b->diag, DIAG_ERROR, loc, "the duration is too long for a real");
     return e;
 }
 
@@ -161,12 +163,17 @@ ast_expr_list ast_args_empty(void) { return (ast_expr_list){ 0 }; }
 
 ast_expr_list ast_args_add(ast_builder *b, ast_expr_list l, ast_expr *e)
 {
-    /* Argument lists are short: copy on append keeps the list a plain value. */
-    ast_expr **items = arena_calloc(b->mem, (size_t)l.len + 1, sizeof *items);
-    if (l.len)
-        memcpy(items, l.items, (size_t)l.len * sizeof *items);
-    items[l.len] = e;
-    return (ast_expr_list){ items, l.len + 1 };
+    /* The parser hands each list on once, so growing it in place is safe. */
+    if (l.len == l.cap) {
+        int cap = l.cap ? l.cap * 2 : 4;
+        ast_expr **items = arena_calloc(b->mem, (size_t)cap, sizeof *items);
+        if (l.len)
+            memcpy(items, l.items, (size_t)l.len * sizeof *items);
+        l.items = items;
+        l.cap = cap;
+    }
+    l.items[l.len++] = e;
+    return l;
 }
 
 void ast_module_name(ast_builder *b, src_loc loc, const char *name)

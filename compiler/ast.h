@@ -42,7 +42,7 @@ const char *ast_op_text(ast_op op);
 typedef struct ast_expr ast_expr;
 typedef struct ast_expr_list {
     ast_expr **items;
-    int len;
+    int len, cap;
 } ast_expr_list;
 
 struct ast_expr {

@@ -39,6 +39,10 @@ static compile_result *run_pipeline(compile_result *r, const compile_opts *opt)
         if (opt && opt->optimize) {
             err = pass_run_all(&r->mem, c, &opt->passes);
         } else {
+            if (opt && pass_wants_dump(&opt->passes, c, "lower")) {
+                fprintf(opt->passes.dump, "; after lower\n");
+                ir_print(opt->passes.dump, c);
+            }
             err = ir_verify(&r->mem, c);
         }
         if (err) {
@@ -101,12 +105,9 @@ ir_circuit *compile_pick(compile_result *r, const char *name)
         size_t len = 0;
         for (int i = 0; i < r->n_circuits; i++)
             len += strlen(r->circuits[i]->name) + 2;
-        char *list = arena_alloc(&r->mem, len + 1);
-        for (int i = 0; i < r->n_circuits; i++) {
-            strcat(list, r->circuits[i]->name);
-            if (i + 1 < r->n_circuits)
-                strcat(list, ", ");
-        }
+        char *list = arena_alloc(&r->mem, len + 1), *end = list;
+        for (int i = 0; i < r->n_circuits; i++)
+            end += sprintf(end, "%s%s", i ? ", " : "", r->circuits[i]->name);
         diag_plain(r->diag, DIAG_ERROR, "'%s' defines %d circuits (%s): choose one with --circuit NAME",
                    r->file->name, r->n_circuits, list);
         return NULL;

@@ -18,6 +18,8 @@ struct diag_ctx {
     arena mem;
     arena_vec msgs; /* diag_msg */
     int errors, warnings;
+    int dropped;    /* the last error was past DIAG_MAX_ERRORS: drop its notes */
+    int told_dropped;
 };
 
 enum { MAX_FILE_BYTES = 64 << 20 };
@@ -53,6 +55,17 @@ const src_file *diag_add_source(diag_ctx *d, const char *name, const char *text,
     copy[len] = 0;
     f->text = copy;
     f->len = len;
+    /* Index the line starts once, so excerpts cost no rescans. */
+    size_t n = 1;
+    for (size_t i = 0; i < len; i++)
+        n += copy[i] == '\n';
+    size_t *starts = arena_calloc(&d->mem, n, sizeof *starts);
+    size_t k = 1;
+    for (size_t i = 0; i < len; i++)
+        if (copy[i] == '\n')
+            starts[k++] = i + 1;
+    f->line_starts = starts;
+    f->n_lines = n;
     return f;
 }
 
@@ -104,6 +117,15 @@ const src_file *diag_load_file(diag_ctx *d, const char *path)
 
 void diag_vreport(diag_ctx *d, diag_level lvl, src_loc loc, const char *fmt, va_list ap)
 {
+    if (lvl == DIAG_ERROR && d->errors >= DIAG_MAX_ERRORS) {
+        d->errors++;
+        d->dropped = 1;
+        return;
+    }
+    if (lvl == DIAG_NOTE && d->dropped)
+        return; /* belongs to a dropped error */
+    if (lvl != DIAG_NOTE)
+        d->dropped = 0;
     va_list ap2;
     va_copy(ap2, ap);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -139,7 +161,7 @@ void diag_plain(diag_ctx *d, diag_level lvl, const char *fmt, ...)
 
 void diag_hint(diag_ctx *d, const char *fmt, ...)
 {
-    if (d->msgs.len == 0)
+    if (d->msgs.len == 0 || d->dropped)
         return;
     diag_msg *m = (diag_msg *)d->msgs.data + d->msgs.len - 1;
     va_list ap;
@@ -162,28 +184,23 @@ int diag_want_color(FILE *f)
     return isatty(fileno(f)) && !(nc && *nc);
 }
 
-/* Locate line `line` (1-based) of f; returns its start and length. */
-static const char *find_line(const src_file *f, int line, size_t *len)
+const char *src_line(const src_file *f, long line, size_t *len)
 {
-    const char *p = f->text, *end = f->text + f->len;
-    for (int l = 1; l < line && p < end; l++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            return NULL;
-        p = nl + 1;
-    }
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    *len = (size_t)((nl ? nl : end) - p);
-    if (*len && p[*len - 1] == '\r')
-        (*len)--;
-    return p;
+    if (line < 1 || (size_t)line > f->n_lines)
+        return NULL;
+    size_t start = f->line_starts[line - 1];
+    size_t end = (size_t)line < f->n_lines ? f->line_starts[line] - 1 : f->len;
+    if (end > start && f->text[end - 1] == '\r')
+        end--;
+    *len = end - start;
+    return f->text + start;
 }
 
 /* Source line, with control bytes shown as spaces so the caret lines up. */
 static void print_excerpt(FILE *out, const diag_msg *m, int color)
 {
     size_t len;
-    const char *line = find_line(m->loc.file, m->loc.line, &len);
+    const char *line = src_line(m->loc.file, m->loc.line, &len);
     if (!line)
         return;
     enum { SHOW_MAX = 200 };
@@ -263,6 +280,11 @@ void diag_flush(diag_ctx *d, FILE *out, int color)
     for (size_t g = 0; g < ng; g++)
         for (size_t k = 0; k < groups[g].count; k++)
             print_msg(out, &msgs[groups[g].first + k], color);
+    if (d->errors > DIAG_MAX_ERRORS && !d->told_dropped) {
+        fprintf(out, "drivec: error: %d more errors not shown (the first %d are above)\n",
+                d->errors - DIAG_MAX_ERRORS, DIAG_MAX_ERRORS);
+        d->told_dropped = 1;
+    }
     d->msgs.len = 0;
     fflush(out);
 }

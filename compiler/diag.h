@@ -21,7 +21,12 @@ typedef struct src_file {
     const char *name;  /* as given on the command line */
     const char *text;  /* NUL-terminated copy; may contain other NULs */
     size_t len;
+    const size_t *line_starts; /* offset of each line; n_lines entries */
+    size_t n_lines;
 } src_file;
+
+/* Line `line` (from 1) of f without its line break; NULL past the end. */
+const char *src_line(const src_file *f, long line, size_t *len);
 
 /* A span in a file; lines and columns count from 1, columns in bytes. */
 typedef struct src_loc {
@@ -52,6 +57,10 @@ void diag_hint(diag_ctx *d, const char *fmt, ...) __attribute__((format(printf, 
 /* An error without a source position ("drivec: error: ..."). */
 void diag_plain(diag_ctx *d, diag_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* After DIAG_MAX_ERRORS errors, later ones are counted but not kept: a
+ * broken file cannot flood the terminal or cost quadratic time. */
+enum { DIAG_MAX_ERRORS = 100 };
 
 int diag_errors(const diag_ctx *d);
 int diag_warnings(const diag_ctx *d);

@@ -38,6 +38,7 @@ static const char USAGE[] =
     "      --out OUT.csv                write outputs as CSV ('-': stdout); default: a table\n"
     "      --ticks N                    run N ticks (default: one per input row)\n"
     "      --random-inputs SEED         instead of --in: inputs drawn at random each tick\n"
+    "      --param NAME=VALUE           set a param for this run (repeatable)\n"
     "      --backend jit|interp|both    JIT-compiled code (default), the reference\n"
     "                                   interpreter, or both checked against each other\n"
     "      -O0                          no optimisation (IR passes and LLVM)\n"
@@ -85,7 +86,30 @@ static int take_value(int argc, char **argv, int *i, const char *name, const cha
     return 1;
 }
 
-static int parse_args(int argc, char **argv, int first, cli *o)
+/* Which commands take which option: an option a command would ignore is a
+ * usage error, not a silent no-op. */
+static const struct {
+    const char *option, *commands;
+} OPTION_USE[] = {
+    { "--circuit", " ir run " },      { "--in", " run " },         { "--out", " run " },
+    { "--ticks", " run " },           { "--backend", " run " },    { "--random-inputs", " run " },
+    { "--param", " run " },           { "--dump-after", " ir " },  { "--llvm", " ir " },
+    { "-O0", " ir run " },            { "-O2", " ir run " },
+};
+
+static int option_allowed(const char *cmd, const char *arg)
+{
+    char key[32];
+    snprintf(key, sizeof key, " %s ", cmd);
+    for (size_t i = 0; i < sizeof OPTION_USE / sizeof OPTION_USE[0]; i++) {
+        size_t n = strlen(OPTION_USE[i].option);
+        if (strncmp(arg, OPTION_USE[i].option, n) == 0 && (arg[n] == 0 || arg[n] == '='))
+            return strstr(OPTION_USE[i].commands, key) != NULL;
+    }
+    return 1; /* unknown options are reported by the parser below */
+}
+
+static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
 {
     memset(o, 0, sizeof *o);
     o->ticks = -1;
@@ -94,6 +118,11 @@ static int parse_args(int argc, char **argv, int first, cli *o)
         const char *v = NULL;
         int r;
         const char *a = argv[i];
+        if (a[0] == '-' && !option_allowed(cmd, a)) {
+            fprintf(stderr, "drivec: error: '%s' does not take option '%s'\n", cmd, a);
+            fputs("(run 'drivec help' for usage)\n", stderr);
+            return EXIT_USAGE;
+        }
         if ((r = take_value(argc, argv, &i, "--circuit", &o->circuit)) ||
             (r = take_value(argc, argv, &i, "--in", &o->in)) ||
             (r = take_value(argc, argv, &i, "--out", &o->out)) ||
@@ -146,7 +175,8 @@ static int parse_args(int argc, char **argv, int first, cli *o)
 static compile_result *compile_or_report(const char *path, const cli *o, FILE *dump)
 {
     compile_opts copts = { .optimize = !o->opt0,
-                           .passes = { .dump = dump, .dump_after = o->dump_after } };
+                           .passes = { .dump = dump, .dump_after = o->dump_after,
+                                       .circuit = o->circuit } };
     compile_result *r = compile_file(path, &copts);
     return r;
 }
@@ -219,6 +249,18 @@ static int cmd_ir(const cli *o)
 {
     if (o->n_files != 1)
         return usage_error("%s", "ir needs exactly one FILE");
+    if (o->dump_after) {
+        int known = !strcmp(o->dump_after, "all");
+        for (int i = 0; pass_names[i]; i++)
+            known |= !strcmp(o->dump_after, pass_names[i]);
+        if (!known)
+            return usage_error("--dump-after takes lower, fold, cse, dce or all, not '%s'",
+                               o->dump_after);
+        if (o->opt0 && strcmp(o->dump_after, "lower") != 0 && strcmp(o->dump_after, "all") != 0)
+            return usage_error("-O0 runs no passes: nothing to show after '%s'", o->dump_after);
+        if (o->llvm)
+            return usage_error("%s", "--dump-after shows the IR; it does not combine with --llvm");
+    }
     compile_result *r = compile_or_report(o->files[0], o, stdout);
     int status = EXIT_OK;
     if (diag_errors(r->diag) == 0) {
@@ -260,28 +302,25 @@ typedef struct warn_sink {
 } warn_sink;
 
 /* Byte column and width of the n-th (1-based) comma-separated field of a
- * line, trimmed of spaces. */
+ * line, trimmed of spaces; 0 when the line has no such field. */
 static int field_span(const src_file *f, long line, int n, int *len)
 {
-    const char *p = f->text, *end = f->text + f->len;
-    for (long l = 1; l < line && p < end; l++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            return 0;
-        p = nl + 1;
-    }
-    const char *s = p;
+    size_t ll;
+    const char *p = src_line(f, line, &ll);
+    if (!p)
+        return 0;
+    const char *s = p, *end = p + ll;
     for (int k = 1; k < n; k++) {
-        while (s < end && *s != ',' && *s != '\n')
+        while (s < end && *s != ',')
             s++;
-        if (s >= end || *s != ',')
+        if (s >= end)
             return 0;
         s++;
     }
     while (s < end && (*s == ' ' || *s == '\t'))
         s++;
     const char *e = s;
-    while (e < end && *e != ',' && *e != '\n' && *e != '\r')
+    while (e < end && *e != ',')
         e++;
     while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
         e--;
@@ -289,11 +328,23 @@ static int field_span(const src_file *f, long line, int n, int *len)
     return (int)(s - p) + 1;
 }
 
+/* The data file a message points into, read once per run. */
+static const src_file *data_file(diag_ctx *d, const char *path)
+{
+    static const src_file *last;
+    static diag_ctx *last_d;
+    if (last && last_d == d && strcmp(last->name, path) == 0)
+        return last;
+    last = diag_load_file(d, path);
+    last_d = d;
+    return last;
+}
+
 /* Report a data problem with the CSV line and a caret, like program errors. */
 static void report_data(diag_ctx *d, diag_level lvl, const rt_error *e)
 {
     if (e->file && e->line > 0) {
-        const src_file *f = diag_load_file(d, e->file);
+        const src_file *f = data_file(d, e->file);
         if (f) {
             int col = e->col > 0 ? e->col : 1, len = e->len;
             if (e->field > 0 && e->col == 0)
@@ -546,7 +597,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     cli o;
-    int bad = parse_args(argc, argv, 2, &o);
+    int bad = parse_args(argc, argv, 2, cmd, &o);
     if (bad)
         return bad;
     int status;

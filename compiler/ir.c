@@ -30,12 +30,15 @@ uint32_t ir_add_var(arena *a, ir_circuit *c, int block, const char *name,
 {
     uint32_t *n;
     ir_var **vars = block_vars(c, block, &n);
-    /* Vars are few and added once: grow by copying into the arena. */
-    ir_var *nv = arena_calloc(a, *n + 1, sizeof *nv);
-    if (*n)
-        memcpy(nv, *vars, *n * sizeof *nv);
-    nv[*n] = (ir_var){ .name = name, .type = t, .init = init, .note = note };
-    *vars = nv;
+    uint32_t *cap = &c->cap_vars[block];
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        ir_var *nv = arena_calloc(a, *cap, sizeof *nv);
+        if (*n)
+            memcpy(nv, *vars, *n * sizeof *nv);
+        *vars = nv;
+    }
+    (*vars)[*n] = (ir_var){ .name = name, .type = t, .init = init, .note = note };
     return (*n)++;
 }
 

@@ -74,6 +74,7 @@ typedef struct ir_circuit {
     ir_var *params;  uint32_t n_params;   /* live in the state block */
     ir_var *state;   uint32_t n_state;    /* live in the state block */
     uint32_t in_size, out_size, state_size;
+    uint32_t cap_vars[4]; /* capacity of each var array, by IR_BLOCK_* */
 
     ir_inst *code;   uint32_t n_code, cap_code;
 } ir_circuit;

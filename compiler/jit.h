@@ -1,8 +1,8 @@
-/* jit.h — compiles circuits in-process with one ORC LLJIT, for the REPL,
- * `drivec run` and `drivec test`.
+/* jit.h — compiles circuits in-process with one ORC LLJIT (`drivec run`,
+ * the benchmarks, and any host that wants native step functions now).
  *
  * Each jit_compile adds one module under its own resource tracker, with
- * symbols that never repeat, so a REPL can redefine a circuit by compiling
+ * symbols that never repeat, so an interactive host can redefine a circuit by compiling
  * the new one and removing the old.
  *
  * Ownership: the caller owns a jit and frees it with jit_destroy, which also

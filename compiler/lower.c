@@ -29,13 +29,17 @@ typedef struct lower_ctx {
     arena_vec stores;      /* pending_store */
     int first_slot;        /* state slot of the `first` flag, -1 if none */
     uint32_t first_value;  /* its loaded value, UINT32_MAX if not loaded */
-    arena_vec pre_keys;    /* shared slots for pre(name, const) */
+    arena_vec pre_keys;    /* pre_key: slots of pre(name) to share */
+    int *key_head;         /* per symbol: its first pre_key, or -1 */
+    unsigned *slots_of_sym;/* per symbol: slots made for pre() of it */
+    unsigned expr_slots;   /* slots made for pre() of expressions */
 } lower_ctx;
 
+/* A slot holding pre() of a named signal, chained per signal. */
 typedef struct pre_key {
-    int sym;
     double init;
     uint32_t slot;
+    int next;              /* the signal's next key, or -1 */
 } pre_key;
 
 enum { NONE = UINT32_MAX };
@@ -66,14 +70,6 @@ static uint32_t first_flag(lower_ctx *x)
     return x->first_value;
 }
 
-static int state_name_taken(const lower_ctx *x, const char *name)
-{
-    for (uint32_t i = 0; i < x->ir->n_state; i++)
-        if (strcmp(x->ir->state[i].name, name) == 0)
-            return 1;
-    return 0;
-}
-
 static uint32_t lower_pre(lower_ctx *x, const ast_expr *e)
 {
     const ast_expr *arg = e->args.items[0];
@@ -86,31 +82,38 @@ static uint32_t lower_pre(lower_ctx *x, const ast_expr *e)
      * initial value read at the first tick, the slot's own initial value is
      * never seen, so any slot of the signal will do. */
     uint32_t slot = NONE;
-    if (arg->kind == EX_NAME) {
-        pre_key *keys = x->pre_keys.data;
-        for (size_t i = 0; i < x->pre_keys.len && slot == NONE; i++)
-            if (keys[i].sym == arg->sym &&
-                (!init_const || memcmp(&keys[i].init, &init_value, sizeof init_value) == 0))
-                slot = keys[i].slot;
-    }
-    int fresh = slot == NONE;
-    if (fresh) {
-        const char *base = arg->kind == EX_NAME ? arena_printf(x->mem, "pre_%s", arg->name) : "pre";
-        const char *name = base;
-        for (unsigned n = 2; state_name_taken(x, name); n++)
-            name = arena_printf(x->mem, "%s_%u", base, n); /* unique, for reflection */
-        const char *note = arg->kind == EX_NAME
-                               ? arena_printf(x->mem, "pre(%s)", arg->name)
-                               : arena_printf(x->mem, "pre(...) at line %d", e->loc.line);
+    if (arg->kind == EX_NAME)
+        for (int k = x->key_head[arg->sym]; k >= 0 && slot == NONE;) {
+            const pre_key *key = &((pre_key *)x->pre_keys.data)[k];
+            if (!init_const || memcmp(&key->init, &init_value, sizeof init_value) == 0)
+                slot = key->slot;
+            k = key->next;
+        }
+    if (slot == NONE) {
+        /* Unique names for reflection: pre_x, then pre2_x, pre3_x for more
+         * slots of x; pre, pre2, ... for pre() of expressions. No two can
+         * meet, since a signal's name cannot start with a digit. */
+        const char *name, *note;
+        if (arg->kind == EX_NAME) {
+            unsigned k = ++x->slots_of_sym[arg->sym];
+            name = k == 1 ? arena_printf(x->mem, "pre_%s", arg->name)
+                          : arena_printf(x->mem, "pre%u_%s", k, arg->name);
+            note = arena_printf(x->mem, "pre(%s)", arg->name);
+        } else {
+            unsigned k = ++x->expr_slots;
+            name = k == 1 ? "pre" : arena_printf(x->mem, "pre%u", k);
+            note = arena_printf(x->mem, "pre(...) at line %d", e->loc.line);
+        }
         slot = ir_add_var(x->mem, x->ir, IR_BLOCK_STATE, name, t, init_const ? init_value : 0, note);
         pending_store *ps = arena_vec_push(x->mem, &x->stores);
         ps->slot = slot;
         ps->expr = arg;
         if (arg->kind == EX_NAME) {
-            pre_key *k = arena_vec_push(x->mem, &x->pre_keys);
-            k->sym = arg->sym;
-            k->init = init_value;
-            k->slot = slot;
+            pre_key *key = arena_vec_push(x->mem, &x->pre_keys);
+            key->init = init_value;
+            key->slot = slot;
+            key->next = x->key_head[arg->sym];
+            x->key_head[arg->sym] = (int)x->pre_keys.len - 1;
         }
     }
     uint32_t v = ir_emit(x->mem, x->ir,
@@ -198,11 +201,14 @@ ir_circuit *lower_circuit(arena *mem, const sema_module *m, const sema_circuit *
     x.ir = ir_new(mem, m->name, c->name, m->tick_seconds);
     x.sym_value = arena_calloc(mem, (size_t)c->n_syms + 1, sizeof *x.sym_value);
     x.sym_var = arena_calloc(mem, (size_t)c->n_syms + 1, sizeof *x.sym_var);
+    x.key_head = arena_calloc(mem, (size_t)c->n_syms + 1, sizeof *x.key_head);
+    x.slots_of_sym = arena_calloc(mem, (size_t)c->n_syms + 1, sizeof *x.slots_of_sym);
     arena_vec_init(&x.stores, sizeof(pending_store));
     arena_vec_init(&x.pre_keys, sizeof(pre_key));
     for (int i = 0; i < c->n_syms; i++) {
         const sema_sym *s = &c->syms[i];
         x.sym_value[i] = NONE;
+        x.key_head[i] = -1;
         if (s->kind == SYM_INPUT)
             x.sym_var[i] = ir_add_var(mem, x.ir, IR_BLOCK_IN, s->name, ir_ty(s->type), 0, NULL);
         else if (s->kind == SYM_OUTPUT)

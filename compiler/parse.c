@@ -7,6 +7,9 @@
 #include "lex.h"
 #include "lexer.h"
 
+/* bison's default stack limit (YYMAXDEPTH), for the message above. */
+enum { YYMAXDEPTH_HINT = 10000 };
+
 int dyparse(yyscan_t scanner, ast_builder *b);
 
 /* ---- parser helpers ----------------------------------------------------- */
@@ -130,8 +133,13 @@ void parse_syntax_error(ast_builder *b, src_loc loc, const char *unexpected,
 
 void parse_error(ast_builder *b, src_loc loc, const char *msg)
 {
-    /* Only bison's own failures (memory exhausted) arrive here. */
-    diag_report(b->diag, DIAG_ERROR, loc, "%s", msg);
+    /* Only bison's own failure arrives here: its stack is full. */
+    if (strstr(msg, "memory exhausted"))
+        diag_report(b->diag, DIAG_ERROR, loc,
+                    "the program nests too deeply to parse (over %d open parentheses, "
+                    "operators or conditionals at once)", YYMAXDEPTH_HINT);
+    else
+        diag_report(b->diag, DIAG_ERROR, loc, "%s", msg);
 }
 
 /* ---- entry -------------------------------------------------------------- */

@@ -275,13 +275,26 @@ static const pass_def RECIPE[] = {
 
 const char *const pass_names[] = { "lower", "fold", "cse", "dce", NULL };
 
+int pass_wants_dump(const pass_options *opt, const ir_circuit *c, const char *pass)
+{
+    if (!opt || !opt->dump || !opt->dump_after)
+        return 0;
+    if (opt->circuit && strcmp(opt->circuit, c->name) != 0)
+        return 0;
+    return !strcmp(opt->dump_after, "all") || !strcmp(opt->dump_after, pass);
+}
+
+static void dump(const pass_options *opt, const ir_circuit *c, const char *pass)
+{
+    if (!pass_wants_dump(opt, c, pass))
+        return;
+    fprintf(opt->dump, "; after %s\n", pass);
+    ir_print(opt->dump, c);
+}
+
 const char *pass_run_all(arena *mem, ir_circuit *c, const pass_options *opt)
 {
-    int dump_all = opt && opt->dump && opt->dump_after && strcmp(opt->dump_after, "all") == 0;
-    if (opt && opt->dump && opt->dump_after && (dump_all || strcmp(opt->dump_after, "lower") == 0)) {
-        fprintf(opt->dump, "; after lower\n");
-        ir_print(opt->dump, c);
-    }
+    dump(opt, c, "lower");
     const char *err = ir_verify(mem, c);
     if (err)
         return arena_printf(mem, "IR invalid after lowering: %s", err);
@@ -289,11 +302,7 @@ const char *pass_run_all(arena *mem, ir_circuit *c, const pass_options *opt)
         RECIPE[i].run(mem, c);
         if ((err = ir_verify(mem, c)))
             return arena_printf(mem, "IR invalid after pass %s: %s", RECIPE[i].name, err);
-        if (opt && opt->dump && opt->dump_after &&
-            (dump_all || strcmp(opt->dump_after, RECIPE[i].name) == 0)) {
-            fprintf(opt->dump, "; after %s\n", RECIPE[i].name);
-            ir_print(opt->dump, c);
-        }
+        dump(opt, c, RECIPE[i].name);
     }
     return NULL;
 }

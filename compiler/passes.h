@@ -18,7 +18,11 @@
 typedef struct pass_options {
     FILE *dump;             /* print the IR after each pass matching dump_after */
     const char *dump_after; /* a pass name, or "all" */
+    const char *circuit;    /* dump only this circuit (NULL: every one) */
 } pass_options;
+
+/* Whether opt asks for the IR of circuit c after the pass named `pass`. */
+int pass_wants_dump(const pass_options *opt, const ir_circuit *c, const char *pass);
 
 /* Run the recipe; the IR verifier runs after every pass. Returns NULL on
  * success, else a message naming the pass that broke the IR (a compiler

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,14 @@ static void *xrealloc(void *p, size_t n)
         abort();
     }
     return q;
+}
+
+static size_t hash_name(const char *s)
+{
+    uint64_t h = 1469598103934665603u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (size_t)h;
 }
 
 void rt_csv_free(rt_table *t)
@@ -123,6 +132,8 @@ int rt_csv_parse(const char *name, const char *text, size_t len, rt_table *t, rt
     size_t rows_cap = 0;
     long lineno = 0;
     size_t pos = 0;
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        pos = 3; /* a UTF-8 byte-order mark, as some spreadsheets write */
     int ok = 1;
     while (pos < len && ok) {
         const char *line = text + pos;
@@ -162,18 +173,29 @@ int rt_csv_parse(const char *name, const char *text, size_t len, rt_table *t, rt
                 memcpy(t->names[i], f.s, f.n);
                 t->names[i][f.n] = 0;
             }
+            /* Duplicate names, through a hash table: headers can be wide. */
+            size_t cap = 16;
+            while (cap < (size_t)nf * 2)
+                cap *= 2;
+            int *seen = xrealloc(NULL, cap * sizeof *seen);
+            memset(seen, 0, cap * sizeof *seen);
             for (int i = 0; i < nf && ok; i++) {
                 if (!t->names[i][0]) {
                     set_err(err, name, lineno, fields[i].col, 1, "column %d has no name", i + 1);
                     ok = 0;
+                    break;
                 }
-                for (int j = 0; j < i && ok; j++)
-                    if (strcmp(t->names[i], t->names[j]) == 0) {
-                        set_err(err, name, lineno, fields[i].col, (int)fields[i].n,
-                                "column '%s' appears twice", t->names[i]);
-                        ok = 0;
-                    }
+                size_t h = hash_name(t->names[i]) & (cap - 1);
+                while (seen[h] && strcmp(t->names[seen[h] - 1], t->names[i]) != 0)
+                    h = (h + 1) & (cap - 1);
+                if (seen[h]) {
+                    set_err(err, name, lineno, fields[i].col, (int)fields[i].n,
+                            "column '%s' appears twice", t->names[i]);
+                    ok = 0;
+                }
+                seen[h] = i + 1;
             }
+            free(seen);
             continue;
         }
         if (nf != t->ncols) {

@@ -60,30 +60,45 @@ static void *block(size_t n)
     return p;
 }
 
+/* Append a name to a comma-separated list that keeps to its buffer; names
+ * that do not fit are counted in *more. */
+static void list_add(char *buf, size_t cap, size_t *len, int *count, int *more, const char *name)
+{
+    size_t need = strlen(name) + 4;
+    if (*more || *len + need + 16 > cap) {
+        (*more)++;
+        return;
+    }
+    *len += (size_t)snprintf(buf + *len, cap - *len, "%s'%s'", *count ? ", " : "", name);
+    (*count)++;
+}
+
+static void list_end(char *buf, size_t cap, size_t len, int more)
+{
+    if (more)
+        snprintf(buf + len, cap - len, " and %d more", more);
+}
+
 /* Match input fields to table columns; report every missing one at once. */
 static int map_columns(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt,
                        int *col, rt_error *err)
 {
-    size_t missing_len = 0;
     char missing[400] = "";
-    int n_missing = 0;
+    size_t len = 0;
+    int n_missing = 0, more = 0;
     for (uint32_t i = 0; i < c->n_inputs; i++) {
         col[i] = t ? rt_csv_column(t, c->inputs[i].name) : -1;
-        if (col[i] < 0) {
-            int w = snprintf(missing + missing_len, sizeof missing - missing_len, "%s%s",
-                             n_missing ? ", " : "", c->inputs[i].name);
-            if (w > 0 && (size_t)w < sizeof missing - missing_len)
-                missing_len += (size_t)w;
-            n_missing++;
-        }
+        if (col[i] < 0)
+            list_add(missing, sizeof missing, &len, &n_missing, &more, c->inputs[i].name);
     }
-    if (n_missing && !(t == NULL && opt->random_seed)) {
+    list_end(missing, sizeof missing, len, more);
+    if ((n_missing || more) && !(t == NULL && opt->random_seed)) {
         if (!t)
             fail(err, opt->in_name, 0, "the circuit has inputs (%s): give them with --in FILE.csv",
                  missing);
         else {
             fail(err, opt->in_name, t->header_line, "missing input column%s: %s",
-                 n_missing > 1 ? "s" : "", missing);
+                 n_missing + more > 1 ? "s" : "", missing);
             size_t n = (size_t)snprintf(err->hint, sizeof err->hint, "the inputs of %s are", c->name);
             for (uint32_t i = 0; i < c->n_inputs && n < sizeof err->hint; i++)
                 n += (size_t)snprintf(err->hint + n, sizeof err->hint - n, "%s %s : %s",
@@ -93,18 +108,32 @@ static int map_columns(const rt_circuit *c, const rt_table *t, const rt_run_opts
         return 0;
     }
     if (t && opt->warn) {
+        /* One warning for all the columns that are not inputs. */
+        char unknown[400] = "";
+        int n_unknown = 0, first = -1;
+        more = 0;
+        len = 0;
+        unsigned char *is_input = calloc((size_t)t->ncols + 1, 1);
+        for (uint32_t i = 0; i < c->n_inputs; i++)
+            is_input[col[i]] = 1;
         for (int k = 0; k < t->ncols; k++) {
             const char *name = t->names[k];
-            int known = !strcmp(name, "tick") || !strcmp(name, "time");
-            for (uint32_t i = 0; i < c->n_inputs && !known; i++)
-                known = col[i] == k;
-            if (!known) {
-                rt_error w = { 0 };
-                fail(&w, opt->in_name, t->header_line,
-                     "column '%s' is not an input of %s; it is ignored", name, c->name);
-                w.field = k + 1;
-                opt->warn(opt->warn_ctx, &w);
-            }
+            if (is_input[k] || !strcmp(name, "tick") || !strcmp(name, "time"))
+                continue;
+            if (first < 0)
+                first = k;
+            list_add(unknown, sizeof unknown, &len, &n_unknown, &more, name);
+        }
+        free(is_input);
+        list_end(unknown, sizeof unknown, len, more);
+        if (first >= 0) {
+            rt_error w = { 0 };
+            fail(&w, opt->in_name, t->header_line, "%s %s %s not %s of %s; ignored",
+                 n_unknown + more > 1 ? "columns" : "column", unknown,
+                 n_unknown + more > 1 ? "are" : "is", n_unknown + more > 1 ? "inputs" : "an input",
+                 c->name);
+            w.field = first + 1;
+            opt->warn(opt->warn_ctx, &w);
         }
     }
     /* Bool inputs take 0/1 (or true/false) only. */

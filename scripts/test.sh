@@ -18,7 +18,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 echo "== tests (release build)"
-ctest --test-dir build -j"$jobs" --output-on-failure
+ctest --test-dir build -j"$jobs" --output-on-failure --timeout 300
 echo
 echo "== tests (ASan + UBSan build)"
-ctest --test-dir build-asan -j"$jobs" --output-on-failure
+ctest --test-dir build-asan -j"$jobs" --output-on-failure --timeout 600

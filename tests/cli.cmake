@@ -33,3 +33,8 @@ cli_test(param_unknown       1 stderr run cli/startle.drive --in cli/good.csv --
 cli_test(param_not_number    1 stderr run cli/startle.drive --in cli/good.csv --param gain=lots)
 cli_test(param_malformed     2 stderr run cli/startle.drive --in cli/good.csv --param gain)
 cli_test(header_only         1 stderr run cli/startle.drive --in cli/header_only.csv --ticks 3)
+cli_test(dump_after_bogus    2 stderr ir cli/two.drive --dump-after bogus)
+cli_test(dump_after_O0       2 stderr ir cli/two.drive -O0 --dump-after fold)
+cli_test(dump_after_lower    0 stdout ir cli/two.drive -O0 --dump-after lower --circuit second)
+cli_test(option_not_for_cmd  2 stderr check cli/two.drive --backend gpu)
+cli_test(bom_csv             0 stdout run cli/startle.drive --in cli/bom.csv --out -)
