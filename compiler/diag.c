@@ -351,6 +351,9 @@ const char *diag_suggest(const char *name, const char *const *cands, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!cands[i] || strcmp(cands[i], name) == 0)
             continue;
+        size_t lc = strlen(cands[i]);
+        if ((lc > len ? lc - len : len - lc) > limit)
+            continue; /* too different in length to be close */
         size_t dd = edit_distance(name, cands[i]);
         if (dd <= limit && dd < best_d) {
             best = cands[i];

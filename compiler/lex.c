@@ -145,6 +145,12 @@ void lex_spelling(struct lex_extra *x, const src_loc *loc, const char *used, con
 
 void lex_bad_char(struct lex_extra *x, const src_loc *loc, unsigned char c)
 {
+    /* A run of stray bytes is one error, not one per byte. */
+    int run = x->bad_line == loc->line && x->bad_end == loc->col;
+    x->bad_line = loc->line;
+    x->bad_end = loc->end_col;
+    if (run)
+        return;
     if (c >= 0x80)
         diag_report(x->b->diag, DIAG_ERROR, *loc,
                     "non-ASCII text is only allowed in comments");

@@ -22,6 +22,7 @@ struct lex_extra {
     int line, col;   /* position of the next byte, from 1 */
     int last_token;  /* for statement ends at line breaks */
     int depth;       /* open parentheses */
+    int bad_line, bad_end; /* end of the last stray byte reported */
 };
 
 /* Advance the position over a token's text and give the token its span. */

@@ -84,6 +84,8 @@ static const char *kind_name(sema_sym_kind k)
 static const char *suggest_name(sema_ctx *x, const char *name)
 {
     int n = x->cur->n_syms;
+    if (diag_errors(x->diag) >= DIAG_MAX_ERRORS)
+        return NULL; /* the message will not be shown: spare the search */
     if (!x->cands) {
         x->cands = arena_calloc(x->mem, (size_t)n + 1, sizeof *x->cands);
         x->suggested = arena_calloc(x->mem, (size_t)n + 1, 1);
