@@ -28,7 +28,7 @@
  * one initialises LLVM's native target and asm printer (once per process). */
 typedef struct cg_target cg_target;
 
-cg_target *cg_target_host(char **err);    /* this CPU and its features (JIT) */
+cg_target *cg_target_host(char **err);    /* this CPU and its features but AVX-512 (JIT) */
 cg_target *cg_target_generic(char **err); /* plain x86-64 (portable .so) */
 /* A named CPU such as "x86-64-v3" with extra features such as "+avx2" (NULL
  * or "" for none); LLVM warns on stderr about a CPU it does not know. */
