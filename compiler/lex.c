@@ -75,20 +75,8 @@ static int next_line_continues(const struct lex_extra *x)
     return 0;
 }
 
-int lex_newline_ends(struct lex_extra *x)
-{
-    if (x->depth > 0)
-        return 0;
-    switch (x->last_token) {
-    case IDENT: case NUMBER: case DURATION: case TRUE: case FALSE:
-    case REAL: case BOOL: case ')': case '}':
-        return !next_line_continues(x);
-    default:
-        return 0;
-    }
-}
-
-int lex_file_ends(struct lex_extra *x)
+/* Whether the last token can end a statement (Go's rule). */
+static int can_end(const struct lex_extra *x)
 {
     if (x->depth > 0)
         return 0;
@@ -100,6 +88,10 @@ int lex_file_ends(struct lex_extra *x)
         return 0;
     }
 }
+
+int lex_newline_ends(struct lex_extra *x) { return can_end(x) && !next_line_continues(x); }
+
+int lex_file_ends(struct lex_extra *x) { return can_end(x); }
 
 size_t lex_number_length(const char *t)
 {

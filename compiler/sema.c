@@ -622,21 +622,31 @@ static void report_cycle(sema_ctx *x, dep_node *nodes, const int *path, int len)
     }
 }
 
-/* Evaluation order of the definitions, and the instantaneous cycles. */
-static void order_definitions(sema_ctx *x)
+/* The graph of one kind over the circuit's symbols, walked dependencies
+ * first into order; returns the number of nodes ordered. */
+static int dep_order(sema_ctx *x, deps_mode mode, int *order, unsigned char *cycles)
 {
     sema_circuit *c = x->cur;
     int n = c->n_syms;
     dep_node *nodes = arena_calloc(x->mem, (size_t)n + 1, sizeof *nodes);
     unsigned char *want = arena_calloc(x->mem, (size_t)n + 1, 1);
-    for (int i = 0; i < n; i++)
-        if ((c->syms[i].kind == SYM_LET || c->syms[i].kind == SYM_OUTPUT) && c->syms[i].def) {
-            want[i] = 1;
-            collect_deps(x, &nodes[i], c->syms[i].def, DEPS_INSTANT);
-        }
-    x->in_cycle = arena_calloc(x->mem, (size_t)n + 1, 1);
-    c->order = arena_calloc(x->mem, (size_t)n + 1, sizeof *c->order);
-    c->n_order = dfs_postorder(x, nodes, n, want, c->order, x->in_cycle);
+    for (int i = 0; i < n; i++) {
+        const sema_sym *s = &c->syms[i];
+        want[i] = s->def && (mode == DEPS_TYPE ? s->kind == SYM_LET && s->type == TY_ERROR
+                                               : s->kind == SYM_LET || s->kind == SYM_OUTPUT);
+        if (want[i])
+            collect_deps(x, &nodes[i], s->def, mode);
+    }
+    return dfs_postorder(x, nodes, n, want, order, cycles);
+}
+
+/* Evaluation order of the definitions, and the instantaneous cycles. */
+static void order_definitions(sema_ctx *x)
+{
+    sema_circuit *c = x->cur;
+    x->in_cycle = arena_calloc(x->mem, (size_t)c->n_syms + 1, 1);
+    c->order = arena_calloc(x->mem, (size_t)c->n_syms + 1, sizeof *c->order);
+    c->n_order = dep_order(x, DEPS_INSTANT, c->order, x->in_cycle);
 }
 
 /* Type the lets that have no written type, each after the lets its
@@ -644,16 +654,8 @@ static void order_definitions(sema_ctx *x)
 static void type_lets(sema_ctx *x)
 {
     sema_circuit *c = x->cur;
-    int n = c->n_syms;
-    dep_node *nodes = arena_calloc(x->mem, (size_t)n + 1, sizeof *nodes);
-    unsigned char *want = arena_calloc(x->mem, (size_t)n + 1, 1);
-    for (int i = 0; i < n; i++)
-        if (c->syms[i].kind == SYM_LET && c->syms[i].type == TY_ERROR && c->syms[i].def) {
-            want[i] = 1;
-            collect_deps(x, &nodes[i], c->syms[i].def, DEPS_TYPE);
-        }
-    int *order = arena_calloc(x->mem, (size_t)n + 1, sizeof *order);
-    int n_order = dfs_postorder(x, nodes, n, want, order, NULL);
+    int *order = arena_calloc(x->mem, (size_t)c->n_syms + 1, sizeof *order);
+    int n_order = dep_order(x, DEPS_TYPE, order, NULL);
     for (int k = 0; k < n_order; k++) {
         int i = order[k];
         x->state[i] = 1;
