@@ -48,7 +48,7 @@ static ast_expr *new_expr(ast_builder *b, ast_expr_kind k, src_loc loc)
 }
 
 /* Bound the tree depth: report once per offending subtree and keep a flat
- * placeholder so later passes never recurse deeper than AST_MAX_DEPTH. */
+ * error node so later passes never recurse deeper than AST_MAX_DEPTH. */
 static ast_expr *bound_depth(ast_builder *b, ast_expr *e, int child_depth)
 {
     e->depth = child_depth + 1;
@@ -60,7 +60,7 @@ static ast_expr *bound_depth(ast_builder *b, ast_expr *e, int child_depth)
     ast_expr *err = new_expr(b, EX_NUM, e->loc);
     err->type = TY_ERROR;
     err->depth = AST_MAX_DEPTH + 1; /* already reported: stays silent above */
-    err->sym = -2;                  /* marks a placeholder for sema */
+    err->sym = -2;                  /* marks an error node for sema */
     return err;
 }
 
