@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -310,10 +311,11 @@ static void test_load_file(void **state)
     assert_non_null(strstr(out, "drivec: error: cannot open '/nonexistent/dir/x.drive'"));
     free(out);
 
-    char path[] = "/tmp/drive-unit-diag-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    FILE *fp = fdopen(fd, "wb");
+    /* A file of our own, named after the process and created exclusively. */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/drive-unit-diag-%ld.drive", (long)getpid());
+    remove(path);
+    FILE *fp = fopen(path, "wbx");
     assert_non_null(fp);
     /* bigger than any read buffer, with a NUL inside */
     for (int i = 0; i < 3000; i++)
