@@ -4,6 +4,8 @@
  * benchmark can also check that both agree bit for bit. */
 #include "social_attention_ref.h"
 
+#include <math.h>
+
 void ref_init(ref_state *s)
 {
     s->threshold = 0.6;
@@ -16,7 +18,7 @@ void ref_init(ref_state *s)
     s->pre_arousal = 0;
 }
 
-void ref_step(ref_state *s, const ref_in *in, ref_out *out)
+int ref_step(ref_state *s, const ref_in *in, ref_out *out)
 {
     const double dt = 0.02;
     double conspecific = s->face_weight * in->face + s->voice_weight * in->voice +
@@ -34,9 +36,15 @@ void ref_step(ref_state *s, const ref_in *in, ref_out *out)
     out->conspecific = conspecific;
     out->attending = (unsigned char)attending;
     out->arousal = arousal;
+    /* As the compiled step does: a tick with a non-finite input writes its
+     * outputs but keeps the state, and says so. (The benchmark's inputs are
+     * all valid; the check is here so that both do the same work.) */
+    if (!isfinite(in->face) || !isfinite(in->voice))
+        return 1;
     s->pre_trigger = (unsigned char)trigger;
     s->pre_attending = (unsigned char)attending;
     s->pre_since_end = since_end;
     s->pre_remaining = remaining;
     s->pre_arousal = arousal;
+    return 0;
 }

@@ -11,6 +11,7 @@ typedef struct {
 } ref_state;
 
 void ref_init(ref_state *s);
-void ref_step(ref_state *s, const ref_in *in, ref_out *out);
+/* Returns 1 when an input was invalid (the state then did not advance). */
+int ref_step(ref_state *s, const ref_in *in, ref_out *out);
 
 #endif

@@ -10,6 +10,13 @@
 
 const char *ast_type_name(ast_type t)
 {
+    static char bufs[4][24];
+    static int next;
+    if (ty_is_vec(t)) {
+        char *b = bufs[next++ & 3];
+        snprintf(b, sizeof bufs[0], "vec[%d]", ty_len(t));
+        return b;
+    }
     switch (t) {
     case TY_REAL: return "real";
     case TY_BOOL: return "bool";
@@ -159,6 +166,51 @@ ast_expr *ast_call(ast_builder *b, src_loc loc, const char *name, ast_expr_list 
     return bound_depth(b, e, d);
 }
 
+static int max_depth(ast_expr_list l)
+{
+    int d = 0;
+    for (int i = 0; i < l.len; i++)
+        if (l.items[i]->depth > d)
+            d = l.items[i]->depth;
+    return d;
+}
+
+ast_expr *ast_vec(ast_builder *b, src_loc loc, ast_expr_list items)
+{
+    ast_expr *e = new_expr(b, EX_VEC, loc);
+    e->args = items;
+    return bound_depth(b, e, max_depth(items));
+}
+
+ast_expr *ast_index(ast_builder *b, src_loc loc, ast_expr *v, ast_expr *i)
+{
+    ast_expr *e = new_expr(b, EX_INDEX, loc);
+    e->lhs = v;
+    e->rhs = i;
+    return bound_depth(b, e, v->depth > i->depth ? v->depth : i->depth);
+}
+
+ast_expr *ast_field(ast_builder *b, src_loc loc, const char *name, const char *field)
+{
+    ast_expr *e = new_expr(b, EX_FIELD, loc);
+    e->name = name;
+    e->field = field;
+    return e;
+}
+
+ast_expr *ast_named(ast_builder *b, src_loc loc, const char *name, ast_expr *x)
+{
+    ast_expr *e = new_expr(b, EX_NAMED, loc);
+    e->name = name;
+    e->lhs = x;
+    return bound_depth(b, e, x->depth);
+}
+
+ast_expr *ast_call1(ast_builder *b, src_loc loc, const char *name, ast_expr *arg)
+{
+    return ast_call(b, loc, name, ast_args_add(b, ast_args_empty(), arg));
+}
+
 ast_expr_list ast_args_empty(void) { return (ast_expr_list){ 0 }; }
 
 ast_expr_list ast_args_add(ast_builder *b, ast_expr_list l, ast_expr *e)
@@ -174,6 +226,38 @@ ast_expr_list ast_args_add(ast_builder *b, ast_expr_list l, ast_expr *e)
     }
     l.items[l.len++] = e;
     return l;
+}
+
+void ast_import_add(ast_builder *b, src_loc loc, const char *name)
+{
+    ast_module *m = b->module;
+    for (int i = 0; i < m->n_imports; i++)
+        if (strcmp(m->imports[i].name, name) == 0) {
+            diag_report(b->diag, DIAG_WARNING, loc, "'%s' is already imported", name);
+            diag_report(b->diag, DIAG_NOTE, m->imports[i].loc, "imported here");
+            return;
+        }
+    if (m->n_imports == m->cap_imports) {
+        int cap = m->cap_imports ? m->cap_imports * 2 : 4;
+        ast_import *n = arena_calloc(b->mem, (size_t)cap, sizeof *n);
+        if (m->n_imports)
+            memcpy(n, m->imports, (size_t)m->n_imports * sizeof *n);
+        m->imports = n;
+        m->cap_imports = cap;
+    }
+    m->imports[m->n_imports++] = (ast_import){ name, loc };
+}
+
+ast_type ast_vec_type(ast_builder *b, src_loc loc, const char *text)
+{
+    char *end;
+    double n = strtod(text, &end);
+    if (*end || n != floor(n) || n < 1 || n > AST_MAX_VEC) {
+        diag_report(b->diag, DIAG_ERROR, loc,
+                    "a vector length must be a whole number from 1 to %d", AST_MAX_VEC);
+        return TY_ERROR;
+    }
+    return TY_VEC((int)n);
 }
 
 void ast_module_name(ast_builder *b, src_loc loc, const char *name)
@@ -235,12 +319,10 @@ void ast_circuit_end(ast_builder *b, src_loc loc)
     b->circuit = NULL;
 }
 
-void ast_item_add(ast_builder *b, ast_item_kind k, src_loc loc, src_loc name_loc,
-                  const char *name, ast_type t, src_loc type_loc, ast_expr *e)
+ast_item *ast_item_add(ast_builder *b, ast_item_kind k, src_loc loc, src_loc name_loc,
+                       const char *name, ast_type t, src_loc type_loc, ast_expr *e)
 {
     ast_circuit *c = b->circuit;
-    if (!c)
-        return;
     ast_item *it = arena_alloc(b->mem, sizeof *it);
     it->kind = k;
     it->loc = loc;
@@ -249,6 +331,19 @@ void ast_item_add(ast_builder *b, ast_item_kind k, src_loc loc, src_loc name_loc
     it->decl_type = t;
     it->type_loc = type_loc;
     it->expr = e;
+    if (!c) {
+        ast_module *m = b->module;
+        if (m->n_consts == m->cap_consts) {
+            int cap = m->cap_consts ? m->cap_consts * 2 : 8;
+            ast_item **n = arena_calloc(b->mem, (size_t)cap, sizeof *n);
+            if (m->n_consts)
+                memcpy(n, m->consts, (size_t)m->n_consts * sizeof *n);
+            m->consts = n;
+            m->cap_consts = cap;
+        }
+        m->consts[m->n_consts++] = it;
+        return it;
+    }
     if (c->n_items == c->cap_items) {
         int cap = c->cap_items ? c->cap_items * 2 : 16;
         ast_item **n = arena_calloc(b->mem, (size_t)cap, sizeof *n);
@@ -258,6 +353,95 @@ void ast_item_add(ast_builder *b, ast_item_kind k, src_loc loc, src_loc name_loc
         c->cap_items = cap;
     }
     c->items[c->n_items++] = it;
+    return it;
+}
+
+void ast_decl(ast_builder *b, ast_item_kind k, src_loc loc, src_loc name_loc, const char *name,
+              ast_type t, src_loc type_loc, ast_attrs attrs, ast_expr *e)
+{
+    ast_item *it = ast_item_add(b, k, loc, name_loc, name, t, type_loc, e);
+    it->attrs = attrs;
+}
+
+void ast_gate(ast_builder *b, src_loc loc, src_loc name_loc, const char *name, ast_expr *value,
+              ast_expr *when, ast_expr *other)
+{
+    ast_item *it = ast_item_add(b, IT_GATE, loc, name_loc, name, TY_ERROR, name_loc, value);
+    it->cond = when;
+    it->other = other;
+}
+
+void ast_reflex(ast_builder *b, src_loc loc, src_loc name_loc, const char *name, ast_expr *cond,
+                ast_expr *dur, ast_attrs attrs)
+{
+    ast_item *it = ast_item_add(b, IT_REFLEX, loc, name_loc, name, TY_BOOL, name_loc, cond);
+    it->cond = dur;
+    it->attrs = attrs;
+}
+
+void ast_predictor(ast_builder *b, src_loc loc, src_loc name_loc, const char *name,
+                   ast_clause_list clauses)
+{
+    ast_item *it = ast_item_add(b, IT_PREDICTOR, loc, name_loc, name, TY_REAL, name_loc, NULL);
+    it->clauses = clauses;
+}
+
+ast_attrs ast_attrs_none(void) { return (ast_attrs){ 0 }; }
+
+static void twice(ast_builder *b, src_loc loc, const char *what)
+{
+    diag_report(b->diag, DIAG_ERROR, loc, "'%s' is given twice", what);
+}
+
+ast_attrs ast_attrs_range(ast_builder *b, ast_attrs a, src_loc loc, ast_expr *lo, ast_expr *hi)
+{
+    if (a.lo)
+        twice(b, loc, "in [lo, hi]");
+    a.lo = lo;
+    a.hi = hi;
+    a.range_loc = loc;
+    return a;
+}
+
+ast_attrs ast_attrs_learned(ast_builder *b, ast_attrs a, src_loc loc)
+{
+    if (a.learned)
+        twice(b, loc, "learned");
+    a.learned = 1;
+    return a;
+}
+
+ast_attrs ast_attrs_refractory(ast_builder *b, ast_attrs a, src_loc loc, ast_expr *e)
+{
+    if (a.refractory)
+        twice(b, loc, "refractory");
+    a.refractory = e;
+    return a;
+}
+
+ast_attrs ast_attrs_strength(ast_builder *b, ast_attrs a, src_loc loc, ast_expr *e)
+{
+    if (a.strength)
+        twice(b, loc, "strength");
+    a.strength = e;
+    return a;
+}
+
+ast_clause_list ast_clauses_empty(void) { return (ast_clause_list){ 0 }; }
+
+ast_clause_list ast_clauses_add(ast_builder *b, ast_clause_list l, src_loc loc, const char *name,
+                                ast_expr *e)
+{
+    if (l.len == l.cap) {
+        int cap = l.cap ? l.cap * 2 : 8;
+        ast_clause *items = arena_calloc(b->mem, (size_t)cap, sizeof *items);
+        if (l.len)
+            memcpy(items, l.items, (size_t)l.len * sizeof *items);
+        l.items = items;
+        l.cap = cap;
+    }
+    l.items[l.len++] = (ast_clause){ name, loc, e };
+    return l;
 }
 
 static void print_expr(FILE *f, const ast_expr *e)
@@ -291,19 +475,74 @@ static void print_expr(FILE *f, const ast_expr *e)
         fputc(')', f);
         break;
     case EX_CALL:
-        fprintf(f, "(%s", e->name);
+    case EX_VEC:
+        fprintf(f, "(%s", e->kind == EX_VEC ? "vec" : e->name);
         for (int i = 0; i < e->args.len; i++) {
             fputc(' ', f);
             print_expr(f, e->args.items[i]);
         }
         fputc(')', f);
         break;
+    case EX_INDEX:
+        fputs("(index ", f);
+        print_expr(f, e->lhs);
+        fputc(' ', f);
+        print_expr(f, e->rhs);
+        fputc(')', f);
+        break;
+    case EX_FIELD:
+        fprintf(f, "%s.%s", e->name, e->field);
+        break;
+    case EX_NAMED:
+        fprintf(f, "(= %s ", e->name);
+        print_expr(f, e->lhs);
+        fputc(')', f);
+        break;
     }
+}
+
+static void print_opt(FILE *f, const char *what, const ast_expr *e)
+{
+    if (!e)
+        return;
+    fprintf(f, " (%s ", what);
+    print_expr(f, e);
+    fputc(')', f);
+}
+
+static void print_item(FILE *f, const ast_item *it, const char *indent)
+{
+    static const char *kinds[] = {
+        "input", "output", "param", "let", "def", "const", "state", "next",
+        "heuristic", "attention", "gate", "reflex", "predictor", "reward",
+    };
+    fprintf(f, "%s(%s %s", indent, kinds[it->kind], it->name);
+    if (it->decl_type != TY_ERROR && it->kind != IT_REFLEX && it->kind != IT_PREDICTOR)
+        fprintf(f, " : %s", ast_type_name(it->decl_type));
+    if (it->attrs.lo) {
+        fputs(" (in ", f);
+        print_expr(f, it->attrs.lo);
+        fputc(' ', f);
+        print_expr(f, it->attrs.hi);
+        fputc(')', f);
+    }
+    if (it->attrs.learned)
+        fputs(" learned", f);
+    if (it->expr) {
+        fputc(' ', f);
+        print_expr(f, it->expr);
+    }
+    print_opt(f, it->kind == IT_GATE ? "when" : "for", it->cond);
+    print_opt(f, "else", it->other);
+    print_opt(f, "refractory", it->attrs.refractory);
+    print_opt(f, "strength", it->attrs.strength);
+    for (int i = 0; i < it->clauses.len; i++)
+        print_opt(f, it->clauses.items[i].name, it->clauses.items[i].expr);
+    fputs(")\n", f);
 }
 
 void ast_print(FILE *f, const ast_module *m)
 {
-    static const char *kinds[] = { "input", "output", "param", "let", "def" };
     fprintf(f, "(module %s", m->name ? m->name : "<unnamed>");
     if (m->tick) {
         fputs(" (tick ", f);
@@ -311,20 +550,15 @@ void ast_print(FILE *f, const ast_module *m)
         fputc(')', f);
     }
     fputc('\n', f);
+    for (int i = 0; i < m->n_imports; i++)
+        fprintf(f, "  (import %s)\n", m->imports[i].name);
+    for (int i = 0; i < m->n_consts; i++)
+        print_item(f, m->consts[i], "  ");
     for (int i = 0; i < m->n_circuits; i++) {
         const ast_circuit *c = m->circuits[i];
         fprintf(f, "  (circuit %s\n", c->name);
-        for (int j = 0; j < c->n_items; j++) {
-            const ast_item *it = c->items[j];
-            fprintf(f, "    (%s %s", kinds[it->kind], it->name);
-            if (it->decl_type != TY_ERROR)
-                fprintf(f, " : %s", ast_type_name(it->decl_type));
-            if (it->expr) {
-                fputc(' ', f);
-                print_expr(f, it->expr);
-            }
-            fputs(")\n", f);
-        }
+        for (int j = 0; j < c->n_items; j++)
+            print_item(f, c->items[j], "    ");
         fputs("  )\n", f);
     }
     fputs(")\n", f);

@@ -15,8 +15,15 @@
 #include "diag.h"
 
 /* Types of the language. DUR is the type of time literals (`300 ms`); it is
- * a compile-time unit check, carried as seconds at run time. */
-typedef enum { TY_ERROR, TY_REAL, TY_BOOL, TY_DUR } ast_type;
+ * a compile-time unit check, carried as seconds at run time. A vector of N
+ * reals, vec[N], is the number TY_VEC(N), so types compare with ==. */
+typedef int ast_type;
+enum { TY_ERROR = 0, TY_REAL, TY_BOOL, TY_DUR, TY_VEC0 = 16 };
+enum { AST_MAX_VEC = 65536 }; /* the longest vector (documented in SPEC.md) */
+#define TY_VEC(n) (TY_VEC0 + (n))
+static inline int ty_is_vec(ast_type t) { return t > TY_VEC0; }
+static inline int ty_len(ast_type t) { return ty_is_vec(t) ? t - TY_VEC0 : 1; }
+/* "real", "vec[3]"; the text stays valid for the next few calls. */
 const char *ast_type_name(ast_type t);
 
 typedef enum {
@@ -28,7 +35,11 @@ typedef enum {
     EX_UNARY,  /* op, lhs */
     EX_BINARY, /* op, lhs, rhs */
     EX_IF,     /* cond, lhs (then), rhs (else) */
-    EX_CALL    /* name, args */
+    EX_CALL,   /* name, args (a builtin or a circuit) */
+    EX_VEC,    /* [args] */
+    EX_INDEX,  /* lhs[rhs] */
+    EX_FIELD,  /* name.field */
+    EX_NAMED   /* name = lhs: a named argument of a circuit call */
 } ast_expr_kind;
 
 typedef enum {
@@ -53,10 +64,14 @@ struct ast_expr {
     const char *name;
     ast_expr *cond, *lhs, *rhs;
     ast_expr_list args;
+    const char *field; /* EX_FIELD */
     int depth;        /* nesting depth of this subtree, bounded by the parser */
     /* filled by sema */
     ast_type type;
-    int sym;          /* EX_NAME: index of the symbol in its circuit, or -1 */
+    int sym;          /* EX_NAME/EX_FIELD: index of the symbol in its circuit,
+                       * EX_CALL of a circuit: its instance symbol; or -1 */
+    const void *ref;  /* EX_NAME of a module constant: its sema_const;
+                       * EX_CALL of a circuit: its sema_circuit */
 };
 
 typedef enum {
@@ -64,8 +79,37 @@ typedef enum {
     IT_OUTPUT, /* output NAME : TYPE [= expr] */
     IT_PARAM,  /* param NAME : TYPE [= expr] */
     IT_LET,    /* let NAME [: TYPE] = expr */
-    IT_DEF     /* NAME = expr: the equation of an output */
+    IT_DEF,    /* NAME = expr: the equation of an output */
+    IT_CONST,  /* const NAME [: TYPE] = expr (also at module level) */
+    IT_STATE,  /* state NAME : TYPE = init */
+    IT_NEXT,   /* next NAME = expr */
+    IT_HEURISTIC, /* heuristic NAME [: TYPE] = expr */
+    IT_ATTENTION, /* attention NAME [: TYPE] = expr */
+    IT_GATE,   /* gate NAME = expr when cond [else other] */
+    IT_REFLEX, /* reflex NAME = cond for D [refractory R] [strength S] */
+    IT_PREDICTOR, /* predictor NAME { clause expr ... } */
+    IT_REWARD  /* reward NAME = expr */
 } ast_item_kind;
+
+/* Optional parts of a declaration, collected by the grammar. */
+typedef struct ast_attrs {
+    ast_expr *lo, *hi;       /* `in [lo, hi]` */
+    src_loc range_loc;
+    int learned;             /* input ... learned */
+    ast_expr *refractory, *strength;
+} ast_attrs;
+
+/* One `name expr` line of a predictor block. */
+typedef struct ast_clause {
+    const char *name;
+    src_loc loc;
+    ast_expr *expr;
+} ast_clause;
+
+typedef struct ast_clause_list {
+    ast_clause *items;
+    int len, cap;
+} ast_clause_list;
 
 typedef struct ast_item {
     ast_item_kind kind;
@@ -74,7 +118,10 @@ typedef struct ast_item {
     const char *name;
     ast_type decl_type; /* TY_ERROR when not written */
     src_loc type_loc;
-    ast_expr *expr;     /* NULL when absent */
+    ast_expr *expr;     /* NULL when absent; gate: the value; reflex: the condition */
+    ast_expr *cond, *other; /* gate: when / else; reflex: `for` duration in cond */
+    ast_attrs attrs;
+    ast_clause_list clauses; /* predictor */
 } ast_item;
 
 typedef struct ast_circuit {
@@ -84,6 +131,11 @@ typedef struct ast_circuit {
     int n_items, cap_items;
 } ast_circuit;
 
+typedef struct ast_import {
+    const char *name;      /* dotted module name */
+    src_loc loc;
+} ast_import;
+
 typedef struct ast_module {
     const char *name;      /* NULL until `module` is seen */
     src_loc name_loc;
@@ -91,6 +143,10 @@ typedef struct ast_module {
     src_loc tick_loc;
     ast_circuit **circuits;
     int n_circuits, cap_circuits;
+    ast_import *imports;
+    int n_imports, cap_imports;
+    ast_item **consts;     /* module-level `const` items */
+    int n_consts, cap_consts;
     const src_file *file;
 } ast_module;
 
@@ -116,6 +172,11 @@ ast_expr *ast_unary(ast_builder *b, src_loc loc, ast_op op, ast_expr *e);
 ast_expr *ast_binary(ast_builder *b, src_loc loc, ast_op op, ast_expr *l, ast_expr *r);
 ast_expr *ast_if(ast_builder *b, src_loc loc, ast_expr *c, ast_expr *t, ast_expr *e);
 ast_expr *ast_call(ast_builder *b, src_loc loc, const char *name, ast_expr_list args);
+ast_expr *ast_vec(ast_builder *b, src_loc loc, ast_expr_list items);
+ast_expr *ast_index(ast_builder *b, src_loc loc, ast_expr *v, ast_expr *i);
+ast_expr *ast_field(ast_builder *b, src_loc loc, const char *name, const char *field);
+ast_expr *ast_named(ast_builder *b, src_loc loc, const char *name, ast_expr *e);
+ast_expr *ast_call1(ast_builder *b, src_loc loc, const char *name, ast_expr *arg);
 ast_expr_list ast_args_empty(void);
 ast_expr_list ast_args_add(ast_builder *b, ast_expr_list l, ast_expr *e);
 
@@ -124,8 +185,28 @@ const char *ast_dotted(ast_builder *b, const char *prefix, const char *name); /*
 void ast_module_tick(ast_builder *b, src_loc loc, ast_expr *e);
 void ast_circuit_begin(ast_builder *b, src_loc loc, const char *name);
 void ast_circuit_end(ast_builder *b, src_loc loc);
-void ast_item_add(ast_builder *b, ast_item_kind k, src_loc loc, src_loc name_loc,
-                  const char *name, ast_type t, src_loc type_loc, ast_expr *e);
+void ast_import_add(ast_builder *b, src_loc loc, const char *name);
+/* vec[N]: N must be a whole number from 1 to AST_MAX_VEC. */
+ast_type ast_vec_type(ast_builder *b, src_loc loc, const char *n);
+ast_item *ast_item_add(ast_builder *b, ast_item_kind k, src_loc loc, src_loc name_loc,
+                       const char *name, ast_type t, src_loc type_loc, ast_expr *e);
+/* Declarations with optional parts (ranges, `learned`, reflex options). */
+void ast_decl(ast_builder *b, ast_item_kind k, src_loc loc, src_loc name_loc, const char *name,
+              ast_type t, src_loc type_loc, ast_attrs attrs, ast_expr *e);
+void ast_gate(ast_builder *b, src_loc loc, src_loc name_loc, const char *name, ast_expr *value,
+              ast_expr *when, ast_expr *other);
+void ast_reflex(ast_builder *b, src_loc loc, src_loc name_loc, const char *name, ast_expr *cond,
+                ast_expr *dur, ast_attrs attrs);
+void ast_predictor(ast_builder *b, src_loc loc, src_loc name_loc, const char *name,
+                   ast_clause_list clauses);
+ast_attrs ast_attrs_none(void);
+ast_attrs ast_attrs_range(ast_builder *b, ast_attrs a, src_loc loc, ast_expr *lo, ast_expr *hi);
+ast_attrs ast_attrs_learned(ast_builder *b, ast_attrs a, src_loc loc);
+ast_attrs ast_attrs_refractory(ast_builder *b, ast_attrs a, src_loc loc, ast_expr *e);
+ast_attrs ast_attrs_strength(ast_builder *b, ast_attrs a, src_loc loc, ast_expr *e);
+ast_clause_list ast_clauses_empty(void);
+ast_clause_list ast_clauses_add(ast_builder *b, ast_clause_list l, src_loc loc, const char *name,
+                                ast_expr *e);
 
 /* Join two spans (from the start of a to the end of b). */
 src_loc ast_span(src_loc a, src_loc b);

@@ -145,8 +145,9 @@ LLVMTargetMachineRef cg_target_take_machine(cg_target *t)
 
 typedef struct emitter {
     LLVMContextRef ctx;
+    LLVMModuleRef m;
     LLVMBuilderRef b;
-    LLVMTypeRef f64, i1, i8, i64, ptr, voidt;
+    LLVMTypeRef f64, i1, i8, i32, i64, ptr, voidt;
 } emitter;
 
 static LLVMTypeRef reg_type(const emitter *e, ir_type t) { return t == IR_F64 ? e->f64 : e->i1; }
@@ -202,8 +203,8 @@ static void add_attr(const emitter *e, LLVMValueRef fn, LLVMAttributeIndex idx,
 /* The blocks never overlap and are not kept: noalias + nocapture let LLVM
  * move accesses to different blocks freely, while accesses within one block
  * keep their order (a slot's load stays before its store). */
-static LLVMValueRef add_function(const emitter *e, LLVMModuleRef m, const char *prefix,
-                                 const char *suffix, unsigned nparams,
+static LLVMValueRef add_function(const emitter *e, const char *prefix, const char *suffix,
+                                 LLVMTypeRef ret, unsigned nparams,
                                  const char *const *param_names,
                                  const char *const *param_access)
 {
@@ -213,8 +214,8 @@ static LLVMValueRef add_function(const emitter *e, LLVMModuleRef m, const char *
         return NULL;
     snprintf(name, len, "%s%s", prefix, suffix);
     LLVMTypeRef params[3] = { e->ptr, e->ptr, e->ptr };
-    LLVMTypeRef ty = LLVMFunctionType(e->voidt, params, nparams, 0);
-    LLVMValueRef fn = LLVMAddFunction(m, name, ty);
+    LLVMTypeRef ty = LLVMFunctionType(ret, params, nparams, 0);
+    LLVMValueRef fn = LLVMAddFunction(e->m, name, ty);
     free(name);
     LLVMSetLinkage(fn, LLVMExternalLinkage);
     add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
@@ -251,6 +252,45 @@ static void emit_init(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
     LLVMBuildRetVoid(e->b);
 }
 
+/* f(a) for one of the math ops. sqrt, fabs and floor are exact in IEEE
+ * arithmetic, so LLVM's intrinsics (one instruction on most CPUs) give the
+ * C library's bits. exp, log, tanh, sin and cos are not correctly rounded:
+ * only calling the C library's functions themselves (resolved in this process
+ * by the JIT) matches the interpreter, hence plain calls and no fast-math
+ * flags, which would let LLVM substitute approximations. */
+static LLVMValueRef emit_math(const emitter *e, ir_op op, LLVMValueRef a, const char *name)
+{
+    const char *intrinsic = NULL, *libm = NULL;
+    switch (op) {
+    case IR_SQRT: intrinsic = "llvm.sqrt"; break;
+    case IR_ABS: intrinsic = "llvm.fabs"; break;
+    case IR_FLOOR: intrinsic = "llvm.floor"; break;
+    case IR_EXP: libm = "exp"; break;
+    case IR_LOG: libm = "log"; break;
+    case IR_TANH: libm = "tanh"; break;
+    case IR_EXPM1: libm = "expm1"; break;
+    case IR_SIN: libm = "sin"; break;
+    case IR_COS: libm = "cos"; break;
+    default: return NULL;
+    }
+    LLVMTypeRef f64 = e->f64;
+    LLVMTypeRef ty = LLVMFunctionType(f64, &f64, 1, 0);
+    LLVMValueRef fn;
+    if (intrinsic) {
+        unsigned id = LLVMLookupIntrinsicID(intrinsic, strlen(intrinsic));
+        if (!id)
+            return NULL;
+        fn = LLVMGetIntrinsicDeclaration(e->m, id, &f64, 1);
+    } else {
+        fn = LLVMGetNamedFunction(e->m, libm);
+        if (!fn)
+            fn = LLVMAddFunction(e->m, libm, ty); /* external double f(double) */
+    }
+    if (!fn || LLVMGlobalGetValueType(fn) != ty)
+        return NULL;
+    return LLVMBuildCall2(e->b, ty, fn, &a, 1, name);
+}
+
 /* Operand k of an instruction must be an earlier value of LLVM type want
  * (want NULL: any type). */
 static LLVMValueRef operand(LLVMValueRef *vals, uint32_t i, uint32_t k, LLVMTypeRef want)
@@ -272,6 +312,7 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
     LLVMValueRef *vals = calloc(c->n_code ? c->n_code : 1, sizeof *vals);
     if (!vals)
         return -1;
+    LLVMValueRef status = NULL; /* the return's operand */
     int ok = 1;
     for (uint32_t i = 0; ok && i < c->n_code; i++) {
         const ir_inst *ins = &c->code[i];
@@ -310,6 +351,11 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
             case IR_MUL: v = LLVMBuildFMul(e->b, a, b, name); break;
             default: v = LLVMBuildFDiv(e->b, a, b, name); break;
             }
+            break;
+        case IR_EXP: case IR_LOG: case IR_TANH: case IR_SIN: case IR_COS: case IR_SQRT:
+        case IR_ABS: case IR_FLOOR: case IR_EXPM1:
+            if ((a = operand(vals, i, ins->a, e->f64)) && rt == e->f64)
+                v = emit_math(e, ins->op, a, name);
             break;
         case IR_LT: case IR_LE: case IR_GT: case IR_GE: case IR_EQ: case IR_NE: {
             a = operand(vals, i, ins->a, NULL);
@@ -365,6 +411,10 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
             }
             store_val(e, state, c->state[ins->slot].offset, c->state[ins->slot].type, a);
             continue;
+        case IR_RETURN:
+            if (status || !(status = operand(vals, i, ins->a, e->i1)))
+                ok = 0;
+            continue;
         case IR_NOP:
             continue;
         }
@@ -375,7 +425,8 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
     free(vals);
     if (!ok)
         return -1;
-    LLVMBuildRetVoid(e->b);
+    LLVMBuildRet(e->b, status ? LLVMBuildZExt(e->b, status, e->i32, "status")
+                              : LLVMConstInt(e->i32, 0, 0));
     return 0;
 }
 
@@ -387,11 +438,13 @@ LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefi
         .f64 = LLVMDoubleTypeInContext(ctx),
         .i1 = LLVMInt1TypeInContext(ctx),
         .i8 = LLVMInt8TypeInContext(ctx),
+        .i32 = LLVMInt32TypeInContext(ctx),
         .i64 = LLVMInt64TypeInContext(ctx),
         .ptr = LLVMPointerTypeInContext(ctx, 0),
         .voidt = LLVMVoidTypeInContext(ctx),
     };
     LLVMModuleRef m = LLVMModuleCreateWithNameInContext(prefix, ctx);
+    e.m = m;
     if (t) {
         char *triple = LLVMGetTargetMachineTriple(t->tm);
         LLVMSetTarget(m, triple);
@@ -407,10 +460,11 @@ LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefi
     static const char *const step_names[] = { "state", "in", "out" };
     static const char *const step_access[] = { NULL, "readonly", "writeonly" };
     int ok = 0;
-    LLVMValueRef init = add_function(&e, m, prefix, "_init", 1, init_names, init_access);
+    LLVMValueRef init = add_function(&e, prefix, "_init", e.voidt, 1, init_names, init_access);
     if (init) {
         emit_init(&e, init, c);
-        LLVMValueRef step = add_function(&e, m, prefix, "_step", 3, step_names, step_access);
+        LLVMValueRef step =
+            add_function(&e, prefix, "_step", e.i32, 3, step_names, step_access);
         ok = step && emit_step(&e, step, c) == 0;
     }
     LLVMDisposeBuilder(e.b);

@@ -6,9 +6,13 @@
  *
  * ABI of the generated functions (C types):
  *   void <prefix>_init(void *state);
- *   void <prefix>_step(void *state, const void *in, void *out);
+ *   int <prefix>_step(void *state, const void *in, void *out);
  * state, in and out are the blocks laid out by ir_layout; they must not
  * overlap and must be 8-byte aligned (the code loads doubles with align 8).
+ * step returns the circuit's status, 0 or 1 (its IR_RETURN; 0 without one).
+ * The math ops exp, log, tanh, sin and cos become calls to the C library's
+ * functions of those names, which the code's host must provide (the JIT
+ * resolves them in its own process).
  *
  * Ownership: cg_target_* return a target the caller frees with
  * cg_target_free; cg_emit returns a module owned by the caller (dispose it

@@ -1,9 +1,11 @@
 /* compile.c — the pipeline's stages run in order, stopping before lowering
- * when the checks found errors. */
+ * when the checks found errors; imports are loaded breadth-first, each
+ * module once. */
 #include "compile.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lower.h"
 #include "parse.h"
@@ -24,17 +26,141 @@ static const char *default_module_name(arena *mem, const char *path)
     return s;
 }
 
+#ifndef DRIVE_STDLIB_SOURCE
+#define DRIVE_STDLIB_SOURCE ""
+#endif
+#ifndef DRIVE_STDLIB_INSTALL
+#define DRIVE_STDLIB_INSTALL ""
+#endif
+
+const char **compile_search_path(arena *mem, const compile_opts *opt)
+{
+    const char *env = getenv("DRIVE_PATH");
+    size_t n = 4 + (size_t)(opt ? opt->n_include_dirs : 0);
+    for (const char *p = env; p && *p; p++)
+        n += *p == ':';
+    const char **dirs = arena_calloc(mem, n + 1, sizeof *dirs);
+    size_t k = 0;
+    while (env && *env) {
+        size_t len = strcspn(env, ":");
+        if (len)
+            dirs[k++] = arena_strndup(mem, env, len);
+        env += len + (env[len] == ':');
+    }
+    for (int i = 0; opt && i < opt->n_include_dirs; i++)
+        dirs[k++] = opt->include_dirs[i];
+    /* The stdlib next to the sources wins over an installed one, so a
+     * build tree always uses its own. */
+    struct stat st;
+    if (DRIVE_STDLIB_SOURCE[0] && stat(DRIVE_STDLIB_SOURCE, &st) == 0)
+        dirs[k++] = DRIVE_STDLIB_SOURCE;
+    if (DRIVE_STDLIB_INSTALL[0])
+        dirs[k++] = DRIVE_STDLIB_INSTALL;
+    dirs[k] = NULL;
+    return dirs;
+}
+
+static void add_module(compile_result *r, ast_module *m, const char *name, const char ***names,
+                       int *cap)
+{
+    if (r->n_modules == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        ast_module **nm = arena_calloc(&r->mem, (size_t)*cap, sizeof *nm);
+        const char **nn = arena_calloc(&r->mem, (size_t)*cap, sizeof *nn);
+        if (r->n_modules) {
+            memcpy(nm, r->modules, (size_t)r->n_modules * sizeof *nm);
+            memcpy(nn, *names, (size_t)r->n_modules * sizeof *nn);
+        }
+        r->modules = nm;
+        *names = nn;
+    }
+    r->modules[r->n_modules] = m;
+    (*names)[r->n_modules++] = name;
+}
+
+/* The file of module `name` (a.b -> a/b.drive) in the first directory that
+ * has it: the importer's, then the search path. */
+static const char *find_module(compile_result *r, const char *name, const char *importer,
+                               const char **path)
+{
+    char *rel = arena_printf(&r->mem, "%s.drive", name);
+    for (char *p = rel; *p; p++)
+        if (*p == '.' && strcmp(p, ".drive") != 0)
+            *p = '/';
+    const char *slash = strrchr(importer, '/');
+    const char *here = slash ? arena_strndup(&r->mem, importer, (size_t)(slash - importer)) : ".";
+    struct stat st;
+    for (int k = -1; k < 0 || path[k]; k++) {
+        const char *dir = k < 0 ? here : path[k];
+        char *full = arena_printf(&r->mem, "%s/%s", dir, rel);
+        if (stat(full, &st) == 0 && S_ISREG(st.st_mode))
+            return full;
+    }
+    return NULL;
+}
+
+static void load_imports(compile_result *r, const compile_opts *opt, const char ***names)
+{
+    int cap = r->n_modules;
+    const char **path = compile_search_path(&r->mem, opt);
+    for (int i = 0; i < r->n_modules; i++) { /* grows as imports are found */
+        ast_module *m = r->modules[i];
+        for (int k = 0; k < m->n_imports; k++) {
+            const ast_import *im = &m->imports[k];
+            int have = 0;
+            for (int j = 0; j < r->n_modules && !have; j++)
+                have = strcmp((*names)[j], im->name) == 0;
+            if (have)
+                continue;
+            const char *file = find_module(r, im->name, m->file->name, path);
+            if (!file) {
+                diag_report(r->diag, DIAG_ERROR, im->loc, "cannot find module '%s'", im->name);
+                size_t len = 64;
+                for (int d = 0; path[d]; d++)
+                    len += strlen(path[d]) + 2;
+                char *list = arena_alloc(&r->mem, len), *p = list;
+                p += sprintf(p, "the file's own directory");
+                for (int d = 0; path[d]; d++)
+                    p += sprintf(p, ", %s", path[d]);
+                diag_hint(r->diag, "looked for it in %s; add a directory with -I DIR or DRIVE_PATH",
+                          list);
+                continue;
+            }
+            const src_file *f = diag_load_file(r->diag, file);
+            if (!f)
+                continue;
+            ast_module *am = parse_module(&r->mem, r->diag, f);
+            if (am->name && strcmp(am->name, im->name) != 0) {
+                diag_report(r->diag, DIAG_ERROR, am->name_loc,
+                            "this file is module '%s', but it was imported as '%s'", am->name,
+                            im->name);
+                diag_report(r->diag, DIAG_NOTE, im->loc, "imported here");
+                continue;
+            }
+            int before = r->n_modules;
+            add_module(r, am, im->name, names, &cap);
+            (void)before;
+        }
+    }
+}
+
 static compile_result *run_pipeline(compile_result *r, const compile_opts *opt)
 {
     const char *name = default_module_name(&r->mem, r->file->name);
     r->ast = parse_module(&r->mem, r->diag, r->file);
-    r->sema = sema_check(&r->mem, r->diag, r->ast, name);
+    const char **names = NULL;
+    int cap = 0;
+    add_module(r, r->ast, r->ast->name ? r->ast->name : name, &names, &cap);
+    load_imports(r, opt, &names);
+    r->prog = sema_check(&r->mem, r->diag, r->modules, names, r->n_modules);
+    r->sema = r->prog ? &r->prog->mods[0] : NULL;
     if (diag_errors(r->diag) || !r->sema)
         return r;
     r->n_circuits = r->sema->n_circuits;
     r->circuits = arena_calloc(&r->mem, (size_t)r->n_circuits + 1, sizeof *r->circuits);
     for (int i = 0; i < r->n_circuits; i++) {
-        ir_circuit *c = lower_circuit(&r->mem, r->sema, &r->sema->circuits[i]);
+        ir_circuit *c = lower_circuit(&r->mem, r->diag, &r->sema->circuits[i],
+                                      r->sema->tick_seconds);
         const char *err = NULL;
         if (opt && opt->optimize) {
             err = pass_run_all(&r->mem, c, &opt->passes);
@@ -130,7 +256,9 @@ static rt_field *reflect_fields(arena *mem, const ir_var *v, uint32_t n)
     rt_field *f = arena_calloc(mem, (size_t)n + 1, sizeof *f);
     for (uint32_t i = 0; i < n; i++)
         f[i] = (rt_field){ .name = v[i].name, .kind = v[i].type == IR_BOOL ? RT_BOOL : RT_REAL,
-                           .offset = v[i].offset, .init = v[i].init };
+                           .offset = v[i].offset, .init = v[i].init,
+                           .has_range = v[i].has_range, .lo = v[i].lo, .hi = v[i].hi,
+                           .role = (int)v[i].role };
     return f;
 }
 

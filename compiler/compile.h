@@ -1,6 +1,11 @@
 /* compile.h — the front half of the pipeline as one call:
- *   read -> parse -> check -> lower -> optimise (the IR pass recipe)
+ *   read -> parse -> load imports -> check -> lower -> optimise (the IR pass recipe)
  * and the bridge from IR to the runtime's description of a circuit.
+ *
+ * Imports are found on the module search path: the importing file's
+ * directory, then each directory in the DRIVE_PATH environment variable
+ * (colon-separated), then opts->include_dirs, then the bundled standard
+ * library. `import a.b` reads a/b.drive.
  *
  * Ownership: a compile_result owns its arena and diagnostics; release it
  * with compile_free. Everything it points to (AST, IR, names) lives until
@@ -22,14 +27,19 @@
 typedef struct compile_opts {
     int optimize;          /* run the IR pass recipe */
     pass_options passes;   /* dumping between passes */
+    const char *const *include_dirs; /* extra module directories */
+    int n_include_dirs;
 } compile_opts;
 
 typedef struct compile_result {
     arena mem;
     diag_ctx *diag;
     const src_file *file;
-    ast_module *ast;
-    sema_module *sema;
+    ast_module *ast;       /* the main file's */
+    ast_module **modules;  /* modules[0] is the main file, then its imports */
+    int n_modules;
+    sema_program *prog;
+    sema_module *sema;     /* the main file's module */
     ir_circuit **circuits; /* one per checked circuit, NULL when errors */
     int n_circuits;
 } compile_result;
@@ -41,6 +51,11 @@ compile_result *compile_file(const char *path, const compile_opts *opt);
 compile_result *compile_source(const char *name, const char *text, size_t len,
                                const compile_opts *opt);
 void compile_free(compile_result *r);
+
+/* The directories searched for imports after the importing file's own
+ * (DRIVE_PATH, include_dirs, the bundled stdlib), in order; NULL-terminated,
+ * allocated in mem. */
+const char **compile_search_path(arena *mem, const compile_opts *opt);
 
 /* Pick a circuit by name, or the only one when name is NULL. On failure
  * reports why (with the available names) to r->diag and returns NULL. */

@@ -287,14 +287,14 @@ static int cmd_ir(const cli *o)
 
 /* Adapters from the runtime's calling convention to each back end. */
 static void jit_init_thunk(void *ctx, void *state) { ((jit_fn *)ctx)->init(state); }
-static void jit_step_thunk(void *ctx, void *state, const void *in, void *out)
+static int jit_step_thunk(void *ctx, void *state, const void *in, void *out)
 {
-    ((jit_fn *)ctx)->step(state, in, out);
+    return ((jit_fn *)ctx)->step(state, in, out);
 }
 static void interp_init_thunk(void *ctx, void *state) { interp_init(ctx, state); }
-static void interp_step_thunk(void *ctx, void *state, const void *in, void *out)
+static int interp_step_thunk(void *ctx, void *state, const void *in, void *out)
 {
-    interp_step(ctx, state, in, out);
+    return interp_step(ctx, state, in, out);
 }
 
 typedef struct warn_sink {
@@ -422,6 +422,7 @@ static int resolve_params(const cli *o, const rt_circuit *c, diag_ctx *d, rt_par
 }
 
 static void warn_cb(void *ctx, const rt_error *w) { report_data(ctx, DIAG_WARNING, w); }
+static void error_cb(void *ctx, const rt_error *e) { report_data(ctx, DIAG_ERROR, e); }
 
 static int cmd_run(const cli *o)
 {
@@ -506,6 +507,7 @@ static int cmd_run(const cli *o)
         goto done;
     }
     rt_run_opts ro = { .ticks = o->ticks, .in_name = o->in, .warn = warn_cb, .warn_ctx = r->diag,
+                       .error = error_cb, .error_ctx = r->diag,
                        .random_seed = o->seed, .params = params, .n_params = (uint32_t)o->n_params,
                        .reference = use_jit && use_interp ? &ref_c : NULL };
     struct stat sb;
@@ -542,9 +544,13 @@ static int cmd_run(const cli *o)
                c->tick_seconds * 1000, (double)ticks * c->tick_seconds,
                ro.reference ? ", JIT checked against the interpreter" : "");
     }
+    /* A run with invalid ticks still wrote every output: its trace is kept
+     * (the exit status tells the failure). */
+    int complete = 1;
     if (!rt_run(&main_c, o->in ? &table : NULL, &ro, &err)) {
         report_data(r->diag, DIAG_ERROR, &err);
         status = EXIT_ERRORS;
+        complete = err.complete;
     }
     if (out && !tmp_path) {
         if (fclose(out) != 0) {
@@ -560,12 +566,17 @@ static int cmd_run(const cli *o)
             diag_plain(r->diag, DIAG_ERROR, "cannot write '%s'", o->out);
             status = EXIT_ERRORS;
         }
-        if (status == EXIT_OK && rename(tmp_path, o->out) != 0) {
+        if (!bad && complete && rename(tmp_path, o->out) != 0) {
             diag_plain(r->diag, DIAG_ERROR, "cannot write '%s': %s", o->out, strerror(errno));
             status = EXIT_ERRORS;
+            complete = 0;
         }
-        if (status != EXIT_OK)
+        if (bad || !complete)
             remove(tmp_path);
+        else {
+            free(tmp_path); /* renamed: nothing to clean up */
+            tmp_path = NULL;
+        }
     }
 done:
     if (out)

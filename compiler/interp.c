@@ -2,6 +2,7 @@
  * speed: this is the reference the compiled code is checked against. */
 #include "interp.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,11 @@ void interp_init(const interp *ip, void *state)
         store(state, &c->state[i], c->state[i].init);
 }
 
-void interp_step(interp *ip, void *state, const void *in, void *out)
+int interp_step(interp *ip, void *state, const void *in, void *out)
 {
     const ir_circuit *c = ip->c;
     double *v = ip->vals;
+    int status = 0;
     for (uint32_t i = 0; i < c->n_code; i++) {
         const ir_inst *n = &c->code[i];
         double a = 0, b = 0;
@@ -81,6 +83,15 @@ void interp_step(interp *ip, void *state, const void *in, void *out)
         case IR_SUB: v[i] = a - b; break;
         case IR_MUL: v[i] = a * b; break;
         case IR_DIV: v[i] = a / b; break;
+        case IR_EXP: v[i] = exp(a); break;
+        case IR_LOG: v[i] = log(a); break;
+        case IR_TANH: v[i] = tanh(a); break;
+        case IR_SIN: v[i] = sin(a); break;
+        case IR_COS: v[i] = cos(a); break;
+        case IR_SQRT: v[i] = sqrt(a); break;
+        case IR_ABS: v[i] = fabs(a); break;
+        case IR_FLOOR: v[i] = floor(a); break;
+        case IR_EXPM1: v[i] = expm1(a); break;
         case IR_LT: v[i] = a < b; break;
         case IR_LE: v[i] = a <= b; break;
         case IR_GT: v[i] = a > b; break;
@@ -93,7 +104,9 @@ void interp_step(interp *ip, void *state, const void *in, void *out)
         case IR_SELECT: v[i] = a != 0 ? b : v[n->c]; break;
         case IR_OUTPUT: store(out, &c->outputs[n->slot], a); break;
         case IR_STORE: store(state, &c->state[n->slot], a); break;
+        case IR_RETURN: status = a != 0; break;
         case IR_NOP: break;
         }
     }
+    return status;
 }

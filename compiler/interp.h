@@ -20,6 +20,7 @@ void interp_free(interp *ip);
 
 /* Params to their defaults, state slots to their initial values. */
 void interp_init(const interp *ip, void *state);
-void interp_step(interp *ip, void *state, const void *in, void *out);
+/* One tick; returns the circuit's status (its IR_RETURN, else 0). */
+int interp_step(interp *ip, void *state, const void *in, void *out);
 
 #endif

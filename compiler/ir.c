@@ -95,14 +95,19 @@ void ir_layout(ir_circuit *c)
     c->state_size = (off + 7) / 8 * 8;
 }
 
-int ir_has_result(ir_op op) { return op != IR_OUTPUT && op != IR_STORE && op != IR_NOP; }
+int ir_has_result(ir_op op)
+{
+    return op != IR_OUTPUT && op != IR_STORE && op != IR_RETURN && op != IR_NOP;
+}
 
 int ir_n_operands(ir_op op)
 {
     switch (op) {
     case IR_CONST: case IR_INPUT: case IR_PARAM: case IR_LOAD: case IR_NOP:
         return 0;
-    case IR_NEG: case IR_NOT: case IR_OUTPUT: case IR_STORE:
+    case IR_NEG: case IR_NOT: case IR_OUTPUT: case IR_STORE: case IR_RETURN:
+    case IR_EXP: case IR_LOG: case IR_TANH: case IR_SIN: case IR_COS: case IR_SQRT:
+    case IR_ABS: case IR_FLOOR: case IR_EXPM1:
         return 1;
     case IR_SELECT:
         return 3;
@@ -116,11 +121,13 @@ const char *ir_op_name(ir_op op)
     static const char *names[] = {
         [IR_CONST] = "const", [IR_INPUT] = "input", [IR_PARAM] = "param",
         [IR_LOAD] = "load", [IR_NEG] = "neg", [IR_ADD] = "add", [IR_SUB] = "sub",
-        [IR_MUL] = "mul", [IR_DIV] = "div", [IR_LT] = "lt", [IR_LE] = "le",
+        [IR_MUL] = "mul", [IR_DIV] = "div", [IR_EXP] = "exp", [IR_LOG] = "log",
+        [IR_TANH] = "tanh", [IR_SIN] = "sin", [IR_COS] = "cos", [IR_SQRT] = "sqrt",
+        [IR_ABS] = "abs", [IR_FLOOR] = "floor", [IR_EXPM1] = "expm1", [IR_LT] = "lt", [IR_LE] = "le",
         [IR_GT] = "gt", [IR_GE] = "ge", [IR_EQ] = "eq", [IR_NE] = "ne",
         [IR_NOT] = "not", [IR_AND] = "and", [IR_OR] = "or",
         [IR_SELECT] = "select", [IR_OUTPUT] = "output", [IR_STORE] = "store",
-        [IR_NOP] = "nop",
+        [IR_RETURN] = "return", [IR_NOP] = "nop",
     };
     return names[op];
 }
@@ -209,6 +216,7 @@ void ir_print(FILE *f, const ir_circuit *c)
 const char *ir_verify(arena *a, const ir_circuit *c)
 {
     unsigned char *written = arena_calloc(a, c->n_outputs + 1, 1);
+    uint32_t returned = UINT32_MAX; /* the return seen so far */
     for (uint32_t i = 0; i < c->n_code; i++) {
         const ir_inst *in = &c->code[i];
         uint32_t ops[3] = { in->a, in->b, in->c };
@@ -237,8 +245,10 @@ const char *ir_verify(arena *a, const ir_circuit *c)
                 return arena_printf(a, "%%%u: bad state reference", i);
             break;
         case IR_NEG:
+        case IR_EXP: case IR_LOG: case IR_TANH: case IR_SIN: case IR_COS: case IR_SQRT:
+        case IR_ABS: case IR_FLOOR: case IR_EXPM1:
             if (ta != IR_F64 || in->type != IR_F64)
-                return arena_printf(a, "%%%u: neg needs real", i);
+                return arena_printf(a, "%%%u: %s needs real", i, ir_op_name(in->op));
             break;
         case IR_ADD: case IR_SUB: case IR_MUL: case IR_DIV:
             if (ta != IR_F64 || tb != IR_F64 || in->type != IR_F64)
@@ -273,6 +283,13 @@ const char *ir_verify(arena *a, const ir_circuit *c)
         case IR_STORE:
             if (in->slot >= c->n_state || c->state[in->slot].type != ta)
                 return arena_printf(a, "%%%u: bad store", i);
+            break;
+        case IR_RETURN:
+            if (ta != IR_BOOL)
+                return arena_printf(a, "%%%u: return needs bool", i);
+            if (returned != UINT32_MAX)
+                return arena_printf(a, "%%%u: a second return (the first is %%%u)", i, returned);
+            returned = i;
             break;
         }
     }

@@ -2,7 +2,8 @@
  *
  * A circuit's step is a straight-line list of instructions. Instruction i
  * defines value %i (SSA: each value is defined once, before any use). Values
- * are f64 or bool. Memory is three byte blocks laid out like C structs:
+ * are f64 or bool. The step also returns a status, 0 or 1 (IR_RETURN).
+ * Memory is three byte blocks laid out like C structs:
  *   in    — inputs, read-only during a step;
  *   out   — outputs, written once each per step;
  *   state — per-instance: params (settable by the host) and state slots
@@ -33,6 +34,10 @@ typedef enum {
     IR_LOAD,     /* load state[slot a] (value of the previous tick) */
     /* f64 arithmetic (strict IEEE, no reassociation, no contraction) */
     IR_NEG, IR_ADD, IR_SUB, IR_MUL, IR_DIV,
+    /* f64 math, one operand, result f64: exactly the C library's exp, log,
+     * tanh, sin, cos, sqrt, fabs and floor of this process (libm), so every
+     * back end and the folder agree bit for bit */
+    IR_EXP, IR_LOG, IR_TANH, IR_SIN, IR_COS, IR_SQRT, IR_ABS, IR_FLOOR, IR_EXPM1,
     /* comparisons: operands of one type (f64 or bool), result bool.
      * LT..GE and EQ are ordered (false on NaN); NE is unordered (true on NaN),
      * exactly as C's operators. */
@@ -43,6 +48,8 @@ typedef enum {
     /* effects (no result value) */
     IR_OUTPUT,   /* out[var slot] = %a */
     IR_STORE,    /* state[slot slot] = %a, visible to IR_LOAD next tick */
+    IR_RETURN,   /* the step's status: 1 when bool %a is true, else 0; at most
+                  * one per circuit (none: status 0) */
     IR_NOP       /* removed by a pass; dropped when the list is compacted */
 } ir_op;
 
@@ -55,13 +62,29 @@ typedef struct ir_inst {
     const char *name;  /* optional: the source signal this value is */
 } ir_inst;
 
-/* A named location in one of the three blocks. */
+/* What a var means to a host (reflection, traces, diagrams). */
+typedef enum {
+    IR_ROLE_PLAIN,    /* an ordinary input, output, param or state slot */
+    IR_ROLE_LEARNED,  /* input: a learned feature (from the learning side) */
+    IR_ROLE_REWARD,   /* output: one reward stream */
+    IR_ROLE_TOTAL,    /* output: the circuit's total reward (sum of streams) */
+    IR_ROLE_WEIGHT    /* state: a predictor weight or bias (learned state) */
+} ir_role;
+
+/* A named location in one of the three blocks. Vectors are stored as
+ * consecutive scalar vars named "x[0]", "x[1]", ...; each element records
+ * its vector's name, its index and the vector's length (len 0: a scalar). */
 typedef struct ir_var {
     const char *name;
     ir_type type;
     uint32_t offset;   /* byte offset in its block */
     double init;       /* params: default; state: value before the first tick */
     const char *note;  /* state: what it holds, e.g. "pre(arousal)" */
+    const char *base;  /* vector element: the vector's name; else name */
+    uint32_t index, len;
+    int has_range;     /* inputs and params declared `in [lo, hi]` */
+    double lo, hi;
+    ir_role role;
 } ir_var;
 
 typedef struct ir_circuit {
@@ -99,7 +122,8 @@ const char *ir_type_name(ir_type t);
 void ir_print(FILE *f, const ir_circuit *c);
 
 /* Structural check: operands defined before use, types consistent, every
- * output written exactly once, var indices in range. Returns NULL when the
+ * output written exactly once, at most one return, var indices in range.
+ * Returns NULL when the
  * circuit is well formed, else a message (allocated in a). */
 const char *ir_verify(arena *a, const ir_circuit *c);
 

@@ -246,7 +246,7 @@ int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **
         return -1;
     }
     out->init = (void (*)(void *))(uintptr_t)init;
-    out->step = (void (*)(void *, const void *, void *))(uintptr_t)step;
+    out->step = (int (*)(void *, const void *, void *))(uintptr_t)step;
     out->unit = u;
     return 0;
 }

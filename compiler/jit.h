@@ -28,7 +28,7 @@ void jit_destroy(jit *j);
 
 typedef struct jit_fn {
     void (*init)(void *state);
-    void (*step)(void *state, const void *in, void *out);
+    int (*step)(void *state, const void *in, void *out); /* returns the status (cg.h) */
     jit_unit *unit; /* the code's resource tracker; owned by the jit */
 } jit_fn;
 

@@ -36,9 +36,9 @@ void lex_unstep(struct lex_extra *x, src_loc *loc, const char *text, size_t keep
 
 int lex_token(struct lex_extra *x, int token)
 {
-    if (token == '(')
+    if (token == '(' || token == '[')
         x->depth++;
-    else if (token == ')' && x->depth > 0)
+    else if ((token == ')' || token == ']') && x->depth > 0)
         x->depth--;
     else if (token == '}' || token == '{')
         x->depth = 0; /* braces end any unbalanced parenthesis */
@@ -49,7 +49,7 @@ int lex_token(struct lex_extra *x, int token)
 
 /* Whether the text after the line break just scanned continues the
  * statement: its next word (past blank and comment-only lines) is then,
- * else, and or or. Looked up in the source directly, so the scanner needs
+ * else, and, or, when, for, refractory or strength. Looked up in the source directly, so the scanner needs
  * no variable-length trailing context. */
 static int next_line_continues(const struct lex_extra *x)
 {
@@ -65,7 +65,8 @@ static int next_line_continues(const struct lex_extra *x)
         }
         break;
     }
-    static const char *const words[] = { "then", "else", "and", "or" };
+    static const char *const words[] = { "then", "else", "and", "or", "when",
+                                           "for", "refractory", "strength" };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         size_t n = strlen(words[i]);
         if ((size_t)(end - p) >= n && memcmp(p, words[i], n) == 0 &&
@@ -82,7 +83,13 @@ static int can_end(const struct lex_extra *x)
         return 0;
     switch (x->last_token) {
     case IDENT: case NUMBER: case DURATION: case TRUE: case FALSE:
-    case REAL: case BOOL: case ')': case '}':
+    case REAL: case BOOL: case DURTYPE: case LEARNED: case STRENGTH: case ')': case '}': case ']':
+        return 1;
+    /* Keywords that are nouns end a line too: no valid statement ends with
+     * one, but a name mistaken for one must not swallow the next line. */
+    case MODULE: case TICK: case IMPORT: case CONST: case CIRCUIT: case INPUT: case OUTPUT:
+    case PARAM: case LET: case STATE: case NEXT: case VEC: case HEURISTIC: case ATTENTION:
+    case GATE: case REFLEX: case PREDICTOR: case REWARD: case REFRACTORY:
         return 1;
     default:
         return 0;

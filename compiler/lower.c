@@ -1,48 +1,87 @@
 /* lower.c — from checked AST to the flat IR.
  *
- * Semantics made explicit here (see lang/SPEC.md):
- *  - definitions are evaluated in the order sema computed (dependencies
- *    first), each exactly once per tick;
- *  - pre(e, init) reads a state slot holding e's value from the previous
- *    tick; the slot is written after every definition of the tick. Before
- *    the first tick it holds init (0 or false without one). An init that is
- *    not constant is evaluated at the first tick, selected by a `first` flag.
- *  - durations are seconds; `n ticks` is n times the module's tick.
+ * Semantics made explicit here (lang/SPEC.md states them for users):
+ *  - signals are evaluated in the order sema computed (dependencies first),
+ *    each exactly once per tick; instances are flattened in place, each with
+ *    its own state, under a name prefix ("c.", "leaky@3:9.");
+ *  - vectors are scalarized: a vec[N] is N values; dot() and sum() add in a
+ *    fixed order (eight interleaved partial sums, combined as a tree), the
+ *    order every back end reproduces and SIMD can still use;
+ *  - all state (pre slots, `state` variables, reflex timers, predictor
+ *    weights and histories) is loaded at the start of a step and stored at
+ *    its end; on a tick whose inputs are invalid (not finite, or outside a
+ *    declared range) no state is stored and the step returns 1;
+ *  - durations are seconds; counts of ticks use the tick of the circuit being
+ *    compiled, rounded to whole ticks with a warning when they are not.
  */
 #include "lower.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-typedef struct pending_store {
-    uint32_t slot;
-    const ast_expr *expr;
-    uint32_t value;
-} pending_store;
+enum { NONE = UINT32_MAX };
 
-typedef struct lower_ctx {
-    arena *mem;
-    const sema_module *mod;
-    const sema_circuit *sc;
-    ir_circuit *ir;
-    uint32_t *sym_value;   /* IR value of each symbol, UINT32_MAX if not yet */
-    uint32_t *sym_var;     /* input/param/output var index */
-    arena_vec stores;      /* pending_store */
-    int first_slot;        /* state slot of the `first` flag, -1 if none */
-    uint32_t first_value;  /* its loaded value, UINT32_MAX if not loaded */
-    arena_vec pre_keys;    /* pre_key: slots of pre(name) to share */
-    int *key_head;         /* per symbol: its first pre_key, or -1 */
-    unsigned *slots_of_sym;/* per symbol: slots made for pre() of it */
-    unsigned expr_slots;   /* slots made for pre() of expressions */
-} lower_ctx;
+/* The values of one signal: one for a scalar, N for a vec[N]. */
+typedef struct lv {
+    uint32_t *v;
+    int n;
+} lv;
 
-/* A slot holding pre() of a named signal, chained per signal. */
 typedef struct pre_key {
     double init;
     uint32_t slot;
     int next;              /* the signal's next key, or -1 */
 } pre_key;
 
-enum { NONE = UINT32_MAX };
+typedef struct frame {
+    const sema_circuit *sc;
+    const char *prefix;    /* "" at the top, "c." inside instance c */
+    lv *val;               /* per symbol, n == 0 until lowered */
+    uint32_t *var;         /* top frame: first var of each input/output/param */
+    int top;
+    int *key_head;         /* per symbol: its first pre_key, or -1 */
+    unsigned *slots_of_sym;/* per symbol: pre() slots made for it */
+    unsigned expr_slots;   /* pre() slots made for expressions */
+} frame;
+
+typedef enum { JOB_PRE, JOB_STATE, JOB_PRED, JOB_RAW } job_kind;
+
+/* Work for the end of the tick, after every signal is computed. */
+typedef struct job {
+    job_kind kind;
+    frame *f;
+    const ast_expr *expr;  /* JOB_PRE: the expression whose value is kept */
+    int sym;               /* JOB_STATE, JOB_PRED */
+    uint32_t slot;         /* first slot */
+    uint32_t value;        /* JOB_RAW */
+    int n;                 /* number of slots (JOB_PRE) */
+    struct pred_vals *pv;  /* JOB_PRED */
+} job;
+
+typedef struct pred_vals {
+    lv w, xd, x, hist_x;   /* weights, context used for training, current context */
+    uint32_t b, y, e, valid, age;
+    uint32_t w_slot, b_slot, hist_slot, out_slot, age_slot;
+    int n, d;
+} pred_vals;
+
+typedef struct store {
+    uint32_t slot, value;
+} store;
+
+typedef struct lower_ctx {
+    arena *mem;
+    diag_ctx *diag;
+    ir_circuit *ir;
+    double tick;
+    arena_vec jobs;        /* job */
+    arena_vec stores;      /* store */
+    arena_vec pre_keys;    /* pre_key */
+    int first_slot;        /* state slot of the `first` flag, -1 if none */
+    uint32_t first_value;
+    arena_vec warned;      /* src_loc: durations already warned about */
+} lower_ctx;
 
 static ir_type ir_ty(ast_type t) { return t == TY_BOOL ? IR_BOOL : IR_F64; }
 
@@ -51,12 +90,149 @@ static uint32_t emit(lower_ctx *x, ir_op op, ir_type t, uint32_t a, uint32_t b, 
     return ir_emit(x->mem, x->ir, (ir_inst){ .op = op, .type = t, .a = a, .b = b, .c = c });
 }
 
-static uint32_t emit_const(lower_ctx *x, ir_type t, double v)
+static uint32_t konst(lower_ctx *x, ir_type t, double v)
 {
     return ir_emit(x->mem, x->ir, (ir_inst){ .op = IR_CONST, .type = t, .imm = v });
 }
 
-static uint32_t lower_expr(lower_ctx *x, const ast_expr *e);
+static uint32_t load(lower_ctx *x, uint32_t slot)
+{
+    const ir_var *v = &x->ir->state[slot];
+    return ir_emit(x->mem, x->ir, (ir_inst){ .op = IR_LOAD, .type = v->type, .a = slot,
+                                             .name = v->name });
+}
+
+static lv lv_new(lower_ctx *x, int n)
+{
+    lv r = { arena_calloc(x->mem, (size_t)n + 1, sizeof(uint32_t)), n };
+    return r;
+}
+
+static lv lv1(lower_ctx *x, uint32_t v)
+{
+    lv r = lv_new(x, 1);
+    r.v[0] = v;
+    return r;
+}
+
+/* Element i of a, broadcasting a scalar. */
+static uint32_t at(lv a, int i) { return a.n == 1 ? a.v[0] : a.v[i]; }
+
+static const char *pname(lower_ctx *x, const frame *f, const char *name)
+{
+    return f->prefix[0] ? arena_printf(x->mem, "%s%s", f->prefix, name) : name;
+}
+
+/* State slots for n values: "name" for a scalar, "name[i]" for a vector. */
+static uint32_t add_slots(lower_ctx *x, const char *name, ir_type t, int n, const double *init,
+                          const char *note, ir_role role, int vector)
+{
+    uint32_t first = NONE;
+    for (int i = 0; i < n; i++) {
+        const char *nm = vector ? arena_printf(x->mem, "%s[%d]", name, i) : name;
+        uint32_t s = ir_add_var(x->mem, x->ir, IR_BLOCK_STATE, nm, t, init ? init[i] : 0, note);
+        ir_var *v = &x->ir->state[s];
+        v->role = role;
+        if (vector) {
+            v->base = name;
+            v->index = (uint32_t)i;
+            v->len = (uint32_t)n;
+        }
+        if (i == 0)
+            first = s;
+    }
+    return first;
+}
+
+static void job_raw(lower_ctx *x, uint32_t slot, uint32_t value)
+{
+    job *j = arena_vec_push(x->mem, &x->jobs);
+    memset(j, 0, sizeof *j);
+    j->kind = JOB_RAW;
+    j->slot = slot;
+    j->value = value;
+}
+
+/* A duration as a whole number of ticks; warns once per place when it is
+ * not one. */
+static double ticks_of(lower_ctx *x, const frame *f, const ast_expr *e, const char *what)
+{
+    double secs = 0;
+    sema_const_eval(f->sc, f->sc->mod, e, 0, x->tick, &secs);
+    double exact = secs / x->tick;
+    double n = nearbyint(exact);
+    if (fabs(exact - n) > 1e-9 * (exact > 1 ? exact : 1)) {
+        int seen = 0;
+        for (size_t i = 0; i < x->warned.len && !seen; i++) {
+            const src_loc *l = &((src_loc *)x->warned.data)[i];
+            seen = l->file == e->loc.file && l->line == e->loc.line && l->col == e->loc.col;
+        }
+        if (!seen) {
+            *(src_loc *)arena_vec_push(x->mem, &x->warned) = e->loc;
+            diag_report(x->diag, DIAG_WARNING, e->loc,
+                        "%s of %g ms is %.4g ticks of %g ms; rounded to %.0f tick%s (%g ms)",
+                        what, secs * 1000, exact, x->tick * 1000, n, n == 1 ? "" : "s",
+                        n * x->tick * 1000);
+            diag_hint(x->diag, "make durations whole multiples of the tick, or change the tick");
+        }
+    }
+    return n;
+}
+
+/* ---- arithmetic helpers -------------------------------------------------- */
+
+static uint32_t isnan_(lower_ctx *x, uint32_t a) { return emit(x, IR_NE, IR_BOOL, a, a, 0); }
+
+/* min/max: NaN when either is NaN; on ties the first argument. */
+static uint32_t minmax(lower_ctx *x, uint32_t a, uint32_t b, int is_max)
+{
+    uint32_t nan = emit(x, IR_OR, IR_BOOL, isnan_(x, a), isnan_(x, b), 0);
+    uint32_t sum = emit(x, IR_ADD, IR_F64, a, b, 0);
+    uint32_t better = emit(x, is_max ? IR_GT : IR_LT, IR_BOOL, b, a, 0);
+    uint32_t pick = emit(x, IR_SELECT, IR_F64, better, b, a);
+    return emit(x, IR_SELECT, IR_F64, nan, sum, pick);
+}
+
+/* The fixed summation order: lane k adds v[k], v[k+8], v[k+16], ... in
+ * turn; the eight lanes combine as (0+4, 1+5, 2+6, 3+7), then (0+2, 1+3),
+ * then (0+1) — a vector reduction's natural tree. */
+static uint32_t sum_fixed(lower_ctx *x, const uint32_t *v, int n)
+{
+    enum { LANES = 8 };
+    uint32_t lane[LANES];
+    int have = n < LANES ? n : LANES;
+    for (int k = 0; k < have; k++) {
+        lane[k] = v[k];
+        for (int i = k + LANES; i < n; i += LANES)
+            lane[k] = emit(x, IR_ADD, IR_F64, lane[k], v[i], 0);
+    }
+    for (int w = LANES / 2; w >= 1; w /= 2)
+        for (int k = 0; k < w; k++) {
+            if (k + w < have)
+                lane[k] = emit(x, IR_ADD, IR_F64, lane[k], lane[k + w], 0);
+        }
+    return lane[0];
+}
+
+static uint32_t dot_fixed(lower_ctx *x, lv a, lv b)
+{
+    uint32_t *p = arena_calloc(x->mem, (size_t)a.n + 1, sizeof *p);
+    for (int i = 0; i < a.n; i++)
+        p[i] = emit(x, IR_MUL, IR_F64, a.v[i], b.v[i], 0);
+    return sum_fixed(x, p, a.n);
+}
+
+static uint32_t sigmoid_(lower_ctx *x, uint32_t a)
+{
+    uint32_t e = emit(x, IR_EXP, IR_F64, emit(x, IR_NEG, IR_F64, a, 0, 0), 0, 0);
+    uint32_t d = emit(x, IR_ADD, IR_F64, konst(x, IR_F64, 1), e, 0);
+    return emit(x, IR_DIV, IR_F64, konst(x, IR_F64, 1), d, 0);
+}
+
+/* ---- expressions -------------------------------------------------------- */
+
+static lv lower_expr(lower_ctx *x, frame *f, const ast_expr *e);
+static void lower_instance(lower_ctx *x, frame *f, int i);
 
 static uint32_t first_flag(lower_ctx *x)
 {
@@ -64,66 +240,74 @@ static uint32_t first_flag(lower_ctx *x)
         x->first_slot = (int)ir_add_var(x->mem, x->ir, IR_BLOCK_STATE, "first", IR_BOOL, 1,
                                         "true until the end of the first tick");
     if (x->first_value == NONE)
-        x->first_value = ir_emit(x->mem, x->ir,
-                                 (ir_inst){ .op = IR_LOAD, .type = IR_BOOL,
-                                            .a = (uint32_t)x->first_slot, .name = "first" });
+        x->first_value = load(x, (uint32_t)x->first_slot);
     return x->first_value;
 }
 
-static uint32_t lower_pre(lower_ctx *x, const ast_expr *e)
+static lv lower_pre(lower_ctx *x, frame *f, const ast_expr *e)
 {
     const ast_expr *arg = e->args.items[0];
     const ast_expr *init = e->args.len > 1 ? e->args.items[1] : NULL;
-    ir_type t = ir_ty(e->type);
-    double init_value = 0;
-    int init_const = !init || sema_const_value(x->mod, init, &init_value);
-
+    ir_type t = ir_ty(ty_is_vec(e->type) ? TY_REAL : e->type);
+    int n = ty_len(e->type);
+    double *iv = arena_calloc(x->mem, (size_t)n + 1, sizeof *iv);
+    int init_const = 1;
+    for (int i = 0; init && i < n && init_const; i++)
+        init_const = sema_const_eval(f->sc, f->sc->mod, init, ty_is_vec(init->type) ? i : 0,
+                                     x->tick, &iv[i]);
+    int named = arg->kind == EX_NAME && arg->sym >= 0 && n == 1;
     /* pre(name, c) of one signal and initial value shares one slot; with an
-     * initial value read at the first tick, the slot's own initial value is
-     * never seen, so any slot of the signal will do. */
+     * initial value read at the first tick, any slot of the signal will do. */
     uint32_t slot = NONE;
-    if (arg->kind == EX_NAME)
-        for (int k = x->key_head[arg->sym]; k >= 0 && slot == NONE;) {
+    if (named)
+        for (int k = f->key_head[arg->sym]; k >= 0 && slot == NONE;) {
             const pre_key *key = &((pre_key *)x->pre_keys.data)[k];
-            if (!init_const || memcmp(&key->init, &init_value, sizeof init_value) == 0)
+            if (!init_const || memcmp(&key->init, &iv[0], sizeof iv[0]) == 0)
                 slot = key->slot;
             k = key->next;
         }
     if (slot == NONE) {
-        /* Unique names for reflection: pre_x, then pre2_x, pre3_x for more
-         * slots of x; pre, pre2, ... for pre() of expressions. No two can
-         * meet, since a signal's name cannot start with a digit. */
+        /* Unique names: pre_x, then pre2_x; pre, pre2 for expressions. */
         const char *name, *note;
-        if (arg->kind == EX_NAME) {
-            unsigned k = ++x->slots_of_sym[arg->sym];
+        if (arg->kind == EX_NAME && arg->sym >= 0) {
+            unsigned k = ++f->slots_of_sym[arg->sym];
             name = k == 1 ? arena_printf(x->mem, "pre_%s", arg->name)
                           : arena_printf(x->mem, "pre%u_%s", k, arg->name);
-            note = arena_printf(x->mem, "pre(%s)", arg->name);
+            note = arena_printf(x->mem, "pre(%s%s)", f->prefix, arg->name);
         } else {
-            unsigned k = ++x->expr_slots;
+            unsigned k = ++f->expr_slots;
             name = k == 1 ? "pre" : arena_printf(x->mem, "pre%u", k);
             note = arena_printf(x->mem, "pre(...) at line %d", e->loc.line);
         }
-        slot = ir_add_var(x->mem, x->ir, IR_BLOCK_STATE, name, t, init_const ? init_value : 0, note);
-        pending_store *ps = arena_vec_push(x->mem, &x->stores);
-        ps->slot = slot;
-        ps->expr = arg;
-        if (arg->kind == EX_NAME) {
+        slot = add_slots(x, pname(x, f, name), t, n, init_const ? iv : NULL, note, IR_ROLE_PLAIN,
+                         ty_is_vec(e->type));
+        job *j = arena_vec_push(x->mem, &x->jobs);
+        memset(j, 0, sizeof *j);
+        j->kind = JOB_PRE;
+        j->f = f;
+        j->expr = arg;
+        j->slot = slot;
+        j->n = n;
+        if (named) {
             pre_key *key = arena_vec_push(x->mem, &x->pre_keys);
-            key->init = init_value;
+            key->init = iv[0];
             key->slot = slot;
-            key->next = x->key_head[arg->sym];
-            x->key_head[arg->sym] = (int)x->pre_keys.len - 1;
+            key->next = f->key_head[arg->sym];
+            f->key_head[arg->sym] = (int)x->pre_keys.len - 1;
         }
     }
-    uint32_t v = ir_emit(x->mem, x->ir,
-                         (ir_inst){ .op = IR_LOAD, .type = t, .a = slot,
-                                    .name = x->ir->state[slot].note });
+    lv r = lv_new(x, n);
+    for (int i = 0; i < n; i++) {
+        r.v[i] = load(x, slot + (uint32_t)i);
+        x->ir->code[r.v[i]].name = x->ir->state[slot + (uint32_t)i].note;
+    }
     if (init_const)
-        return v;
+        return r;
     uint32_t first = first_flag(x);
-    uint32_t iv = lower_expr(x, init);
-    return emit(x, IR_SELECT, t, first, iv, v);
+    lv in = lower_expr(x, f, init);
+    for (int i = 0; i < n; i++)
+        r.v[i] = emit(x, IR_SELECT, t, first, at(in, i), r.v[i]);
+    return r;
 }
 
 static ir_op binop(ast_op op)
@@ -144,108 +328,634 @@ static ir_op binop(ast_op op)
     }
 }
 
-static uint32_t lower_name(lower_ctx *x, const ast_expr *e)
+static lv lower_name(lower_ctx *x, frame *f, const ast_expr *e)
 {
+    if (e->ref) { /* a module constant */
+        const sema_const *k = e->ref;
+        frame kf = { .sc = NULL, .prefix = "" };
+        return lower_expr(x, &kf, k->item->expr);
+    }
     if (e->sym < 0) /* `dt` */
-        return emit_const(x, IR_F64, x->mod->tick_seconds);
-    const sema_sym *s = &x->sc->syms[e->sym];
-    if (x->sym_value[e->sym] != NONE)
-        return x->sym_value[e->sym];
-    uint32_t v;
-    if (s->kind == SYM_INPUT)
-        v = ir_emit(x->mem, x->ir, (ir_inst){ .op = IR_INPUT, .type = ir_ty(s->type),
-                                              .a = x->sym_var[e->sym], .name = s->name });
-    else /* SYM_PARAM; lets and outputs are lowered before their uses */
-        v = ir_emit(x->mem, x->ir, (ir_inst){ .op = IR_PARAM, .type = ir_ty(s->type),
-                                              .a = x->sym_var[e->sym], .name = s->name });
-    x->sym_value[e->sym] = v;
-    return v;
+        return lv1(x, konst(x, IR_F64, x->tick));
+    const sema_sym *s = &f->sc->syms[e->sym];
+    if (f->val[e->sym].n)
+        return f->val[e->sym];
+    int n = ty_len(s->type);
+    ir_type t = ir_ty(ty_is_vec(s->type) ? TY_REAL : s->type);
+    lv r = lv_new(x, n);
+    switch (s->kind) {
+    case SYM_INPUT:
+    case SYM_PARAM: /* top frame; an instance's are bound when it is made */
+        for (int i = 0; i < n; i++)
+            r.v[i] = ir_emit(x->mem, x->ir,
+                             (ir_inst){ .op = s->kind == SYM_INPUT ? IR_INPUT : IR_PARAM,
+                                        .type = t, .a = f->var[e->sym] + (uint32_t)i,
+                                        .name = s->name });
+        break;
+    case SYM_CONST:
+        return lower_expr(x, f, s->def);
+    case SYM_STATE:
+        for (int i = 0; i < n; i++)
+            r.v[i] = load(x, f->var[e->sym] + (uint32_t)i);
+        break;
+    default:
+        return r; /* not lowered: cannot happen after a clean check */
+    }
+    f->val[e->sym] = r;
+    return r;
 }
 
-static uint32_t lower_expr(lower_ctx *x, const ast_expr *e)
+static lv lower_builtin(lower_ctx *x, frame *f, const ast_expr *e)
+{
+    const char *n = e->name;
+    if (!strcmp(n, "pre"))
+        return lower_pre(x, f, e);
+    lv a = lower_expr(x, f, e->args.items[0]);
+    lv b = e->args.len > 1 ? lower_expr(x, f, e->args.items[1]) : a;
+    lv c = e->args.len > 2 ? lower_expr(x, f, e->args.items[2]) : a;
+    if (!strcmp(n, "dot"))
+        return lv1(x, dot_fixed(x, a, b));
+    if (!strcmp(n, "sum"))
+        return lv1(x, sum_fixed(x, a.v, a.n));
+    if (!strcmp(n, "norm"))
+        return lv1(x, emit(x, IR_SQRT, IR_F64, dot_fixed(x, a, a), 0, 0));
+    if (!strcmp(n, "real"))
+        return lv1(x, emit(x, IR_SELECT, IR_F64, a.v[0], konst(x, IR_F64, 1),
+                           konst(x, IR_F64, 0)));
+    if (!strcmp(n, "alpha") || !strcmp(n, "decay")) {
+        /* exp(-dt/tau) is what remains of a deviation after one tick;
+         * alpha = 1 - that is the step of a leaky integrator. With a
+         * constant tau both fold to one constant. */
+        uint32_t q = emit(x, IR_DIV, IR_F64, konst(x, IR_F64, -x->tick), a.v[0], 0);
+        if (!strcmp(n, "decay"))
+            return lv1(x, emit(x, IR_EXP, IR_F64, q, 0, 0));
+        return lv1(x, emit(x, IR_NEG, IR_F64, emit(x, IR_EXPM1, IR_F64, q, 0, 0), 0, 0));
+    }
+    int len = ty_len(e->type);
+    lv r = lv_new(x, len);
+    for (int i = 0; i < len; i++) {
+        uint32_t ai = at(a, i), bi = at(b, i), ci = at(c, i);
+        ir_op op = IR_NOP;
+        if (!strcmp(n, "exp")) op = IR_EXP;
+        else if (!strcmp(n, "log")) op = IR_LOG;
+        else if (!strcmp(n, "tanh")) op = IR_TANH;
+        else if (!strcmp(n, "sin")) op = IR_SIN;
+        else if (!strcmp(n, "cos")) op = IR_COS;
+        else if (!strcmp(n, "sqrt")) op = IR_SQRT;
+        else if (!strcmp(n, "abs")) op = IR_ABS;
+        else if (!strcmp(n, "floor")) op = IR_FLOOR;
+        if (op != IR_NOP)
+            r.v[i] = emit(x, op, IR_F64, ai, 0, 0);
+        else if (!strcmp(n, "sigmoid"))
+            r.v[i] = sigmoid_(x, ai);
+        else if (!strcmp(n, "min"))
+            r.v[i] = minmax(x, ai, bi, 0);
+        else if (!strcmp(n, "max"))
+            r.v[i] = minmax(x, ai, bi, 1);
+        else /* clamp(v, lo, hi) = min(max(v, lo), hi) */
+            r.v[i] = minmax(x, minmax(x, ai, bi, 1), ci, 0);
+    }
+    return r;
+}
+
+static lv lower_expr(lower_ctx *x, frame *f, const ast_expr *e)
 {
     switch (e->kind) {
     case EX_NUM:
     case EX_DUR:
-        return emit_const(x, IR_F64, e->num);
+        return lv1(x, konst(x, IR_F64, e->num));
     case EX_TICKS:
-        return emit_const(x, IR_F64, e->num * x->mod->tick_seconds);
+        return lv1(x, konst(x, IR_F64, e->num * x->tick));
     case EX_BOOL:
-        return emit_const(x, IR_BOOL, e->num);
+        return lv1(x, konst(x, IR_BOOL, e->num));
     case EX_NAME:
-        return lower_name(x, e);
+        return lower_name(x, f, e);
+    case EX_FIELD:
+        return f->val[e->sym];
     case EX_UNARY: {
-        uint32_t a = lower_expr(x, e->lhs);
-        return emit(x, e->op == OP_NEG ? IR_NEG : IR_NOT, ir_ty(e->type), a, 0, 0);
+        lv a = lower_expr(x, f, e->lhs);
+        lv r = lv_new(x, a.n);
+        for (int i = 0; i < a.n; i++)
+            r.v[i] = emit(x, e->op == OP_NEG ? IR_NEG : IR_NOT,
+                          e->op == OP_NEG ? IR_F64 : IR_BOOL, a.v[i], 0, 0);
+        return r;
     }
     case EX_BINARY: {
-        uint32_t a = lower_expr(x, e->lhs);
-        uint32_t b = lower_expr(x, e->rhs);
-        return emit(x, binop(e->op), ir_ty(e->type), a, b, 0);
+        lv a = lower_expr(x, f, e->lhs);
+        lv b = lower_expr(x, f, e->rhs);
+        int n = a.n > b.n ? a.n : b.n;
+        lv r = lv_new(x, n);
+        ir_type t = ir_ty(ty_is_vec(e->type) ? TY_REAL : e->type);
+        for (int i = 0; i < n; i++)
+            r.v[i] = emit(x, binop(e->op), t, at(a, i), at(b, i), 0);
+        return r;
     }
     case EX_IF: {
-        uint32_t c = lower_expr(x, e->cond);
-        uint32_t a = lower_expr(x, e->lhs);
-        uint32_t b = lower_expr(x, e->rhs);
-        return emit(x, IR_SELECT, ir_ty(e->type), c, a, b);
+        lv c = lower_expr(x, f, e->cond);
+        lv a = lower_expr(x, f, e->lhs);
+        lv b = lower_expr(x, f, e->rhs);
+        int n = ty_len(e->type);
+        lv r = lv_new(x, n);
+        ir_type t = ir_ty(ty_is_vec(e->type) ? TY_REAL : e->type);
+        for (int i = 0; i < n; i++)
+            r.v[i] = emit(x, IR_SELECT, t, c.v[0], at(a, i), at(b, i));
+        return r;
     }
-    case EX_CALL: /* only pre() exists in this subset */
-        return lower_pre(x, e);
+    case EX_CALL:
+        if (e->ref)
+            return f->val[e->sym]; /* its instance, lowered before this use */
+        return lower_builtin(x, f, e);
+    case EX_VEC: {
+        lv r = lv_new(x, e->args.len);
+        for (int i = 0; i < e->args.len; i++)
+            r.v[i] = lower_expr(x, f, e->args.items[i]).v[0];
+        return r;
     }
-    return NONE;
+    case EX_INDEX: {
+        lv a = lower_expr(x, f, e->lhs);
+        double i = 0;
+        sema_const_eval(f->sc, f->sc ? f->sc->mod : NULL, e->rhs, 0, x->tick, &i);
+        return lv1(x, a.v[(int)i]);
+    }
+    case EX_NAMED:
+        return lower_expr(x, f, e->lhs);
+    }
+    return lv_new(x, 1);
 }
 
-ir_circuit *lower_circuit(arena *mem, const sema_module *m, const sema_circuit *c)
+/* ---- constructs ---------------------------------------------------------- */
+
+static lv zeros(lower_ctx *x, ast_type t)
 {
-    lower_ctx x = { .mem = mem, .mod = m, .sc = c, .first_slot = -1, .first_value = NONE };
-    x.ir = ir_new(mem, m->name, c->name, m->tick_seconds);
-    x.sym_value = arena_calloc(mem, (size_t)c->n_syms + 1, sizeof *x.sym_value);
-    x.sym_var = arena_calloc(mem, (size_t)c->n_syms + 1, sizeof *x.sym_var);
-    x.key_head = arena_calloc(mem, (size_t)c->n_syms + 1, sizeof *x.key_head);
-    x.slots_of_sym = arena_calloc(mem, (size_t)c->n_syms + 1, sizeof *x.slots_of_sym);
-    arena_vec_init(&x.stores, sizeof(pending_store));
+    int n = ty_len(t);
+    lv r = lv_new(x, n);
+    for (int i = 0; i < n; i++)
+        r.v[i] = konst(x, t == TY_BOOL ? IR_BOOL : IR_F64, 0);
+    return r;
+}
+
+static void lower_gate(lower_ctx *x, frame *f, int i)
+{
+    const sema_sym *s = &f->sc->syms[i];
+    lv v = lower_expr(x, f, s->def);
+    lv c = lower_expr(x, f, s->item->cond);
+    lv o = s->item->other ? lower_expr(x, f, s->item->other) : zeros(x, s->type);
+    lv r = lv_new(x, v.n);
+    ir_type t = ir_ty(ty_is_vec(s->type) ? TY_REAL : s->type);
+    for (int k = 0; k < v.n; k++)
+        r.v[k] = emit(x, IR_SELECT, t, c.v[0], v.v[k], at(o, k));
+    f->val[i] = r;
+}
+
+/* reflex r = c for D refractory R strength S, with K = D + R:
+ *   k'    = min(k + 1, K)            ticks since the last firing (k = K at start)
+ *   fire  = c and not pre(c) and k' >= K
+ *   k''   = fire ? 0 : k'
+ *   r     = k'' < D
+ *   r.strength = r ? (S latched at the firing) : 0;  r.onset = fire */
+static void lower_reflex(lower_ctx *x, frame *f, int i)
+{
+    const sema_sym *s = &f->sc->syms[i];
+    double d = ticks_of(x, f, s->item->cond, "the duration");
+    double r = s->item->attrs.refractory ? ticks_of(x, f, s->item->attrs.refractory,
+                                                    "the refractory period")
+                                         : 0;
+    if (d < 1)
+        d = 1; /* a reflex is on for at least the tick it fires */
+    double K = d + r;
+    const char *base = pname(x, f, s->name);
+    uint32_t prev_slot = add_slots(x, arena_printf(x->mem, "%s.prev", base), IR_BOOL, 1, NULL,
+                                   "reflex condition, last tick", IR_ROLE_PLAIN, 0);
+    uint32_t since_slot = add_slots(x, arena_printf(x->mem, "%s.since", base), IR_F64, 1, &K,
+                                    "ticks since the reflex fired (saturating)", IR_ROLE_PLAIN, 0);
+    uint32_t c = lower_expr(x, f, s->def).v[0];
+    uint32_t prev = load(x, prev_slot);
+    uint32_t onset = emit(x, IR_AND, IR_BOOL, c, emit(x, IR_NOT, IR_BOOL, prev, 0, 0), 0);
+    uint32_t k0 = load(x, since_slot);
+    uint32_t kK = konst(x, IR_F64, K);
+    uint32_t kp = emit(x, IR_SELECT, IR_F64, emit(x, IR_GE, IR_BOOL, k0, kK, 0), kK,
+                       emit(x, IR_ADD, IR_F64, k0, konst(x, IR_F64, 1), 0));
+    uint32_t fire = emit(x, IR_AND, IR_BOOL, onset, emit(x, IR_GE, IR_BOOL, kp, kK, 0), 0);
+    uint32_t kn = emit(x, IR_SELECT, IR_F64, fire, konst(x, IR_F64, 0), kp);
+    uint32_t on = emit(x, IR_LT, IR_BOOL, kn, konst(x, IR_F64, d), 0);
+    uint32_t strength;
+    if (s->item->attrs.strength) {
+        uint32_t held_slot = add_slots(x, arena_printf(x->mem, "%s.held", base), IR_F64, 1, NULL,
+                                       "reflex strength at its firing", IR_ROLE_PLAIN, 0);
+        uint32_t sv = emit(x, IR_SELECT, IR_F64, fire,
+                           lower_expr(x, f, s->item->attrs.strength).v[0], load(x, held_slot));
+        strength = emit(x, IR_SELECT, IR_F64, on, sv, konst(x, IR_F64, 0));
+        job_raw(x, held_slot, sv);
+    } else {
+        strength = emit(x, IR_SELECT, IR_F64, on, konst(x, IR_F64, 1), konst(x, IR_F64, 0));
+    }
+    job_raw(x, prev_slot, c);
+    job_raw(x, since_slot, kn);
+    x->ir->code[on].name = s->name;
+    f->val[i] = lv1(x, on);
+    for (int k = 0; k < f->sc->n_syms; k++)
+        if (f->sc->syms[k].kind == SYM_FIELD && f->sc->syms[k].owner == i)
+            f->val[k] = lv1(x, f->sc->syms[k].field == FIELD_STRENGTH ? strength : fire);
+}
+
+/* predictor p: y = squash(w . x + b); T = defer ? y : supervisor;
+ * e = T - y(t-D) once D ticks have passed (else 0). The update (end of the
+ * tick) is w += g x(t-D), b += g with g = rate * e (lms) or
+ * rate * e / (1 + x(t-D) . x(t-D)) (nlms), skipped when g is not finite. */
+static void lower_predictor(lower_ctx *x, frame *f, int i)
+{
+    const sema_sym *s = &f->sc->syms[i];
+    const sema_pred *p = s->pred;
+    pred_vals *pv = arena_calloc(x->mem, 1, sizeof *pv);
+    int n = p->n;
+    int d = p->delay ? (int)ticks_of(x, f, p->delay, "the delay") : 0;
+    pv->n = n;
+    pv->d = d;
+    const char *base = pname(x, f, s->name);
+    double *w0 = arena_calloc(x->mem, (size_t)n + 1, sizeof *w0);
+    for (int k = 0; p->init && k < n; k++)
+        sema_const_eval(f->sc, f->sc->mod, p->init, ty_is_vec(p->init->type) ? k : 0, x->tick,
+                        &w0[k]);
+    pv->w_slot = add_slots(x, arena_printf(x->mem, "%s.w", base), IR_F64, n, w0,
+                           "predictor weight", IR_ROLE_WEIGHT, n > 1);
+    pv->b_slot = add_slots(x, arena_printf(x->mem, "%s.b", base), IR_F64, 1, NULL,
+                           "predictor bias", IR_ROLE_WEIGHT, 0);
+    lv xv = lower_expr(x, f, p->context);
+    pv->x = xv;
+    pv->w = lv_new(x, n);
+    for (int k = 0; k < n; k++)
+        pv->w.v[k] = load(x, pv->w_slot + (uint32_t)k);
+    pv->b = load(x, pv->b_slot);
+    uint32_t z = emit(x, IR_ADD, IR_F64, dot_fixed(x, pv->w, xv), pv->b, 0);
+    uint32_t y = p->squash == SQUASH_SIGMOID ? sigmoid_(x, z)
+               : p->squash == SQUASH_TANH    ? emit(x, IR_TANH, IR_F64, z, 0, 0)
+                                             : z;
+    x->ir->code[y].name = s->name;
+    pv->y = y;
+    uint32_t sup = lower_expr(x, f, p->supervisor).v[0];
+    uint32_t target = p->defer ? emit(x, IR_SELECT, IR_F64, lower_expr(x, f, p->defer).v[0], y, sup)
+                               : sup;
+    uint32_t yd;
+    if (d == 0) {
+        yd = y;
+        pv->xd = xv;
+        pv->valid = konst(x, IR_BOOL, 1);
+    } else {
+        double dd = 0;
+        pv->hist_slot = add_slots(x, arena_printf(x->mem, "%s.ctx", base), IR_F64, n * d, NULL,
+                                  "predictor context history (newest first)", IR_ROLE_PLAIN, 1);
+        pv->out_slot = add_slots(x, arena_printf(x->mem, "%s.out", base), IR_F64, d, NULL,
+                                 "predictor output history (newest first)", IR_ROLE_PLAIN, 1);
+        pv->age_slot = add_slots(x, arena_printf(x->mem, "%s.age", base), IR_F64, 1, &dd,
+                                 "ticks of history (saturating at the delay)", IR_ROLE_PLAIN, 0);
+        pv->hist_x = lv_new(x, n * d);
+        for (int k = 0; k < n * d; k++)
+            pv->hist_x.v[k] = load(x, pv->hist_slot + (uint32_t)k);
+        pv->xd = lv_new(x, n);
+        for (int k = 0; k < n; k++)
+            pv->xd.v[k] = pv->hist_x.v[(d - 1) * n + k];
+        yd = load(x, pv->out_slot + (uint32_t)(d - 1));
+        pv->age = load(x, pv->age_slot);
+        pv->valid = emit(x, IR_GE, IR_BOOL, pv->age, konst(x, IR_F64, d), 0);
+    }
+    pv->e = emit(x, IR_SELECT, IR_F64, pv->valid, emit(x, IR_SUB, IR_F64, target, yd, 0),
+                 konst(x, IR_F64, 0));
+    f->val[i] = lv1(x, y);
+    for (int k = 0; k < f->sc->n_syms; k++)
+        if (f->sc->syms[k].kind == SYM_FIELD && f->sc->syms[k].owner == i)
+            f->val[k] = lv1(x, f->sc->syms[k].field == FIELD_TARGET ? target : pv->e);
+    job *j = arena_vec_push(x->mem, &x->jobs);
+    memset(j, 0, sizeof *j);
+    j->kind = JOB_PRED;
+    j->f = f;
+    j->sym = i;
+    j->pv = pv;
+}
+
+static void push_store(lower_ctx *x, uint32_t slot, uint32_t value)
+{
+    *(store *)arena_vec_push(x->mem, &x->stores) = (store){ slot, value };
+}
+
+static void finish_predictor(lower_ctx *x, job *j)
+{
+    const sema_pred *p = j->f->sc->syms[j->sym].pred;
+    pred_vals *pv = j->pv;
+    uint32_t rate = lower_expr(x, j->f, p->rate).v[0];
+    uint32_t g = emit(x, IR_MUL, IR_F64, rate, pv->e, 0);
+    if (p->rule == PRED_NLMS) {
+        uint32_t norm = emit(x, IR_ADD, IR_F64, konst(x, IR_F64, 1), dot_fixed(x, pv->xd, pv->xd), 0);
+        g = emit(x, IR_DIV, IR_F64, g, norm, 0);
+    }
+    /* g - g is 0 exactly when g is finite */
+    uint32_t finite = emit(x, IR_EQ, IR_BOOL, emit(x, IR_SUB, IR_F64, g, g, 0),
+                           konst(x, IR_F64, 0), 0);
+    uint32_t ok = emit(x, IR_AND, IR_BOOL, pv->valid, finite, 0);
+    for (int k = 0; k < pv->n; k++) {
+        uint32_t nw = emit(x, IR_ADD, IR_F64, pv->w.v[k],
+                           emit(x, IR_MUL, IR_F64, g, pv->xd.v[k], 0), 0);
+        push_store(x, pv->w_slot + (uint32_t)k, emit(x, IR_SELECT, IR_F64, ok, nw, pv->w.v[k]));
+    }
+    push_store(x, pv->b_slot,
+               emit(x, IR_SELECT, IR_F64, ok, emit(x, IR_ADD, IR_F64, pv->b, g, 0), pv->b));
+    if (pv->d > 0) {
+        int n = pv->n, d = pv->d;
+        for (int k = 0; k < n; k++)
+            push_store(x, pv->hist_slot + (uint32_t)k, pv->x.v[k]);
+        for (int r = 1; r < d; r++)
+            for (int k = 0; k < n; k++)
+                push_store(x, pv->hist_slot + (uint32_t)(r * n + k), pv->hist_x.v[(r - 1) * n + k]);
+        push_store(x, pv->out_slot, pv->y);
+        for (int r = 1; r < d; r++)
+            push_store(x, pv->out_slot + (uint32_t)r, load(x, pv->out_slot + (uint32_t)(r - 1)));
+        push_store(x, pv->age_slot,
+                   emit(x, IR_SELECT, IR_F64, pv->valid, pv->age,
+                        emit(x, IR_ADD, IR_F64, pv->age, konst(x, IR_F64, 1), 0)));
+    }
+}
+
+static void lower_sym(lower_ctx *x, frame *f, int i)
+{
+    const sema_sym *s = &f->sc->syms[i];
+    switch (s->kind) {
+    case SYM_LET:
+        if (s->let == LET_GATE) {
+            lower_gate(x, f, i);
+        } else {
+            f->val[i] = lower_expr(x, f, s->def);
+        }
+        break;
+    case SYM_OUTPUT:
+        if (s->reward == 2) { /* the total: streams summed in declaration order */
+            uint32_t t = NONE;
+            for (int k = 0; k < f->sc->n_syms; k++)
+                if (f->sc->syms[k].kind == SYM_OUTPUT && f->sc->syms[k].reward == 1)
+                    t = t == NONE ? f->val[k].v[0]
+                                  : emit(x, IR_ADD, IR_F64, t, f->val[k].v[0], 0);
+            f->val[i] = lv1(x, t);
+        } else {
+            f->val[i] = lower_expr(x, f, s->def);
+        }
+        if (f->top)
+            for (int k = 0; k < f->val[i].n; k++)
+                ir_emit(x->mem, x->ir,
+                        (ir_inst){ .op = IR_OUTPUT,
+                                   .type = x->ir->outputs[f->var[i] + (uint32_t)k].type,
+                                   .a = f->val[i].v[k], .slot = f->var[i] + (uint32_t)k });
+        break;
+    case SYM_REFLEX:
+        lower_reflex(x, f, i);
+        break;
+    case SYM_PREDICTOR:
+        lower_predictor(x, f, i);
+        break;
+    case SYM_INSTANCE:
+        lower_instance(x, f, i);
+        break;
+    default:
+        return; /* fields are set by their owners */
+    }
+    if (f->val[i].n == 1 && f->val[i].v[0] != NONE && !x->ir->code[f->val[i].v[0]].name)
+        x->ir->code[f->val[i].v[0]].name = arena_printf(x->mem, "%s%s", f->prefix, s->name);
+}
+
+static frame *new_frame(lower_ctx *x, const sema_circuit *sc, const char *prefix)
+{
+    frame *f = arena_calloc(x->mem, 1, sizeof *f);
+    int n = sc->n_syms;
+    f->sc = sc;
+    f->prefix = prefix;
+    f->val = arena_calloc(x->mem, (size_t)n + 1, sizeof *f->val);
+    f->var = arena_calloc(x->mem, (size_t)n + 1, sizeof *f->var);
+    f->key_head = arena_calloc(x->mem, (size_t)n + 1, sizeof *f->key_head);
+    f->slots_of_sym = arena_calloc(x->mem, (size_t)n + 1, sizeof *f->slots_of_sym);
+    for (int i = 0; i < n; i++)
+        f->key_head[i] = -1;
+    return f;
+}
+
+/* State variables of a frame (`state x`). */
+static void frame_states(lower_ctx *x, frame *f)
+{
+    const sema_circuit *sc = f->sc;
+    for (int i = 0; i < sc->n_syms; i++) {
+        const sema_sym *s = &sc->syms[i];
+        if (s->kind != SYM_STATE)
+            continue;
+        int n = ty_len(s->type);
+        double *iv = arena_calloc(x->mem, (size_t)n + 1, sizeof *iv);
+        for (int k = 0; s->def && k < n; k++)
+            sema_const_eval(sc, sc->mod, s->def, ty_is_vec(s->def->type) ? k : 0, x->tick, &iv[k]);
+        f->var[i] = add_slots(x, pname(x, f, s->name), ir_ty(ty_is_vec(s->type) ? TY_REAL : s->type),
+                              n, iv, "state", IR_ROLE_PLAIN, ty_is_vec(s->type));
+        job *j = arena_vec_push(x->mem, &x->jobs);
+        memset(j, 0, sizeof *j);
+        j->kind = JOB_STATE;
+        j->f = f;
+        j->sym = i;
+        j->slot = f->var[i];
+        j->n = n;
+    }
+}
+
+static void lower_body(lower_ctx *x, frame *f)
+{
+    frame_states(x, f);
+    for (int k = 0; k < f->sc->n_order; k++)
+        lower_sym(x, f, f->sc->order[k]);
+}
+
+/* Params of vectors and scalars as IR params named prefix + name. */
+static uint32_t add_param(lower_ctx *x, const frame *f, const sema_sym *s)
+{
+    int n = ty_len(s->type);
+    uint32_t first = NONE;
+    for (int k = 0; k < n; k++) {
+        double v = 0;
+        sema_const_eval(f->sc, f->sc->mod, s->def, ty_is_vec(s->def->type) ? k : 0, x->tick, &v);
+        const char *base = pname(x, f, s->name);
+        const char *nm = ty_is_vec(s->type) ? arena_printf(x->mem, "%s[%d]", base, k) : base;
+        uint32_t p = ir_add_var(x->mem, x->ir, IR_BLOCK_PARAM, nm,
+                                ir_ty(ty_is_vec(s->type) ? TY_REAL : s->type), v, NULL);
+        ir_var *pv = &x->ir->params[p];
+        if (ty_is_vec(s->type)) {
+            pv->base = base;
+            pv->index = (uint32_t)k;
+            pv->len = (uint32_t)n;
+        }
+        if (s->item && s->item->attrs.lo) {
+            pv->has_range = 1;
+            sema_const_eval(f->sc, f->sc->mod, s->item->attrs.lo, 0, x->tick, &pv->lo);
+            sema_const_eval(f->sc, f->sc->mod, s->item->attrs.hi, 0, x->tick, &pv->hi);
+        }
+        if (k == 0)
+            first = p;
+    }
+    return first;
+}
+
+static void lower_instance(lower_ctx *x, frame *f, int i)
+{
+    const sema_sym *s = &f->sc->syms[i];
+    const sema_circuit *cal = s->callee;
+    frame *cf = new_frame(x, cal, arena_printf(x->mem, "%s%s.", f->prefix, s->name));
+    for (int k = 0; k < cal->n_syms; k++) {
+        const sema_sym *cs = &cal->syms[k];
+        if (cs->kind != SYM_INPUT && cs->kind != SYM_PARAM)
+            continue;
+        const ast_expr *arg = NULL;
+        int pos = 0;
+        for (int a = 0; a < s->def->args.len && !arg; a++) {
+            const ast_expr *ae = s->def->args.items[a];
+            if (ae->kind == EX_NAMED) {
+                if (ae->sym == k)
+                    arg = ae->lhs;
+            } else {
+                if (pos < cal->n_inputs && cal->inputs[pos] == k)
+                    arg = ae;
+                pos++;
+            }
+        }
+        if (arg) {
+            lv v = lower_expr(x, f, arg);
+            int n = ty_len(cs->type);
+            lv r = lv_new(x, n);
+            for (int e = 0; e < n; e++)
+                r.v[e] = at(v, e);
+            cf->val[k] = r;
+        } else if (cs->kind == SYM_PARAM) {
+            cf->var[k] = add_param(x, cf, cs);
+            ast_expr name = { .kind = EX_NAME, .sym = k, .name = cs->name, .type = cs->type };
+            cf->val[k] = lower_name(x, cf, &name);
+        }
+    }
+    lower_body(x, cf);
+    f->val[i] = cal->n_outputs == 1 ? cf->val[cal->outputs[0]] : lv_new(x, 0);
+    if (cal->n_outputs != 1)
+        f->val[i].n = 0;
+    for (int k = 0; k < f->sc->n_syms; k++)
+        if (f->sc->syms[k].kind == SYM_FIELD && f->sc->syms[k].owner == i)
+            f->val[k] = cf->val[cal->outputs[f->sc->syms[k].field]];
+}
+
+/* ---- the whole circuit --------------------------------------------------- */
+
+static uint32_t add_io(lower_ctx *x, int block, const sema_sym *s, ir_role role)
+{
+    int n = ty_len(s->type);
+    uint32_t first = NONE;
+    for (int k = 0; k < n; k++) {
+        const char *nm = ty_is_vec(s->type) ? arena_printf(x->mem, "%s[%d]", s->name, k) : s->name;
+        uint32_t v = ir_add_var(x->mem, x->ir, block, nm,
+                                ir_ty(ty_is_vec(s->type) ? TY_REAL : s->type), 0, NULL);
+        ir_var *iv = block == IR_BLOCK_IN ? &x->ir->inputs[v] : &x->ir->outputs[v];
+        iv->role = role;
+        if (ty_is_vec(s->type)) {
+            iv->base = s->name;
+            iv->index = (uint32_t)k;
+            iv->len = (uint32_t)n;
+        }
+        if (k == 0)
+            first = v;
+    }
+    return first;
+}
+
+ir_circuit *lower_circuit(arena *mem, diag_ctx *diag, const sema_circuit *c, double tick)
+{
+    lower_ctx x = { .mem = mem, .diag = diag, .tick = tick, .first_slot = -1,
+                    .first_value = NONE };
+    x.ir = ir_new(mem, c->mod->name, c->name, tick);
+    arena_vec_init(&x.jobs, sizeof(job));
+    arena_vec_init(&x.stores, sizeof(store));
     arena_vec_init(&x.pre_keys, sizeof(pre_key));
+    arena_vec_init(&x.warned, sizeof(src_loc));
+    frame *f = new_frame(&x, c, "");
+    f->top = 1;
     for (int i = 0; i < c->n_syms; i++) {
         const sema_sym *s = &c->syms[i];
-        x.sym_value[i] = NONE;
-        x.key_head[i] = -1;
-        if (s->kind == SYM_INPUT)
-            x.sym_var[i] = ir_add_var(mem, x.ir, IR_BLOCK_IN, s->name, ir_ty(s->type), 0, NULL);
-        else if (s->kind == SYM_OUTPUT)
-            x.sym_var[i] = ir_add_var(mem, x.ir, IR_BLOCK_OUT, s->name, ir_ty(s->type), 0, NULL);
-        else if (s->kind == SYM_PARAM)
-            x.sym_var[i] = ir_add_var(mem, x.ir, IR_BLOCK_PARAM, s->name, ir_ty(s->type),
-                                      s->value, NULL);
+        if (s->kind == SYM_INPUT) {
+            f->var[i] = add_io(&x, IR_BLOCK_IN, s,
+                               s->item->attrs.learned ? IR_ROLE_LEARNED : IR_ROLE_PLAIN);
+            if (s->item->attrs.lo)
+                for (int k = 0; k < ty_len(s->type); k++) {
+                    ir_var *v = &x.ir->inputs[f->var[i] + (uint32_t)k];
+                    v->has_range = 1;
+                    sema_const_eval(c, c->mod, s->item->attrs.lo, 0, tick, &v->lo);
+                    sema_const_eval(c, c->mod, s->item->attrs.hi, 0, tick, &v->hi);
+                }
+        } else if (s->kind == SYM_OUTPUT) {
+            f->var[i] = add_io(&x, IR_BLOCK_OUT, s,
+                               s->reward == 1 ? IR_ROLE_REWARD
+                               : s->reward == 2 ? IR_ROLE_TOTAL : IR_ROLE_PLAIN);
+        } else if (s->kind == SYM_PARAM) {
+            f->var[i] = add_param(&x, f, s);
+        }
     }
-    for (int k = 0; k < c->n_order; k++) {
-        int i = c->order[k];
-        const sema_sym *s = &c->syms[i];
-        uint32_t v = lower_expr(&x, s->def);
-        if (!x.ir->code[v].name)
-            x.ir->code[v].name = s->name;
-        x.sym_value[i] = v;
-        if (s->kind == SYM_OUTPUT)
-            ir_emit(mem, x.ir, (ir_inst){ .op = IR_OUTPUT, .type = ir_ty(s->type), .a = v,
-                                          .slot = x.sym_var[i] });
+    lower_body(&x, f);
+
+    /* End of tick. Every value is computed before the first store, so each
+     * load still sees last tick's state; lowering a stored expression may
+     * queue more jobs (pre() inside it), which this loop picks up. */
+    for (size_t k = 0; k < x.jobs.len; k++) {
+        job j = ((job *)x.jobs.data)[k];
+        switch (j.kind) {
+        case JOB_RAW:
+            push_store(&x, j.slot, j.value);
+            break;
+        case JOB_PRE: {
+            lv v = lower_expr(&x, j.f, j.expr);
+            for (int e = 0; e < j.n; e++)
+                push_store(&x, j.slot + (uint32_t)e, at(v, e));
+            break;
+        }
+        case JOB_STATE: {
+            lv v = lower_expr(&x, j.f, j.f->sc->syms[j.sym].next);
+            for (int e = 0; e < j.n; e++)
+                push_store(&x, j.slot + (uint32_t)e, at(v, e));
+            break;
+        }
+        case JOB_PRED:
+            finish_predictor(&x, &((job *)x.jobs.data)[k]);
+            break;
+        }
     }
-    /* End of tick: state slots take this tick's values. Every value is
-     * computed before the first store, so each load still sees last tick's
-     * state; lowering a stored expression may add pre() slots to the queue. */
+    /* The validity of this tick's inputs: every real finite (x - x == 0
+     * exactly then) and inside its declared range. */
+    uint32_t ok = NONE;
+    for (uint32_t k = 0; k < x.ir->n_inputs; k++) {
+        const ir_var *v = &x.ir->inputs[k];
+        if (v->type != IR_F64)
+            continue;
+        uint32_t in = ir_emit(mem, x.ir, (ir_inst){ .op = IR_INPUT, .type = IR_F64, .a = k,
+                                                    .name = v->name });
+        uint32_t good;
+        if (v->has_range)
+            good = emit(&x, IR_AND, IR_BOOL, emit(&x, IR_LE, IR_BOOL, konst(&x, IR_F64, v->lo), in, 0),
+                        emit(&x, IR_LE, IR_BOOL, in, konst(&x, IR_F64, v->hi), 0), 0);
+        else
+            good = emit(&x, IR_EQ, IR_BOOL, emit(&x, IR_SUB, IR_F64, in, in, 0),
+                        konst(&x, IR_F64, 0), 0);
+        ok = ok == NONE ? good : emit(&x, IR_AND, IR_BOOL, ok, good, 0);
+    }
     for (size_t k = 0; k < x.stores.len; k++) {
-        const ast_expr *e = ((pending_store *)x.stores.data)[k].expr;
-        uint32_t v = lower_expr(&x, e);
-        ((pending_store *)x.stores.data)[k].value = v;
-    }
-    for (size_t k = 0; k < x.stores.len; k++) {
-        pending_store ps = ((pending_store *)x.stores.data)[k];
-        ir_emit(mem, x.ir, (ir_inst){ .op = IR_STORE, .type = x.ir->state[ps.slot].type,
-                                      .a = ps.value, .slot = ps.slot });
+        store st = ((store *)x.stores.data)[k];
+        ir_type t = x.ir->state[st.slot].type;
+        uint32_t v = st.value;
+        if (ok != NONE)
+            v = emit(&x, IR_SELECT, t, ok, v, load(&x, st.slot));
+        ir_emit(mem, x.ir, (ir_inst){ .op = IR_STORE, .type = t, .a = v, .slot = st.slot });
     }
     if (x.first_slot >= 0) {
-        uint32_t f = emit_const(&x, IR_BOOL, 0);
-        ir_emit(mem, x.ir, (ir_inst){ .op = IR_STORE, .type = IR_BOOL, .a = f,
+        uint32_t fv = konst(&x, IR_BOOL, 0);
+        if (ok != NONE)
+            fv = emit(&x, IR_SELECT, IR_BOOL, ok, fv, load(&x, (uint32_t)x.first_slot));
+        ir_emit(mem, x.ir, (ir_inst){ .op = IR_STORE, .type = IR_BOOL, .a = fv,
                                       .slot = (uint32_t)x.first_slot });
     }
+    if (ok != NONE)
+        ir_emit(mem, x.ir, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL,
+                                      .a = emit(&x, IR_NOT, IR_BOOL, ok, 0, 0) });
     ir_layout(x.ir);
     return x.ir;
 }

@@ -1,8 +1,10 @@
 /* lower.h — checked syntax tree to IR.
  *
- * Lowers one circuit: its definitions in causal order, each pre() becoming a
- * state slot that is loaded at the start of a step and stored at its end.
- * Call only when sema reported no errors.
+ * Lowers one circuit with every instance inside it flattened: signals in
+ * causal order, vectors as scalars, all state loaded at the start of a step
+ * and stored at its end. Durations become tick counts with the given tick
+ * (rounding is warned about through diag). Call only when sema reported no
+ * errors.
  *
  * Ownership: the IR lives in `mem`.
  */
@@ -13,6 +15,6 @@
 #include "ir.h"
 #include "sema.h"
 
-ir_circuit *lower_circuit(arena *mem, const sema_module *m, const sema_circuit *c);
+ir_circuit *lower_circuit(arena *mem, diag_ctx *diag, const sema_circuit *c, double tick);
 
 #endif

@@ -110,7 +110,17 @@ void parse_syntax_error(ast_builder *b, src_loc loc, const char *unexpected,
             return;
         }
     if (b->open_parens > 0) {
-        diag_hint(b->diag, "a '(' is still open: close it with ')'");
+        diag_hint(b->diag, "a '(' or '[' is still open: close it");
+        return;
+    }
+    int wants_name = 0;
+    for (int i = 0; i < n_expected; i++)
+        wants_name |= strcmp(expected[i], "identifier") == 0;
+    if (wants_name && !text && unexpected[0] >= 'a' && unexpected[0] <= 'z' &&
+        strcmp(unexpected, "end of line") != 0 && strcmp(unexpected, "end of file") != 0 &&
+        strcmp(unexpected, "invalid token") != 0) {
+        diag_hint(b->diag, "%s is a keyword and cannot be used as a name",
+                  token_name(unexpected, nbuf, sizeof nbuf));
         return;
     }
     /* Listing expectations helps when there are few; bison gives 0 when

@@ -66,6 +66,16 @@ static double eval_op(ir_op op, double a, double b, double s)
     case IR_SUB: return a - b;
     case IR_MUL: return a * b;
     case IR_DIV: return a / b;
+    /* the same C library calls the interpreter makes: the same bits */
+    case IR_EXP: return exp(a);
+    case IR_LOG: return log(a);
+    case IR_TANH: return tanh(a);
+    case IR_SIN: return sin(a);
+    case IR_COS: return cos(a);
+    case IR_SQRT: return sqrt(a);
+    case IR_ABS: return fabs(a);
+    case IR_FLOOR: return floor(a);
+    case IR_EXPM1: return expm1(a);
     case IR_LT: return a < b;
     case IR_LE: return a <= b;
     case IR_GT: return a > b;
@@ -206,7 +216,7 @@ void pass_cse(arena *mem, ir_circuit *c)
     compact(mem, c);
 }
 
-/* ---- dce: values and state slots that reach no output ------------------- */
+/* ---- dce: values and state slots that reach no output or return -------- */
 
 void pass_dce(arena *mem, ir_circuit *c)
 {
@@ -219,7 +229,8 @@ void pass_dce(arena *mem, ir_circuit *c)
         memset(live, 0, c->n_code);
         for (uint32_t i = c->n_code; i-- > 0;) {
             ir_inst *in = &c->code[i];
-            int root = in->op == IR_OUTPUT || (in->op == IR_STORE && slot_live[in->slot]);
+            int root = in->op == IR_OUTPUT || in->op == IR_RETURN ||
+                       (in->op == IR_STORE && slot_live[in->slot]);
             if (!root && !live[i])
                 continue;
             live[i] = 1;
@@ -270,7 +281,7 @@ static const pass_def RECIPE[] = {
     { "fold", pass_fold }, /* constants and exact identities */
     { "cse", pass_cse },   /* share equal computations (may expose more folding) */
     { "fold", pass_fold },
-    { "dce", pass_dce },   /* drop what reaches no output, and unread state */
+    { "dce", pass_dce },   /* drop what reaches no output or return, and unread state */
 };
 
 const char *const pass_names[] = { "lower", "fold", "cse", "dce", NULL };

@@ -1,7 +1,8 @@
 /* passes.h — IR-to-IR optimisations, run as a fixed recipe.
  *
  * Every pass preserves the interpreter's results bit for bit: folding uses
- * the same IEEE operations the step function would, and algebraic rewrites
+ * the same IEEE operations and C library calls the step function would (the
+ * math ops are folded only for a constant operand), and algebraic rewrites
  * are limited to identities that are exact for every double (x*1, x/1, x-0,
  * x+(-0)), never reassociation.
  *

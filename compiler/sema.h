@@ -1,11 +1,13 @@
-/* sema.h — semantic checks: names, types, definitions, causality.
+/* sema.h — semantic checks: names, types, definitions, causality, and the
+ * innate/learned rule.
  *
- * sema_check resolves every name of a parsed module, types every expression,
- * checks that each output is defined exactly once and that no signal depends
- * on itself within one tick, and computes the order in which a step evaluates
- * the definitions. It reports every problem it finds to the diag context.
+ * sema_check takes the parsed modules of a program (the main file and every
+ * module it imports), resolves every name, types every expression, checks
+ * each construct's rules, rejects instantaneous cycles and heuristics that
+ * depend on anything learned, and computes for each circuit the order in
+ * which a step evaluates its signals. It reports every problem it finds.
  *
- * Ownership: the result lives in `mem`, and points into the AST it checked.
+ * Ownership: the result lives in `mem`, and points into the ASTs it checked.
  */
 #ifndef DRIVE_SEMA_H
 #define DRIVE_SEMA_H
@@ -14,27 +16,83 @@
 #include "ast.h"
 #include "diag.h"
 
-typedef enum { SYM_INPUT, SYM_OUTPUT, SYM_PARAM, SYM_LET } sema_sym_kind;
+typedef enum {
+    SYM_INPUT, SYM_OUTPUT, SYM_PARAM,
+    SYM_LET,       /* let, heuristic, attention, gate (see sema_let_kind) */
+    SYM_CONST,
+    SYM_STATE,     /* state x : T = init, with `next x = e` */
+    SYM_REFLEX,
+    SYM_PREDICTOR, /* the predictor's output */
+    SYM_INSTANCE,  /* an instance of a circuit (named by a let, or hidden) */
+    SYM_FIELD      /* p.target, p.error, r.strength, r.onset, c.output */
+} sema_sym_kind;
+
+typedef enum { LET_PLAIN, LET_HEURISTIC, LET_ATTENTION, LET_GATE } sema_let_kind;
+
+typedef enum { PRED_LMS, PRED_NLMS } sema_rule;
+typedef enum { SQUASH_NONE, SQUASH_SIGMOID, SQUASH_TANH } sema_squash;
+
+/* Field numbers of predictor and reflex symbols. */
+enum { FIELD_TARGET = 0, FIELD_ERROR = 1, FIELD_STRENGTH = 0, FIELD_ONSET = 1 };
+
+typedef struct sema_pred {
+    ast_expr *context, *supervisor, *rate, *delay, *defer, *init;
+    sema_rule rule;
+    sema_squash squash;
+    int n;                 /* context length */
+} sema_pred;
+
+struct sema_circuit;
 
 typedef struct sema_sym {
     const char *name;
     sema_sym_kind kind;
     ast_type type;
     src_loc decl_loc;    /* where the name is declared */
-    ast_expr *def;       /* let/output: its definition; param: its default */
+    ast_expr *def;       /* its definition; param: default; state: init;
+                          * reflex: condition; instance: the call */
     src_loc def_loc;     /* the name in the defining statement */
-    double value;        /* param: the folded default */
+    double value;        /* param: the folded default (scalars) */
     int used;
+    const ast_item *item;/* the declaring item, NULL for fields and hidden instances */
+    sema_let_kind let;   /* SYM_LET */
+    int reward;          /* SYM_OUTPUT: a reward stream (or the total, 2) */
+    ast_expr *next;      /* SYM_STATE: its next equation */
+    src_loc next_loc;
+    int owner, field;    /* SYM_FIELD: the owning symbol and which field */
+    const struct sema_circuit *callee; /* SYM_INSTANCE */
+    sema_pred *pred;     /* SYM_PREDICTOR */
+    int hidden;          /* an instance made for a call inside an expression */
 } sema_sym;
+
+struct sema_module;
 
 typedef struct sema_circuit {
     const ast_circuit *ast;
     const char *name;
+    const struct sema_module *mod;
     sema_sym *syms;
     int n_syms;
-    int *order;          /* defined symbols (lets, outputs) in evaluation order */
+    int *order;          /* computed symbols in evaluation order */
     int n_order;
+    int *inputs, n_inputs;   /* symbol indices, in declaration order */
+    int *outputs, n_outputs; /* including reward streams and the total */
+    int *params, n_params;
+    /* Summaries used where the circuit is instantiated. */
+    unsigned char *out_learned;   /* per output: learned inside the circuit */
+    unsigned char **out_inputs;   /* per output, per input: depends on it */
+    unsigned char *heur_inputs;   /* per input: some heuristic depends on it */
+    const char **heur_of_input;   /* that heuristic's name */
+    int checked;         /* 0 not yet, 1 in progress, 2 done */
+    int failed;          /* errors were found in it */
 } sema_circuit;
+
+typedef struct sema_const {
+    const ast_item *item;
+    const struct sema_module *mod;
+    ast_type type;
+    int state;           /* 0 untyped, 1 in progress, 2 done */
+} sema_const;
 
 typedef struct sema_module {
     const ast_module *ast;
@@ -42,17 +100,30 @@ typedef struct sema_module {
     double tick_seconds;
     sema_circuit *circuits;
     int n_circuits;
+    sema_const *consts;
+    int n_consts;
+    struct sema_module **imports;
+    int n_imports;
 } sema_module;
 
-/* default_name names the module when the file has no `module` line. Returns
- * NULL only when the module is too broken to describe; check
- * diag_errors() before using the result for code generation. */
-sema_module *sema_check(arena *mem, diag_ctx *diag, const ast_module *m,
-                        const char *default_name);
+typedef struct sema_program {
+    sema_module *mods;   /* mods[0] is the main file */
+    int n_mods;
+} sema_program;
 
-/* The value of a constant expression (literals, `dt`, operators), with
- * durations in seconds and bools as 0/1. Returns 0 when e is not constant. */
-int sema_const_value(const sema_module *m, const ast_expr *e, double *out);
+/* Check a program: asts[0] is the main file, the rest the modules it
+ * imports (directly or not), with their names (the main file's default name
+ * when it has no `module` line). Imports are resolved among these by name.
+ * Returns NULL only when nothing could be checked; check diag_errors()
+ * before lowering. */
+sema_program *sema_check(arena *mem, diag_ctx *diag, ast_module *const *asts,
+                         const char *const *names, int n);
+
+/* Element idx of a constant expression (durations in seconds with the given
+ * tick, bools as 0/1; a scalar's only element is 0). Returns 0 when e is not
+ * constant. c gives the circuit whose names e may use (NULL: module level). */
+int sema_const_eval(const sema_circuit *c, const sema_module *m, const ast_expr *e, int idx,
+                    double tick, double *out);
 
 const sema_circuit *sema_find_circuit(const sema_module *m, const char *name);
 

@@ -37,6 +37,8 @@ void dyerror(DYLTYPE *lloc, yyscan_t scanner, ast_builder *b, const char *msg);
     ast_expr *expr;
     ast_expr_list args;
     ast_type type;
+    ast_attrs attrs;
+    ast_clause_list clauses;
 }
 
 %token <str> IDENT "identifier" NUMBER "number" DURATION "duration"
@@ -47,11 +49,18 @@ void dyerror(DYLTYPE *lloc, yyscan_t scanner, ast_builder *b, const char *msg);
 %token IF "if" THEN "then" ELSE "else"
 %token AND "and" OR "or" NOT "not" TRUE "true" FALSE "false"
 %token LE "<=" GE ">=" EQEQ "==" NE "!="
+%token IMPORT "import" CONST "const" STATE "state" NEXT "next" VEC "vec"
+%token DURTYPE "'duration'" IN "in" LEARNED "learned"
+%token HEURISTIC "heuristic" ATTENTION "attention" GATE "gate" WHEN "when"
+%token REFLEX "reflex" FOR "for" REFRACTORY "refractory" STRENGTH "strength"
+%token PREDICTOR "predictor" REWARD "reward"
 
 %type <str> modname
-%type <expr> expr
+%type <expr> expr arg
 %type <args> args arglist
 %type <type> type
+%type <attrs> attrs reflexopts
+%type <clauses> clauses clauselist
 
 %precedence ELSE
 %left OR
@@ -61,6 +70,7 @@ void dyerror(DYLTYPE *lloc, yyscan_t scanner, ast_builder *b, const char *msg);
 %left '+' '-'
 %left '*' '/'
 %precedence UMINUS
+%precedence '['
 
 %%
 
@@ -78,7 +88,14 @@ decls
 decl
     : MODULE modname                            { ast_module_name(b, @2, $2); }
     | TICK expr                                 { ast_module_tick(b, @$, $2); }
+    | IMPORT modname                            { ast_import_add(b, @2, $2); }
+    | constdecl
     | circuit
+    ;
+
+constdecl
+    : CONST IDENT '=' expr                      { ast_item_add(b, IT_CONST, @$, @2, $2, TY_ERROR, @2, $4); }
+    | CONST IDENT ':' type '=' expr             { ast_item_add(b, IT_CONST, @$, @2, $2, $4, @4, $6); }
     ;
 
 modname
@@ -105,19 +122,59 @@ items
     ;
 
 item
-    : INPUT IDENT ':' type                      { ast_item_add(b, IT_INPUT, @$, @2, $2, $4, @4, NULL); }
+    : INPUT IDENT ':' type attrs                { ast_decl(b, IT_INPUT, @$, @2, $2, $4, @4, $5, NULL); }
     | OUTPUT IDENT ':' type                     { ast_item_add(b, IT_OUTPUT, @$, @2, $2, $4, @4, NULL); }
     | OUTPUT IDENT ':' type '=' expr            { ast_item_add(b, IT_OUTPUT, @$, @2, $2, $4, @4, $6); }
-    | PARAM IDENT ':' type                      { ast_item_add(b, IT_PARAM, @$, @2, $2, $4, @4, NULL); }
-    | PARAM IDENT ':' type '=' expr             { ast_item_add(b, IT_PARAM, @$, @2, $2, $4, @4, $6); }
+    | PARAM IDENT ':' type attrs                { ast_decl(b, IT_PARAM, @$, @2, $2, $4, @4, $5, NULL); }
+    | PARAM IDENT ':' type attrs '=' expr       { ast_decl(b, IT_PARAM, @$, @2, $2, $4, @4, $5, $7); }
     | LET IDENT '=' expr                        { ast_item_add(b, IT_LET, @$, @2, $2, TY_ERROR, @2, $4); }
     | LET IDENT ':' type '=' expr               { ast_item_add(b, IT_LET, @$, @2, $2, $4, @4, $6); }
+    | constdecl
+    | STATE IDENT ':' type '=' expr             { ast_item_add(b, IT_STATE, @$, @2, $2, $4, @4, $6); }
+    | STATE IDENT ':' type                      { ast_item_add(b, IT_STATE, @$, @2, $2, $4, @4, NULL); }
+    | NEXT IDENT '=' expr                       { ast_item_add(b, IT_NEXT, @$, @2, $2, TY_ERROR, @2, $4); }
+    | HEURISTIC IDENT '=' expr                  { ast_item_add(b, IT_HEURISTIC, @$, @2, $2, TY_ERROR, @2, $4); }
+    | HEURISTIC IDENT ':' type '=' expr         { ast_item_add(b, IT_HEURISTIC, @$, @2, $2, $4, @4, $6); }
+    | ATTENTION IDENT '=' expr                  { ast_item_add(b, IT_ATTENTION, @$, @2, $2, TY_ERROR, @2, $4); }
+    | ATTENTION IDENT ':' type '=' expr         { ast_item_add(b, IT_ATTENTION, @$, @2, $2, $4, @4, $6); }
+    | REWARD IDENT '=' expr                     { ast_item_add(b, IT_REWARD, @$, @2, $2, TY_REAL, @2, $4); }
+    | GATE IDENT '=' expr WHEN expr             { ast_gate(b, @$, @2, $2, $4, $6, NULL); }
+    | GATE IDENT '=' expr WHEN expr ELSE expr   { ast_gate(b, @$, @2, $2, $4, $6, $8); }
+    | REFLEX IDENT '=' expr FOR expr reflexopts { ast_reflex(b, @$, @2, $2, $4, $6, $7); }
+    | PREDICTOR IDENT '{' clauses '}'           { ast_predictor(b, @$, @2, $2, $4); }
     | IDENT '=' expr                            { ast_item_add(b, IT_DEF, @$, @1, $1, TY_ERROR, @1, $3); }
+    ;
+
+attrs
+    : %empty                                    { $$ = ast_attrs_none(); }
+    | attrs IN '[' expr ',' expr ']'            { $$ = ast_attrs_range(b, $1, ast_span(@2, @7), $4, $6); }
+    | attrs LEARNED                             { $$ = ast_attrs_learned(b, $1, @2); }
+    ;
+
+reflexopts
+    : %empty                                    { $$ = ast_attrs_none(); }
+    | reflexopts REFRACTORY expr                { $$ = ast_attrs_refractory(b, $1, @2, $3); }
+    | reflexopts STRENGTH expr                  { $$ = ast_attrs_strength(b, $1, @2, $3); }
+    ;
+
+clauses
+    : clauselist
+    | clauselist IDENT expr                     { $$ = ast_clauses_add(b, $1, @$, $2, $3); }
+    | clauselist error                          { $$ = $1; }
+    ;
+
+clauselist
+    : %empty                                    { $$ = ast_clauses_empty(); }
+    | clauselist SEP
+    | clauselist IDENT expr SEP                 { $$ = ast_clauses_add(b, $1, ast_span(@2, @3), $2, $3); }
+    | clauselist error SEP                      { $$ = $1; yyerrok; }
     ;
 
 type
     : REAL                                      { $$ = TY_REAL; }
     | BOOL                                      { $$ = TY_BOOL; }
+    | DURTYPE                                   { $$ = TY_DUR; }
+    | VEC '[' NUMBER ']'                        { $$ = ast_vec_type(b, @3, $3); }
     ;
 
 expr
@@ -127,6 +184,11 @@ expr
     | FALSE                                     { $$ = ast_bool(b, @$, 0); }
     | IDENT                                     { $$ = ast_name(b, @$, $1); }
     | IDENT '(' args ')'                        { $$ = ast_call(b, @$, $1, $3); }
+    | REAL '(' expr ')'                         { $$ = ast_call1(b, @$, "real", $3); }
+    | IDENT '.' IDENT                           { $$ = ast_field(b, @$, $1, $3); }
+    | IDENT '.' STRENGTH                        { $$ = ast_field(b, @$, $1, "strength"); }
+    | '[' arglist ']'                           { $$ = ast_vec(b, @$, $2); }
+    | expr '[' expr ']'                         { $$ = ast_index(b, @$, $1, $3); }
     | '(' expr ')'                              { $$ = $2; }
     | '-' expr %prec UMINUS                     { $$ = ast_unary(b, @$, OP_NEG, $2); }
     | NOT expr                                  { $$ = ast_unary(b, @$, OP_NOT, $2); }
@@ -151,8 +213,13 @@ args
     ;
 
 arglist
-    : expr                                      { $$ = ast_args_add(b, ast_args_empty(), $1); }
-    | arglist ',' expr                          { $$ = ast_args_add(b, $1, $3); }
+    : arg                                       { $$ = ast_args_add(b, ast_args_empty(), $1); }
+    | arglist ',' arg                           { $$ = ast_args_add(b, $1, $3); }
+    ;
+
+arg
+    : expr
+    | IDENT '=' expr                            { $$ = ast_named(b, @$, $1, $3); }
     ;
 
 %%

@@ -21,6 +21,9 @@ typedef struct rt_field {
     rt_kind kind;
     uint32_t offset;  /* in its block */
     double init;      /* params: the default */
+    int has_range;    /* declared `in [lo, hi]` (inputs, params) */
+    double lo, hi;
+    int role;         /* ir_role: plain, learned input, reward stream, total, weight */
 } rt_field;
 
 typedef struct rt_circuit {
@@ -33,7 +36,10 @@ typedef struct rt_circuit {
     uint32_t in_size, out_size, state_size;
     void *ctx;
     void (*init)(void *ctx, void *state);
-    void (*step)(void *ctx, void *state, const void *in, void *out);
+    /* Returns the tick's status: nonzero when some input was invalid (not
+     * finite, or outside its declared range); the step then still wrote the
+     * outputs but left the state as it was. */
+    int (*step)(void *ctx, void *state, const void *in, void *out);
 } rt_circuit;
 
 /* Read or write one field of a block as a double (bools as 0 or 1). */
@@ -58,6 +64,7 @@ typedef struct rt_error {
     int col, len; /* col 0: no position in the line */
     int field;    /* 1-based CSV field the error is about, 0: none */
     char hint[256];
+    int complete; /* rt_run: it failed, yet stepped every tick and wrote every output */
 } rt_error;
 
 #endif

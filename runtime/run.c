@@ -2,6 +2,7 @@
  * tick, outputs to CSV or an aligned table. */
 #include "run.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ static void fail(rt_error *err, const char *file, long line, const char *fmt, ..
     err->len = 0;
     err->field = 0;
     err->hint[0] = 0;
+    err->complete = 0;
 }
 
 /* splitmix64: tiny, fast and the same on every platform. */
@@ -34,13 +36,28 @@ static uint64_t next_random(uint64_t *s)
 
 static double unit_random(uint64_t *s) { return (double)(next_random(s) >> 11) * 0x1p-53; }
 
-/* Inputs that exercise signs, zeros, magnitudes and whole-number edges. */
-static double random_input(uint64_t *s, rt_kind k)
+/* Inputs that exercise signs, zeros, magnitudes and whole-number edges; an
+ * input with a declared range stays in it, so that random runs are valid
+ * runs (a value outside would freeze the state at that tick). */
+static double random_input(uint64_t *s, const rt_field *f)
 {
-    if (k == RT_BOOL)
+    if (f->kind == RT_BOOL)
         return (double)(next_random(s) & 1);
     double u = unit_random(s);
-    switch (next_random(s) % 10) {
+    unsigned pick = (unsigned)(next_random(s) % 10);
+    if (f->has_range) {
+        double lo = f->lo, hi = f->hi, x;
+        if (pick == 0 && isfinite(lo))
+            return lo;
+        if (pick == 1 && isfinite(hi))
+            return hi;
+        if (isfinite(lo) && isfinite(hi))
+            x = lo * (1 - u) + hi * u; /* lo + u * (hi - lo) could overflow */
+        else
+            x = (u - 0.5) * 200.0;
+        return x < lo ? lo : x > hi ? hi : x; /* rounding may step past a bound */
+    }
+    switch (pick) {
     case 0: return 0.0;
     case 1: return (u - 0.5) * 200.0;
     case 2: return (u - 0.5) * 1e-300;
@@ -199,6 +216,82 @@ static void write_row(const rt_circuit *c, const rt_run_opts *opt, const int *wi
     fputc('\n', f);
 }
 
+/* Why an input's value makes a tick invalid, or NULL when it is valid (the
+ * rules the compiled step applies: finite, and inside a declared range). */
+static const char *invalid_why(const rt_field *f, double v, char *buf, size_t cap)
+{
+    char lo[32], hi[32];
+    if (f->kind == RT_BOOL)
+        return NULL;
+    if (!isfinite(v))
+        return "is not finite";
+    if (f->has_range && !(v >= f->lo && v <= f->hi)) {
+        snprintf(buf, cap, "is outside its range [%s, %s]", rt_fmt_f64(lo, f->lo),
+                 rt_fmt_f64(hi, f->hi));
+        return buf;
+    }
+    return NULL;
+}
+
+/* Appends to a message, keeping *n within the buffer; returns whether the
+ * whole text fitted. */
+static int append(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int append(char *buf, size_t cap, size_t *n, const char *fmt, ...)
+{
+    if (*n + 1 >= cap)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *n, cap - *n, fmt, ap);
+    va_end(ap);
+    if (w < 0 || *n + (size_t)w >= cap) {
+        buf[*n] = 0; /* no half-written part */
+        return 0;
+    }
+    *n += (size_t)w;
+    return 1;
+}
+
+/* Describes tick k, whose step reported invalid inputs: the row it read and
+ * every input that broke the rules. */
+static void report_invalid(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt,
+                           long k, const void *in)
+{
+    rt_error e = { 0 };
+    static const char ending[] = ": this tick's state was not advanced (learning frozen)";
+    size_t cap = sizeof e.msg - sizeof ending - 32, n = 0; /* room for the ending */
+    const char *file = opt->in_name ? opt->in_name : "the input table";
+    if (t && t->nrows > 0 && k < t->nrows)
+        append(e.msg, cap, &n, "tick %ld (line %ld of %s): ", k, t->lines[k], file);
+    else if (t && t->nrows > 0)
+        append(e.msg, cap, &n, "tick %ld (holding line %ld of %s): ", k, t->lines[t->nrows - 1],
+               file);
+    if (n == 0)
+        append(e.msg, cap, &n, "tick %ld: ", k);
+    int shown = 0, more = 0;
+    for (uint32_t i = 0; i < c->n_inputs; i++) {
+        char why_buf[96], val[32];
+        double v = rt_get(in, &c->inputs[i]);
+        const char *why = invalid_why(&c->inputs[i], v, why_buf, sizeof why_buf);
+        if (!why)
+            continue;
+        if (!more && append(e.msg, cap, &n, "%sinput '%s' = %s %s", shown ? "; " : "",
+                            c->inputs[i].name, rt_fmt_f64(val, v), why))
+            shown++;
+        else
+            more++;
+    }
+    if (more)
+        append(e.msg, sizeof e.msg, &n, "%s%d %s input%s", shown ? "; and " : "", more,
+               shown ? "more" : "invalid", more > 1 ? "s" : "");
+    if (!shown && !more)
+        append(e.msg, sizeof e.msg, &n, "the step reported invalid inputs");
+    append(e.msg, sizeof e.msg, &n, "%s", ending);
+    opt->error(opt->error_ctx, &e);
+}
+
 /* First difference between two runs' outputs or state, as a message. */
 static int compare(const rt_circuit *c, const void *out, const void *rout, const void *st,
                    const void *rst, long tick, rt_error *err)
@@ -263,6 +356,7 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
     if (opt->out)
         write_header(c, opt, width);
     int ok = 1;
+    long invalid = 0; /* ticks whose step reported invalid inputs */
     for (long k = 0; k < ticks && ok; k++) {
         if (t && t->nrows > 0) {
             long r = k < t->nrows ? k : t->nrows - 1; /* hold the last row */
@@ -271,15 +365,36 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
                 rt_set(in, &c->inputs[i], row[col[i]]);
         } else if (!t && opt->random_seed) {
             for (uint32_t i = 0; i < c->n_inputs; i++)
-                rt_set(in, &c->inputs[i], random_input(&seed, c->inputs[i].kind));
+                rt_set(in, &c->inputs[i], random_input(&seed, &c->inputs[i]));
         }
-        c->step(c->ctx, st, in, out);
+        int status = c->step(c->ctx, st, in, out) != 0;
         if (ref) {
-            ref->step(ref->ctx, rst, in, rout);
-            ok = compare(c, out, rout, st, rst, k, err);
+            int rstatus = ref->step(ref->ctx, rst, in, rout) != 0;
+            if (status != rstatus) {
+                fail(err, NULL, 0, "back ends disagree at tick %ld on whether its inputs are "
+                     "valid: %s, reference %s", k, status ? "invalid" : "valid",
+                     rstatus ? "invalid" : "valid");
+                ok = 0;
+            } else {
+                ok = compare(c, out, rout, st, rst, k, err);
+            }
         }
+        if (ok && status && ++invalid <= RT_RUN_MAX_INVALID && opt->error)
+            report_invalid(c, t, opt, k, in);
         if (ok && opt->out)
             write_row(c, opt, width, k, out);
+    }
+    if (ok && invalid) {
+        /* The run went on (the outputs are all there) but is not a success. */
+        if (invalid > RT_RUN_MAX_INVALID && opt->error)
+            fail(err, NULL, 0, "%ld more tick%s had invalid inputs (%ld of %ld in all); their "
+                 "state was not advanced", invalid - RT_RUN_MAX_INVALID,
+                 invalid - RT_RUN_MAX_INVALID > 1 ? "s" : "", invalid, ticks);
+        else
+            fail(err, NULL, 0, "%ld of %ld tick%s had invalid inputs; their state was not "
+                 "advanced", invalid, ticks, ticks > 1 ? "s" : "");
+        err->complete = 1;
+        ok = 0;
     }
     free(col);
     free(width);

@@ -5,6 +5,11 @@
  * ignored; other unknown columns draw a warning. When more ticks are asked
  * for than the table has rows, inputs hold their last row's values.
  *
+ * A tick whose step reports invalid inputs (rt_circuit.step) does not stop
+ * the run: its outputs are written like any other's, the first
+ * RT_RUN_MAX_INVALID such ticks are described through `error`, and the run
+ * as a whole then fails.
+ *
  * Ownership: rt_run borrows everything it is given and frees what it
  * allocates before returning.
  */
@@ -19,6 +24,8 @@
 
 typedef enum { RT_OUT_CSV, RT_OUT_TABLE } rt_out_format;
 
+enum { RT_RUN_MAX_INVALID = 10 }; /* invalid ticks described one by one */
+
 typedef struct rt_param_value {
     uint32_t index; /* into the circuit's params */
     double value;   /* bools as 0 or 1 */
@@ -31,20 +38,29 @@ typedef struct rt_run_opts {
     const char *in_name;           /* the table's file, for messages */
     /* Without a table: nonzero draws every input at every tick from a
      * deterministic generator with this seed (a mix of small, large, zero,
-     * tiny and whole values; bools half true) instead of holding zeros. */
+     * tiny and whole values; bools half true; an input with a declared range
+     * mostly uniform in it, sometimes exactly a bound, never outside) instead
+     * of holding zeros. */
     uint64_t random_seed;
     /* Param values set after init, in place of their defaults. */
     const rt_param_value *params;
     uint32_t n_params;
     /* When set, stepped in lock step with the circuit; any difference in an
-     * output or the state block, bit for bit, stops the run with an error. */
+     * output, the state block or the step's status (valid or not), bit for
+     * bit, stops the run with an error. */
     const rt_circuit *reference;
     void (*warn)(void *ctx, const rt_error *w);
     void *warn_ctx;
+    /* Errors that do not stop the run: ticks with invalid inputs. NULL: they
+     * are only counted. */
+    void (*error)(void *ctx, const rt_error *e);
+    void *error_ctx;
 } rt_run_opts;
 
-/* Returns 1 on success; 0 with err filled in when the data is unusable or
- * the reference disagrees. `in` may be NULL for a circuit without inputs. */
+/* Returns 1 on success; 0 with err filled in when the data is unusable, the
+ * reference disagrees, or some tick had invalid inputs (then err->complete
+ * is set: every tick ran and every output was written). `in` may be NULL for
+ * a circuit without inputs. */
 int rt_run(const rt_circuit *c, const rt_table *in, const rt_run_opts *opt, rt_error *err);
 
 #endif

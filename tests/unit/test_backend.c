@@ -6,8 +6,11 @@
  * then agree with interp_step bit for bit, except that any NaN equals any
  * NaN (the sign and payload of a NaN are unspecified in drive). A small
  * independent evaluator written here checks the interpreter itself, so the
- * two cannot be wrong alike. Also: jit_remove and recompiling, an empty
- * circuit, and ir_verify rejecting malformed IR.
+ * two cannot be wrong alike. The math ops (calls into the C library, or
+ * exact intrinsics) are checked the same way over their edge cases, and in
+ * the optimised LLVM IR; the step's status (IR_RETURN) must come back from
+ * both. Also: jit_remove and recompiling, an empty circuit, and ir_verify
+ * rejecting malformed IR.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,7 +45,7 @@ static void wr_f64(unsigned char *blk, uint32_t off, double d) { memcpy(blk + of
 
 /* Per-test memory, released by the test's teardown even when it fails. */
 static arena scratch;
-static interp *interps[8];
+static interp *interps[32];
 static int n_interps;
 
 /* Zeroed blocks of at least 8 bytes, 16-aligned, even for size 0. */
@@ -171,11 +174,12 @@ static void ref_init(const ir_circuit *c, unsigned char *st)
         wr_var(st, &c->state[i], (val){ c->state[i].init, c->state[i].init != 0 });
 }
 
-static void ref_step(const ir_circuit *c, unsigned char *st, const unsigned char *in,
-                     unsigned char *out)
+static int ref_step(const ir_circuit *c, unsigned char *st, const unsigned char *in,
+                    unsigned char *out)
 {
     val *v = calloc((size_t)c->n_code + 1, sizeof *v);
     assert_non_null(v);
+    int status = 0;
     for (uint32_t i = 0; i < c->n_code; i++) {
         const ir_inst *x = &c->code[i];
         int n = ir_n_operands(x->op);
@@ -192,6 +196,15 @@ static void ref_step(const ir_circuit *c, unsigned char *st, const unsigned char
         case IR_SUB: r.d = a.d - b.d; break;
         case IR_MUL: r.d = a.d * b.d; break;
         case IR_DIV: r.d = a.d / b.d; break;
+        case IR_EXP: r.d = exp(a.d); break;
+        case IR_LOG: r.d = log(a.d); break;
+        case IR_TANH: r.d = tanh(a.d); break;
+        case IR_SIN: r.d = sin(a.d); break;
+        case IR_COS: r.d = cos(a.d); break;
+        case IR_SQRT: r.d = sqrt(a.d); break;
+        case IR_ABS: r.d = fabs(a.d); break;
+        case IR_FLOOR: r.d = floor(a.d); break;
+        case IR_EXPM1: r.d = expm1(a.d); break;
         case IR_LT: r.b = a.d < b.d; break;
         case IR_LE: r.b = a.d <= b.d; break;
         case IR_GT: r.b = a.d > b.d; break;
@@ -204,11 +217,13 @@ static void ref_step(const ir_circuit *c, unsigned char *st, const unsigned char
         case IR_SELECT: r = a.b ? b : v[x->c]; break;
         case IR_OUTPUT: wr_var(out, &c->outputs[x->slot], a); break;
         case IR_STORE: wr_var(st, &c->state[x->slot], a); break;
+        case IR_RETURN: status = a.b; break;
         case IR_NOP: break;
         }
         v[i] = r;
     }
     free(v);
+    return status;
 }
 
 /* ---- building circuits ------------------------------------------------- */
@@ -593,6 +608,354 @@ static void test_no_contraction_in_module(void **state)
     cg_target_free(t);
 }
 
+/* ---- math ops: the C library's functions, bit for bit ------------------- */
+
+static const struct {
+    ir_op op;
+    const char *name;
+} MATH_OPS[] = {
+    { IR_EXP, "exp" }, { IR_LOG, "log" }, { IR_TANH, "tanh" }, { IR_SIN, "sin" },
+    { IR_COS, "cos" }, { IR_SQRT, "sqrt" }, { IR_ABS, "abs" }, { IR_FLOOR, "floor" },
+    { IR_EXPM1, "expm1" },
+};
+enum { N_MATH = sizeof MATH_OPS / sizeof MATH_OPS[0] };
+
+/* Where these functions have edges: signed zeros, infinities, NaNs,
+ * subnormals, overflow and underflow of exp, saturation of tanh, argument
+ * reduction of sin and cos, logs of negatives, halves for floor. */
+static const double MATH_VALS[] = {
+    0.0, -0.0, INFINITY, -INFINITY, NAN, -NAN,
+    0x1p-1074, -0x1p-1074, 1e-310, -1e-310, 0x1p-1022, 0x1.fffffffffffffp-1023,
+    DBL_MAX, -DBL_MAX, 1e300, -1e300, 1e22, -1e22, 0x1p1023, 1e-300, -1e-300,
+    0x1p-55, 0x1p-30, -0x1p-30, 0x1p-28, 0.1, -0.1, 0.5, -0.5, 0.7, 1.0, -1.0, 1.5, -1.5,
+    2.5, -2.5, 3.0, 100.0, -100.0, 1e5, 0x1p52 - 0.5, -(0x1p52 - 0.5), 0x1p52, 0x1p53,
+    3.141592653589793, -3.141592653589793, 1.5707963267948966, 6.283185307179586,
+    1.4142135623730951,
+    709.782712893384, 709.7827128933841, 709.79, 710.0, -708.39, -745.1332191019411,
+    -745.1332191019412, -745.2, -746.0, -1000.0,
+    18.5, 18.7, 19.0, 19.06, 19.0615, 19.07, 19.1, 20.0, 22.0, 22.000000000000004, -19.07,
+    -22.0, 40.0, 0.54930614433405489, /* atanh(0.5) */
+};
+enum { N_MATH_VALS = sizeof MATH_VALS / sizeof MATH_VALS[0] };
+
+/* Each op of x, and compositions an unsafe optimizer would rewrite:
+ * sin(-x) to -sin(x), cos(|x|) to cos(x), exp(log(x)) to x, sin(x)/cos(x)
+ * to tan(x), a sin and cos of one x to sincos, sqrt(x*x) to |x|. */
+static ir_circuit *build_math(arena *a)
+{
+    builder B = { a, ir_new(a, "unit", "math", 1) }, *b = &B;
+    ir_add_var(a, b->c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_STATE, "acc", IR_F64, 0.25, NULL);
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    uint32_t r[N_MATH];
+    for (int i = 0; i < N_MATH; i++) {
+        r[i] = E(b, MATH_OPS[i].op, IR_F64, x, 0, 0);
+        OUT(b, MATH_OPS[i].name, IR_F64, r[i]);
+    }
+    uint32_t nx = E(b, IR_NEG, IR_F64, x, 0, 0);
+    uint32_t ax = E(b, IR_ABS, IR_F64, x, 0, 0);
+    OUT(b, "sin_neg", IR_F64, E(b, IR_SIN, IR_F64, nx, 0, 0));
+    OUT(b, "cos_neg", IR_F64, E(b, IR_COS, IR_F64, nx, 0, 0));
+    OUT(b, "cos_abs", IR_F64, E(b, IR_COS, IR_F64, ax, 0, 0));
+    OUT(b, "sin_abs", IR_F64, E(b, IR_SIN, IR_F64, ax, 0, 0));
+    OUT(b, "tanh_neg", IR_F64, E(b, IR_TANH, IR_F64, nx, 0, 0));
+    OUT(b, "abs_neg", IR_F64, E(b, IR_ABS, IR_F64, nx, 0, 0));
+    OUT(b, "exp_log", IR_F64, E(b, IR_EXP, IR_F64, E(b, IR_LOG, IR_F64, x, 0, 0), 0, 0));
+    OUT(b, "log_exp", IR_F64, E(b, IR_LOG, IR_F64, E(b, IR_EXP, IR_F64, x, 0, 0), 0, 0));
+    OUT(b, "tan", IR_F64,
+        E(b, IR_DIV, IR_F64, E(b, IR_SIN, IR_F64, x, 0, 0), E(b, IR_COS, IR_F64, x, 0, 0), 0));
+    OUT(b, "sqrt_sq", IR_F64, E(b, IR_SQRT, IR_F64, E(b, IR_MUL, IR_F64, x, x, 0), 0, 0));
+    OUT(b, "sq_sqrt", IR_F64, E(b, IR_MUL, IR_F64, r[5], r[5], 0));
+    OUT(b, "floor_floor", IR_F64, E(b, IR_FLOOR, IR_F64, r[7], 0, 0));
+    OUT(b, "floor_neg", IR_F64, E(b, IR_NEG, IR_F64, E(b, IR_FLOOR, IR_F64, nx, 0, 0), 0, 0));
+    OUT(b, "exp_half", IR_F64,
+        E(b, IR_EXP, IR_F64, E(b, IR_MUL, IR_F64, x, K(b, IR_F64, 0.5), 0), 0, 0));
+    /* through state: acc = tanh(acc + x) */
+    uint32_t acc = E(b, IR_LOAD, IR_F64, 0, 0, 0);
+    OUT(b, "acc", IR_F64, acc);
+    STORE(b, 0, IR_F64, E(b, IR_TANH, IR_F64, E(b, IR_ADD, IR_F64, acc, x, 0), 0, 0));
+    ir_layout(b->c);
+    return b->c;
+}
+
+static void run_math(jit *j, int opt, const char *what)
+{
+    arena *a = &scratch;
+    ir_circuit *c = build_math(a);
+    assert_null(ir_verify(a, c));
+    jit_fn fn = compile_ok(j, c, opt);
+    unsigned char *st = block(c->state_size), *ist = block(c->state_size), *rst = block(c->state_size);
+    unsigned char *in = block(c->in_size);
+    unsigned char *out = block(c->out_size), *iout = block(c->out_size), *rout = block(c->out_size);
+    interp *ip = new_interp(c);
+    char why[256];
+    fn.init(st);
+    interp_init(ip, ist);
+    ref_init(c, rst);
+    for (int k = 0; k < N_MATH_VALS; k++) {
+        wr_f64(in, c->inputs[0].offset, MATH_VALS[k]);
+        assert_int_equal(fn.step(st, in, out), 0);
+        assert_int_equal(interp_step(ip, ist, in, iout), 0);
+        assert_int_equal(ref_step(c, rst, in, rout), 0);
+        if (!same_out(c, iout, rout, why, sizeof why))
+            fail_msg("x = %a: interpreter and reference differ: %s", MATH_VALS[k], why);
+        if (!same_out(c, out, iout, why, sizeof why))
+            fail_msg("%s -O%d x = %a: output differs from the interpreter: %s", what, opt,
+                     MATH_VALS[k], why);
+        if (!same_state(c, st, ist, why, sizeof why))
+            fail_msg("%s -O%d x = %a: state differs from the interpreter: %s", what, opt,
+                     MATH_VALS[k], why);
+        /* Reset now and then, so the state is not stuck at NaN. */
+        if (k % 7 == 6) {
+            wr_f64(st, c->state[0].offset, MATH_VALS[k / 7]);
+            wr_f64(ist, c->state[0].offset, MATH_VALS[k / 7]);
+            wr_f64(rst, c->state[0].offset, MATH_VALS[k / 7]);
+        }
+    }
+
+    /* Known answers, so that all three cannot agree on a wrong value. */
+    static const struct {
+        const char *out;
+        double x, want;
+    } known[] = {
+        { "sqrt", -0.0, -0.0 },     { "sqrt", 4.0, 2.0 },       { "sqrt", INFINITY, INFINITY },
+        { "abs", -0.0, 0.0 },       { "abs", -INFINITY, INFINITY }, { "abs", -0x1p-1074, 0x1p-1074 },
+        { "floor", -0.5, -1.0 },    { "floor", -0.0, -0.0 },    { "floor", 0.5, 0.0 },
+        { "floor", -0x1p-1074, -1.0 }, { "floor", 0x1p52 - 0.5, 0x1p52 - 1 },
+        { "floor", -INFINITY, -INFINITY },
+        { "exp", 0.0, 1.0 },        { "exp", -0.0, 1.0 },       { "exp", -INFINITY, 0.0 },
+        { "exp", INFINITY, INFINITY }, { "exp", 710.0, INFINITY }, { "exp", -746.0, 0.0 },
+        { "exp", 0x1p-1074, 1.0 },
+        { "log", 1.0, 0.0 },        { "log", 0.0, -INFINITY },  { "log", -0.0, -INFINITY },
+        { "log", INFINITY, INFINITY },
+        { "tanh", INFINITY, 1.0 },  { "tanh", -INFINITY, -1.0 }, { "tanh", -0.0, -0.0 },
+        { "tanh", 22.0, 1.0 },      { "tanh", -40.0, -1.0 },    { "tanh", 0x1p-1074, 0x1p-1074 },
+        { "sin", -0.0, -0.0 },      { "sin", 0x1p-1074, 0x1p-1074 }, { "cos", 0.0, 1.0 },
+        { "cos", -0.0, 1.0 },
+    };
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+        wr_f64(in, c->inputs[0].offset, known[k].x);
+        fn.step(st, in, out);
+        interp_step(ip, ist, in, iout);
+        double got = out_f64(c, out, known[k].out), igot = out_f64(c, iout, known[k].out);
+        if (bits_of(got) != bits_of(known[k].want) || bits_of(igot) != bits_of(known[k].want))
+            fail_msg("%s -O%d %s(%a): JIT %a, interpreter %a, expected %a", what, opt,
+                     known[k].out, known[k].x, got, igot, known[k].want);
+    }
+    static const struct {
+        const char *out;
+        double x;
+    } nans[] = {
+        { "log", -1.0 }, { "log", -0x1p-1074 }, { "log", -INFINITY }, { "sqrt", -1.0 },
+        { "sqrt", -0x1p-1074 }, { "sin", INFINITY }, { "cos", -INFINITY }, { "exp", NAN },
+        { "floor", NAN }, { "abs", -NAN }, { "tanh", NAN },
+    };
+    for (size_t k = 0; k < sizeof nans / sizeof nans[0]; k++) {
+        wr_f64(in, c->inputs[0].offset, nans[k].x);
+        fn.step(st, in, out);
+        interp_step(ip, ist, in, iout);
+        if (!isnan(out_f64(c, out, nans[k].out)) || !isnan(out_f64(c, iout, nans[k].out)))
+            fail_msg("%s -O%d %s(%a) is not NaN", what, opt, nans[k].out, nans[k].x);
+    }
+    remove_ok(j, &fn);
+}
+
+/* Many more arguments, spread over every exponent, against the interpreter. */
+static void sweep_math(jit *j, int opt)
+{
+    arena *a = &scratch;
+    ir_circuit *c = build_math(a);
+    jit_fn fn = compile_ok(j, c, opt);
+    unsigned char *st = block(c->state_size), *ist = block(c->state_size);
+    unsigned char *in = block(c->in_size), *out = block(c->out_size), *iout = block(c->out_size);
+    interp *ip = new_interp(c);
+    char why[256];
+    fn.init(st);
+    interp_init(ip, ist);
+    uint64_t s = 0x9E3779B97F4A7C15u;
+    for (long k = 0; k < 20000; k++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        double x;
+        if (k % 2) {
+            memcpy(&x, &s, sizeof x); /* any bit pattern: every exponent, NaNs */
+        } else {
+            /* moderate magnitudes, where the functions do most of their work */
+            x = ((double)(s >> 11) * 0x1p-53 - 0.5) * (k % 4 ? 60.0 : 1e6);
+        }
+        wr_f64(in, c->inputs[0].offset, x);
+        fn.step(st, in, out);
+        interp_step(ip, ist, in, iout);
+        if (!same_out(c, out, iout, why, sizeof why))
+            fail_msg("-O%d x = %a: output differs from the interpreter: %s", opt, x, why);
+        if (!same_state(c, st, ist, why, sizeof why))
+            fail_msg("-O%d x = %a: state differs from the interpreter: %s", opt, x, why);
+    }
+    remove_ok(j, &fn);
+}
+
+static void test_math_O0(void **state)
+{
+    fixture *fx = *state;
+    run_math(fx->j, 0, "host");
+    sweep_math(fx->j, 0);
+}
+
+static void test_math_O2(void **state)
+{
+    fixture *fx = *state;
+    run_math(fx->j, 2, "host");
+    sweep_math(fx->j, 2);
+}
+
+/* Plain x86-64 has no instruction for floor: it becomes a call too. */
+static void test_math_baseline_cpu(void **state)
+{
+    (void)state;
+#if defined(__x86_64__)
+    char *err = NULL;
+    jit *j = jit_create_cpu("x86-64", NULL, &err);
+    if (!j) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "jit_create_cpu: %s", err ? err : "?");
+        free(err);
+        fail_msg("%s", msg);
+    }
+    run_math(j, 0, "x86-64");
+    run_math(j, 2, "x86-64");
+    sweep_math(j, 2);
+    jit_destroy(j);
+#else
+    skip();
+#endif
+}
+
+/* LLVM at default<O2> (and O3) keeps the library calls as calls: no
+ * fast-math flags, no approximations, no merging of sin and cos into sincos.
+ * (Folding a constant argument with this process's library is allowed; the
+ * circuit has none.) */
+static void check_math_calls_kept(int opt)
+{
+    arena *a = &scratch;
+    ir_circuit *c = build_math(a);
+    char *err = NULL;
+    cg_target *t = cg_target_host(&err);
+    assert_non_null(t);
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef m = cg_emit(ctx, c, "unit_math", t);
+    assert_non_null(m);
+    assert_int_equal(cg_optimize(m, t, opt, &err), 0);
+    assert_null(err);
+    char *text = cg_print_module(m);
+    assert_non_null(text);
+    static const char *const calls[] = {
+        "call double @exp(double %x)", "call double @log(double %x)",
+        "call double @tanh(double %x)", "call double @sin(double %x)",
+        "call double @cos(double %x)", "@llvm.sqrt.f64(double %x)",
+        "@llvm.floor.f64(double %x)",
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        if (!strstr(text, calls[i]))
+            fail_msg("-O%d: the optimised module lost '%s':\n%s", opt, calls[i], text);
+    static const char *const banned[] = {
+        "sincos", "@tan(", "@llvm.exp", "@llvm.log", "@llvm.sin", "@llvm.cos", " afn ",
+        " fast ", "reassoc", "arcp", "contract", "ninf", "nnan", "nsz",
+    };
+    for (size_t i = 0; i < sizeof banned / sizeof banned[0]; i++)
+        if (strstr(text, banned[i]))
+            fail_msg("-O%d: the optimised module has '%s':\n%s", opt, banned[i], text);
+    free(text);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(ctx);
+    cg_target_free(t);
+}
+
+static void test_math_calls_kept(void **state)
+{
+    (void)state;
+    check_math_calls_kept(2);
+    check_math_calls_kept(3);
+}
+
+/* ---- the step's status (IR_RETURN) ------------------------------------- */
+
+enum { RET_NONE, RET_FLAG, RET_INVALID, RET_CONST };
+
+/* y = x always; the status is absent, the bool input, "x is not in
+ * [0, 1]" (as the compiler's input checks are), or a constant. The return
+ * comes before the effects, so the status cannot depend on being last. */
+static ir_circuit *build_status(arena *a, int mode, int konst)
+{
+    builder B = { a, ir_new(a, "unit", "status", 1) }, *b = &B;
+    ir_add_var(a, b->c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_IN, "f", IR_BOOL, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_STATE, "s", IR_F64, 0, NULL);
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    uint32_t f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    uint32_t s = E(b, IR_LOAD, IR_F64, 0, 0, 0);
+    uint32_t flag = f;
+    if (mode == RET_INVALID) {
+        uint32_t ok = E(b, IR_AND, IR_BOOL, E(b, IR_GE, IR_BOOL, x, K(b, IR_F64, 0), 0),
+                        E(b, IR_LE, IR_BOOL, x, K(b, IR_F64, 1), 0), 0);
+        flag = E(b, IR_NOT, IR_BOOL, ok, 0, 0);
+    } else if (mode == RET_CONST) {
+        flag = K(b, IR_BOOL, konst);
+    }
+    if (mode != RET_NONE)
+        ir_emit(a, b->c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = flag });
+    OUT(b, "y", IR_F64, x);
+    OUT(b, "prev", IR_F64, s);
+    /* commit only on a valid tick, as compiled circuits do */
+    STORE(b, 0, IR_F64, mode == RET_NONE ? x : E(b, IR_SELECT, IR_F64, flag, s, x));
+    ir_layout(b->c);
+    return b->c;
+}
+
+static void test_status(void **state)
+{
+    fixture *fx = *state;
+    arena *a = &scratch;
+    static const double XS[] = { 0.5, 0.0, 1.0, -0.0, 1.5, -1e-310, NAN, INFINITY, -INFINITY };
+    for (int mode = RET_NONE; mode <= RET_CONST; mode++)
+        for (int konst = 0; konst < (mode == RET_CONST ? 3 : 1); konst++)
+            for (int opt = 0; opt <= 2; opt += 2) {
+                ir_circuit *c = build_status(a, mode, konst);
+                assert_null(ir_verify(a, c));
+                jit_fn fn = compile_ok(fx->j, c, opt);
+                interp *ip = new_interp(c);
+                unsigned char *st = block(c->state_size), *ist = block(c->state_size);
+                unsigned char *in = block(c->in_size), *out = block(c->out_size),
+                              *iout = block(c->out_size);
+                fn.init(st);
+                interp_init(ip, ist);
+                for (size_t k = 0; k < sizeof XS / sizeof XS[0]; k++)
+                    for (unsigned char fb = 0; fb < 3; fb++) {
+                        wr_f64(in, c->inputs[0].offset, XS[k]);
+                        in[c->inputs[1].offset] = fb; /* byte 2 is true too */
+                        int want = mode == RET_FLAG      ? fb != 0
+                                   : mode == RET_INVALID ? !(XS[k] >= 0 && XS[k] <= 1)
+                                   : mode == RET_CONST   ? konst != 0
+                                                         : 0;
+                        double before = rd_f64(st, c->state[0].offset);
+                        int js = fn.step(st, in, out), is = interp_step(ip, ist, in, iout);
+                        if (js != want || is != want)
+                            fail_msg("mode %d -O%d x = %a f = %d: status JIT %d, interpreter "
+                                     "%d, expected %d", mode, opt, XS[k], fb, js, is, want);
+                        char why[256];
+                        if (!same_out(c, out, iout, why, sizeof why) ||
+                            !same_state(c, st, ist, why, sizeof why))
+                            fail_msg("mode %d -O%d: JIT and interpreter differ: %s", mode, opt,
+                                     why);
+                        /* outputs are written either way; state only when valid */
+                        assert_true(same_f64(out_f64(c, out, "y"), XS[k]));
+                        if (want)
+                            assert_true(same_f64(rd_f64(st, c->state[0].offset), before));
+                    }
+                remove_ok(fx->j, &fn);
+            }
+}
+
 /* ---- jit_remove, then compile again ------------------------------------ */
 
 /* out = x * k + pre(out); the constant k tells compiles apart. */
@@ -930,6 +1293,30 @@ static void bad_store_slot(builder *b)
     STORE(b, 3, IR_F64, x);
 }
 
+static void bad_math_bool(builder *b)
+{
+    uint32_t f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    OUT(b, "r", IR_F64, E(b, IR_EXP, IR_F64, f, 0, 0));
+}
+static void bad_math_result(builder *b)
+{
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(b, "r", IR_BOOL, E(b, IR_SQRT, IR_BOOL, x, 0, 0));
+}
+static void bad_return_real(builder *b)
+{
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(b, "r", IR_F64, x);
+    ir_emit(b->a, b->c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = x });
+}
+static void bad_two_returns(builder *b)
+{
+    uint32_t f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    OUT(b, "r", IR_F64, E(b, IR_INPUT, IR_F64, 0, 0, 0));
+    ir_emit(b->a, b->c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = f });
+    ir_emit(b->a, b->c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = f });
+}
+
 static void test_verify_types(void **state)
 {
     fixture *fx = *state;
@@ -953,6 +1340,10 @@ static void test_verify_types(void **state)
         { "param index out of range", bad_param_index },
         { "bool stored in a real slot", bad_store_type },
         { "store slot out of range", bad_store_slot },
+        { "exp of a bool", bad_math_bool },
+        { "sqrt with a bool result", bad_math_result },
+        { "return of a real", bad_return_real },
+        { "two returns", bad_two_returns },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         arena *a = &scratch;
@@ -982,6 +1373,69 @@ static void test_verify_types(void **state)
     }
 }
 
+/* The messages name the problem; printing shows the new instructions. */
+static void test_verify_math_and_return(void **state)
+{
+    (void)state;
+    arena *a = &scratch;
+    builder B;
+    for (int i = 0; i < N_MATH; i++) {
+        ir_circuit *c = small(a, &B);
+        uint32_t f = E(&B, IR_INPUT, IR_BOOL, 1, 0, 0);
+        ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .slot = 0,
+                                 .a = E(&B, MATH_OPS[i].op, IR_F64, f, 0, 0) });
+        char needle[32];
+        snprintf(needle, sizeof needle, "%s needs real", MATH_OPS[i].name);
+        expect_invalid(a, c, needle);
+        assert_string_equal(ir_op_name(MATH_OPS[i].op), MATH_OPS[i].name);
+        assert_int_equal(ir_n_operands(MATH_OPS[i].op), 1);
+        assert_true(ir_has_result(MATH_OPS[i].op));
+    }
+    assert_int_equal(ir_n_operands(IR_RETURN), 1);
+    assert_false(ir_has_result(IR_RETURN));
+
+    ir_circuit *c = small(a, &B);
+    uint32_t x = E(&B, IR_INPUT, IR_F64, 0, 0, 0);
+    uint32_t f = E(&B, IR_INPUT, IR_BOOL, 1, 0, 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = f });
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = x, .slot = 0 });
+    ir_emit(a, c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = f });
+    expect_invalid(a, c, "second return");
+
+    c = small(a, &B);
+    x = E(&B, IR_INPUT, IR_F64, 0, 0, 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = x });
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = x, .slot = 0 });
+    expect_invalid(a, c, "return needs bool");
+
+    /* a return's "value" is no operand */
+    c = small(a, &B);
+    f = E(&B, IR_INPUT, IR_BOOL, 1, 0, 0);
+    uint32_t r = ir_emit(a, c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = f });
+    OUT(&B, "g", IR_BOOL, E(&B, IR_NOT, IR_BOOL, r, 0, 0));
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = K(&B, IR_F64, 1), .slot = 0 });
+    expect_invalid(a, c, "no value");
+
+    /* one return, and math, print as such */
+    c = small(a, &B);
+    x = E(&B, IR_INPUT, IR_F64, 0, 0, 0);
+    f = E(&B, IR_INPUT, IR_BOOL, 1, 0, 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .slot = 0,
+                             .a = E(&B, IR_TANH, IR_F64, x, 0, 0) });
+    ir_emit(a, c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = f });
+    ir_layout(c);
+    assert_null(ir_verify(a, c));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&text, &len);
+    assert_non_null(mf);
+    ir_print(mf, c);
+    fclose(mf);
+    assert_non_null(strstr(text, "  %2 = tanh real %0\n"));
+    assert_non_null(strstr(text, "  return %1\n"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -990,6 +1444,12 @@ int main(void)
         cmocka_unit_test_teardown(test_sweep_O0, scratch_teardown),
         cmocka_unit_test_teardown(test_sweep_O2, scratch_teardown),
         cmocka_unit_test_teardown(test_no_contraction_in_module, scratch_teardown),
+        cmocka_unit_test_teardown(test_math_O0, scratch_teardown),
+        cmocka_unit_test_teardown(test_math_O2, scratch_teardown),
+        cmocka_unit_test_teardown(test_math_baseline_cpu, scratch_teardown),
+        cmocka_unit_test_teardown(test_math_calls_kept, scratch_teardown),
+        cmocka_unit_test_teardown(test_status, scratch_teardown),
+        cmocka_unit_test_teardown(test_verify_math_and_return, scratch_teardown),
         cmocka_unit_test_teardown(test_remove_and_recompile, scratch_teardown),
         cmocka_unit_test_teardown(test_baseline_cpu_jit, scratch_teardown),
         cmocka_unit_test_teardown(test_empty_circuit, scratch_teardown),

@@ -1,7 +1,8 @@
 /* test_passes.c — pass_fold, pass_cse and pass_dce keep the interpreter's
- * results exactly (bit for bit; any NaN equals any NaN), fold only the
- * identities that are exact for every double, merge equal computations,
- * and drop dead code and dead state slots. */
+ * results exactly (bit for bit; any NaN equals any NaN) and the step's
+ * status, fold only the identities that are exact for every double (and the
+ * math ops of constants, with the library's own bits), merge equal
+ * computations, and drop dead code and dead state slots but never a return. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,8 +99,10 @@ static void fill_inputs(const ir_circuit *c, unsigned char *in, long tick)
 
 enum { TICKS = NVALS * NVALS };
 
-/* A trace: for each tick, every output and every state var by name. */
+/* A trace: for each tick, the step's status, every output and every state
+ * var by name. */
 typedef struct trace {
+    int *status;   /* TICKS */
     double *out;   /* TICKS * n_outputs */
     double *state; /* TICKS * n_state, in the circuit's slot order */
     const char **state_names;
@@ -111,6 +114,7 @@ static trace run(arena *mem, const ir_circuit *c)
     trace t = { 0 };
     t.n_outputs = c->n_outputs;
     t.n_state = c->n_state;
+    t.status = arena_calloc(mem, TICKS, sizeof *t.status);
     t.out = arena_calloc(mem, (size_t)TICKS * c->n_outputs + 1, sizeof *t.out);
     t.state = arena_calloc(mem, (size_t)TICKS * c->n_state + 1, sizeof *t.state);
     t.state_names = arena_calloc(mem, (size_t)c->n_state + 1, sizeof *t.state_names);
@@ -130,7 +134,7 @@ static trace run(arena *mem, const ir_circuit *c)
                 else
                     st[c->params[p].offset] = (unsigned char)(k / 50 % 3);
             }
-        interp_step(ip, st, in, out);
+        t.status[k] = interp_step(ip, st, in, out);
         for (uint32_t o = 0; o < c->n_outputs; o++) {
             const ir_var *v = &c->outputs[o];
             t.out[k * c->n_outputs + o] = v->type == IR_F64 ? rd_f64(out + v->offset) : out[v->offset];
@@ -151,6 +155,9 @@ static void expect_same_trace(const trace *before, const trace *after, const ir_
 {
     assert_int_equal(before->n_outputs, after->n_outputs);
     for (long k = 0; k < TICKS; k++) {
+        if (before->status[k] != after->status[k])
+            fail_msg("%s: tick %ld status: %d before, %d after", what, k, before->status[k],
+                     after->status[k]);
         for (uint32_t o = 0; o < before->n_outputs; o++) {
             double x = before->out[k * before->n_outputs + o], y = after->out[k * after->n_outputs + o];
             if (!same_f64(x, y))
@@ -374,6 +381,100 @@ static ir_circuit *build_bool_consts(arena *a)
     return b->c;
 }
 
+/* The math ops, and arguments where they are awkward. */
+static const ir_op MATH[] = { IR_EXP, IR_LOG, IR_TANH, IR_SIN, IR_COS, IR_SQRT, IR_ABS, IR_FLOOR,
+                              IR_EXPM1 };
+enum { N_MATH = sizeof MATH / sizeof MATH[0] };
+static const double MATH_ARGS[] = {
+    0.0, -0.0, INFINITY, -INFINITY, NAN, -NAN, 0x1p-1074, -0x1p-1074, 1e-310, 0x1p-1022,
+    DBL_MAX, -DBL_MAX, 1e22, 1e300, 1e-300, 709.79, 709.782712893384, -745.2, 19.0615, 19.07,
+    22.0, -22.0, -1.0, -0.5, 0.5, 1.0, 2.5, 3.141592653589793, 0x1p52 - 0.5, 0.1,
+};
+enum { N_MATH_ARGS = sizeof MATH_ARGS / sizeof MATH_ARGS[0] };
+
+/* Every math op of every awkward constant (all fold), a chain of them, and
+ * one whose operand is an input (stays). */
+static ir_circuit *build_math_consts(arena *a)
+{
+    builder B = { a, ir_new(a, "unit", "math_consts", 1) }, *b = &B;
+    ir_add_var(a, b->c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    for (int i = 0; i < N_MATH; i++)
+        for (int k = 0; k < N_MATH_ARGS; k++)
+            OUT(b, arena_printf(a, "k_%s_%d", ir_op_name(MATH[i]), k), IR_F64,
+                R(b, MATH[i], KR(b, MATH_ARGS[k]), 0));
+    OUT(b, "chain", IR_F64, R(b, IR_EXP, R(b, IR_LOG, R(b, IR_SQRT, KR(b, 2.0), 0), 0), 0));
+    OUT(b, "half_x", IR_F64, R(b, IR_MUL, x, R(b, IR_COS, KR(b, 1.0), 0)));
+    OUT(b, "exp_x", IR_F64, R(b, IR_EXP, x, 0));
+    ir_layout(b->c);
+    return b->c;
+}
+
+/* Math of inputs: nothing folds; equal computations merge, others do not. */
+static ir_circuit *build_math_inputs(arena *a)
+{
+    builder B = { a, ir_new(a, "unit", "math_inputs", 1) }, *b = &B;
+    ir_add_var(a, b->c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_IN, "y", IR_F64, 0, NULL);
+    uint32_t x1 = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    uint32_t y = E(b, IR_INPUT, IR_F64, 1, 0, 0);
+    uint32_t x2 = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    for (int i = 0; i < N_MATH; i++) {
+        OUT(b, arena_printf(a, "%s_x", ir_op_name(MATH[i])), IR_F64, R(b, MATH[i], x1, 0));
+        OUT(b, arena_printf(a, "%s_x2", ir_op_name(MATH[i])), IR_F64, R(b, MATH[i], x2, 0));
+        OUT(b, arena_printf(a, "%s_y", ir_op_name(MATH[i])), IR_F64, R(b, MATH[i], y, 0));
+    }
+    OUT(b, "sin_neg", IR_F64, R(b, IR_SIN, R(b, IR_NEG, x1, 0), 0));
+    OUT(b, "abs_abs", IR_F64, R(b, IR_ABS, R(b, IR_ABS, x2, 0), 0));
+    ir_layout(b->c);
+    return b->c;
+}
+
+/* A status that reaches no output ("x is not in [0, 1]"), the state
+ * committed only on valid ticks, and dead code beside it. */
+static ir_circuit *build_status(arena *a)
+{
+    builder B = { a, ir_new(a, "unit", "status", 1) }, *b = &B;
+    ir_add_var(a, b->c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_IN, "f", IR_BOOL, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_STATE, "s", IR_F64, 0.5, NULL);
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0);
+    uint32_t s = E(b, IR_LOAD, IR_F64, 0, 0, 0);
+    uint32_t ok = L(b, IR_AND, L(b, IR_GE, x, KR(b, 0)), L(b, IR_LE, x, KR(b, 1)));
+    uint32_t bad = L(b, IR_NOT, ok, 0);
+    R(b, IR_MUL, x, KR(b, 4)); /* dead */
+    ir_emit(a, b->c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = bad });
+    OUT(b, "y", IR_F64, R(b, IR_TANH, x, 0));
+    OUT(b, "prev", IR_F64, s);
+    STORE(b, 0, IR_F64, E(b, IR_SELECT, IR_F64, bad, s, x));
+    ir_layout(b->c);
+    return b->c;
+}
+
+/* A status that is constant once folded; the return stays. */
+static ir_circuit *build_status_const(arena *a)
+{
+    builder B = { a, ir_new(a, "unit", "status_k", 1) }, *b = &B;
+    ir_add_var(a, b->c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+    uint32_t t = L(b, IR_AND, KB(b, 1), L(b, IR_NOT, KB(b, 0), 0));
+    ir_emit(a, b->c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = t });
+    OUT(b, "y", IR_F64, E(b, IR_INPUT, IR_F64, 0, 0, 0));
+    ir_layout(b->c);
+    return b->c;
+}
+
+/* The only return of c, or NULL. */
+static const ir_inst *the_return(const ir_circuit *c)
+{
+    const ir_inst *r = NULL;
+    for (uint32_t i = 0; i < c->n_code; i++)
+        if (c->code[i].op == IR_RETURN) {
+            assert_null(r);
+            r = &c->code[i];
+        }
+    return r;
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static const pass_fn FOLD[] = { pass_fold };
@@ -382,7 +483,9 @@ static const pass_fn DCE[] = { pass_dce };
 static const pass_fn ALL[] = { pass_fold, pass_cse, pass_fold, pass_dce };
 static const pass_fn TWICE[] = { pass_dce, pass_cse, pass_fold, pass_dce, pass_fold, pass_cse };
 
-static const build_fn BUILDS[] = { build_identities, build_consts, build_repeats, build_state };
+static const build_fn BUILDS[] = { build_identities, build_consts, build_repeats, build_state,
+                                   build_math_consts, build_math_inputs, build_status,
+                                   build_status_const };
 
 static void test_each_pass_preserves_results(void **state)
 {
@@ -501,6 +604,120 @@ static void test_fold_bool_constants_any_imm(void **state)
     assert_int_equal(out[ref->outputs[4].offset], 1);
     assert_int_equal(out[ref->outputs[5].offset], 1);
     check_passes(a, build_bool_consts, FOLD, 1, "fold of bool constants");
+}
+
+/* Folding a math op gives the interpreter's bits (check_passes compares
+ * every tick), for every op and awkward argument. */
+static void test_fold_math(void **state)
+{
+    arena *a = *state;
+    ir_circuit *c = check_passes(a, build_math_consts, FOLD, 1, "fold of math");
+    for (int i = 0; i < N_MATH; i++)
+        for (int k = 0; k < N_MATH_ARGS; k++) {
+            const char *name = arena_printf(a, "k_%s_%d", ir_op_name(MATH[i]), k);
+            const ir_inst *d = output_def(c, name);
+            if (d->op != IR_CONST)
+                fail_msg("%s(%a) was not folded (%s)", ir_op_name(MATH[i]), MATH_ARGS[k],
+                         ir_op_name(d->op));
+        }
+    assert_int_equal(output_def(c, "chain")->op, IR_CONST);
+    assert_int_equal(output_def(c, "half_x")->op, IR_MUL);
+    assert_int_equal(output_def(c, "exp_x")->op, IR_EXP);
+    assert_int_equal(count_op(c, IR_EXP), 1);
+    for (int i = 1; i < N_MATH; i++)
+        assert_int_equal(count_op(c, MATH[i]), 0);
+    /* known answers: the folder cannot be wrong alike with the interpreter */
+    assert_true(bits_of(output_def(c, "k_sqrt_1")->imm) == bits_of(-0.0)); /* sqrt(-0) */
+    assert_true(bits_of(output_def(c, "k_abs_1")->imm) == bits_of(0.0));   /* |-0| */
+    assert_true(bits_of(output_def(c, "k_floor_23")->imm) == bits_of(-1.0)); /* floor(-0.5) */
+    assert_true(bits_of(output_def(c, "k_exp_3")->imm) == bits_of(0.0));   /* exp(-inf) */
+    assert_true(bits_of(output_def(c, "k_log_1")->imm) == bits_of(-INFINITY));
+    assert_true(isnan(output_def(c, "k_log_22")->imm));                     /* log(-1) */
+    assert_true(bits_of(output_def(c, "k_tanh_2")->imm) == bits_of(1.0));  /* tanh(inf) */
+    assert_true(bits_of(output_def(c, "k_sin_1")->imm) == bits_of(-0.0));
+    assert_true(bits_of(output_def(c, "k_exp_15")->imm) == bits_of(INFINITY)); /* exp(709.79) */
+    for (int i = 0; i < N_MATH; i++)
+        for (int k = 0; k < N_MATH_ARGS; k++) {
+            const ir_inst *d = output_def(c, arena_printf(a, "k_%s_%d", ir_op_name(MATH[i]), k));
+            double want = MATH[i] == IR_EXP    ? exp(MATH_ARGS[k])
+                          : MATH[i] == IR_LOG  ? log(MATH_ARGS[k])
+                          : MATH[i] == IR_TANH ? tanh(MATH_ARGS[k])
+                          : MATH[i] == IR_SIN  ? sin(MATH_ARGS[k])
+                          : MATH[i] == IR_COS  ? cos(MATH_ARGS[k])
+                          : MATH[i] == IR_SQRT ? sqrt(MATH_ARGS[k])
+                          : MATH[i] == IR_ABS  ? fabs(MATH_ARGS[k])
+                          : MATH[i] == IR_EXPM1 ? expm1(MATH_ARGS[k])
+                                               : floor(MATH_ARGS[k]);
+            if (!same_f64(d->imm, want))
+                fail_msg("%s(%a) folded to %a, the library says %a", ir_op_name(MATH[i]),
+                         MATH_ARGS[k], d->imm, want);
+        }
+}
+
+/* Math of inputs is left alone by fold, and CSE treats it as pure. */
+static void test_math_cse(void **state)
+{
+    arena *a = *state;
+    ir_circuit *f = check_passes(a, build_math_inputs, FOLD, 1, "fold of math of inputs");
+    for (int i = 0; i < N_MATH; i++)
+        assert_int_equal(output_def(f, arena_printf(a, "%s_x", ir_op_name(MATH[i])))->op, MATH[i]);
+    ir_circuit *c = check_passes(a, build_math_inputs, ALL, 4, "recipe on math of inputs");
+    for (int i = 0; i < N_MATH; i++) {
+        const char *op = ir_op_name(MATH[i]);
+        uint32_t vx = output_value(c, arena_printf(a, "%s_x", op));
+        uint32_t vx2 = output_value(c, arena_printf(a, "%s_x2", op));
+        uint32_t vy = output_value(c, arena_printf(a, "%s_y", op));
+        assert_int_equal(vx, vx2);     /* same op of the same input: one value */
+        assert_int_not_equal(vx, vy);  /* of another input: apart */
+        for (int j = 0; j < i; j++)    /* another op of the same input: apart */
+            assert_int_not_equal(vx, output_value(c, arena_printf(a, "%s_x", ir_op_name(MATH[j]))));
+    }
+    /* abs(abs(x)) is not rewritten (no algebra on math ops), but its inner
+     * abs is the shared abs(x) */
+    const ir_inst *aa = output_def(c, "abs_abs");
+    assert_int_equal(aa->op, IR_ABS);
+    assert_int_equal(aa->a, output_value(c, "abs_x"));
+    assert_int_equal(output_def(c, "sin_neg")->op, IR_SIN);
+}
+
+/* The return is an effect: DCE keeps it and what computes its operand,
+ * though no output reads that; passes keep every tick's status. */
+static void test_dce_keeps_return(void **state)
+{
+    arena *a = *state;
+    ir_circuit *ref = build_status(a);
+    ir_circuit *c = check_passes(a, build_status, DCE, 1, "dce with a return");
+    const ir_inst *r = the_return(c);
+    assert_non_null(r);
+    assert_int_equal(c->code[r->a].op, IR_NOT);
+    assert_int_equal(count_op(c, IR_AND), 1);
+    assert_int_equal(count_op(c, IR_MUL), 0); /* the dead multiply went */
+    assert_int_equal(c->n_code, ref->n_code - 2);
+    c = check_passes(a, build_status, ALL, 4, "recipe with a return");
+    assert_non_null(the_return(c));
+    c = check_passes(a, build_status, TWICE, 6, "mixed order with a return");
+    assert_non_null(the_return(c));
+    /* the status really varies over the trace, so comparing it means something */
+    trace t = run(a, ref);
+    int ones = 0;
+    for (long k = 0; k < TICKS; k++)
+        ones += t.status[k];
+    assert_true(ones > 0 && ones < TICKS);
+
+    /* a constant status is folded, and kept */
+    c = check_passes(a, build_status_const, ALL, 4, "recipe with a constant return");
+    r = the_return(c);
+    assert_non_null(r);
+    assert_int_equal(c->code[r->a].op, IR_CONST);
+    assert_true(c->code[r->a].imm != 0);
+    assert_int_equal(c->n_code, 4); /* const, return, input, output */
+    t = run(a, c);
+    assert_int_equal(t.status[0], 1);
+
+    /* without a return, the status is 0 */
+    t = run(a, build_state(a));
+    for (long k = 0; k < TICKS; k++)
+        assert_int_equal(t.status[k], 0);
 }
 
 static void test_cse_merges(void **state)
@@ -646,7 +863,8 @@ static void test_run_all(void **state)
 {
     arena *a = *state;
     build_fn builds[] = { build_identities, build_consts, build_repeats, build_state,
-                          build_folded_const };
+                          build_folded_const, build_math_consts, build_math_inputs,
+                          build_status, build_status_const };
     for (size_t i = 0; i < sizeof builds / sizeof builds[0]; i++) {
         ir_circuit *ref = builds[i](a);
         trace before = run(a, ref);
@@ -732,6 +950,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fold_exact_identities, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_fold_constants, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_fold_bool_constants_any_imm, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_fold_math, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_math_cse, arena_setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_dce_keeps_return, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_cse_merges, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_cse_keeps_types_apart, arena_setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_cse_after_fold, arena_setup, arena_teardown),
