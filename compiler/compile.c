@@ -80,13 +80,19 @@ static void add_module(compile_result *r, ast_module *m, const char *name, const
 
 /* The file of module `name` (a.b -> a/b.drive) in the first directory that
  * has it: the importer's, then the search path. */
-static const char *find_module(compile_result *r, const char *name, const char *importer,
-                               const char **path)
+static const char *module_file(compile_result *r, const char *name)
 {
     char *rel = arena_printf(&r->mem, "%s.drive", name);
     for (char *p = rel; *p; p++)
         if (*p == '.' && strcmp(p, ".drive") != 0)
             *p = '/';
+    return rel;
+}
+
+static const char *find_module(compile_result *r, const char *name, const char *importer,
+                               const char **path)
+{
+    const char *rel = module_file(r, name);
     const char *slash = strrchr(importer, '/');
     const char *here = slash ? arena_strndup(&r->mem, importer, (size_t)(slash - importer)) : ".";
     struct stat st;
@@ -103,6 +109,16 @@ static void load_imports(compile_result *r, const compile_opts *opt, const char 
 {
     int cap = r->n_modules;
     const char **path = compile_search_path(&r->mem, opt);
+    int n_user = 0; /* DRIVE_PATH and -I entries come before the stdlib's */
+    {
+        const char *env = getenv("DRIVE_PATH");
+        for (const char *q = env; q && *q;) {
+            size_t len = strcspn(q, ":");
+            n_user += len > 0;
+            q += len + (q[len] == ':');
+        }
+        n_user += opt ? opt->n_include_dirs : 0;
+    }
     for (int i = 0; i < r->n_modules; i++) { /* grows as imports are found */
         ast_module *m = r->modules[i];
         for (int k = 0; k < m->n_imports; k++) {
@@ -115,15 +131,18 @@ static void load_imports(compile_result *r, const compile_opts *opt, const char 
             const char *file = find_module(r, im->name, m->file->name, path);
             if (!file) {
                 diag_report(r->diag, DIAG_ERROR, im->loc, "cannot find module '%s'", im->name);
-                size_t len = 64;
-                for (int d = 0; path[d]; d++)
+                /* The stdlib's place depends on the installation: it is
+                 * named, not spelled out, so messages are the same anywhere. */
+                size_t len = 96;
+                for (int d = 0; d < n_user; d++)
                     len += strlen(path[d]) + 2;
                 char *list = arena_alloc(&r->mem, len), *p = list;
                 p += sprintf(p, "the file's own directory");
-                for (int d = 0; path[d]; d++)
+                for (int d = 0; d < n_user; d++)
                     p += sprintf(p, ", %s", path[d]);
-                diag_hint(r->diag, "looked for it in %s; add a directory with -I DIR or DRIVE_PATH",
-                          list);
+                sprintf(p, " and the standard library");
+                diag_hint(r->diag, "looked for %s in %s; add a directory with -I DIR or DRIVE_PATH",
+                          module_file(r, im->name), list);
                 continue;
             }
             const src_file *f = diag_load_file(r->diag, file);

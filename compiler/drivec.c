@@ -42,6 +42,9 @@ static const char USAGE[] =
     "      --backend jit|interp|both    JIT-compiled code (default), the reference\n"
     "                                   interpreter, or both checked against each other\n"
     "      -O0                          no optimisation (IR passes and LLVM)\n"
+    "  check, ir and run also take:\n"
+    "      -I DIR                       look for imported modules in DIR too (repeatable;\n"
+    "                                   also DRIVE_PATH=DIR:DIR...; the stdlib is last)\n"
     "  drivec help                      this text\n"
     "  drivec --version\n"
     "\n"
@@ -60,6 +63,8 @@ typedef struct cli {
     int n_files;
     const char *params[64]; /* NAME=VALUE */
     int n_params;
+    const char *include[64]; /* -I DIR */
+    int n_include;
     const char *circuit, *in, *out, *dump_after, *backend;
     long ticks;
     unsigned long long seed;
@@ -94,7 +99,7 @@ static const struct {
     { "--circuit", " ir run " },      { "--in", " run " },         { "--out", " run " },
     { "--ticks", " run " },           { "--backend", " run " },    { "--random-inputs", " run " },
     { "--param", " run " },           { "--dump-after", " ir " },  { "--llvm", " ir " },
-    { "-O0", " ir run " },            { "-O2", " ir run " },
+    { "-O0", " ir run " },            { "-I", " check ir run " },            { "-O2", " ir run " },
 };
 
 static int option_allowed(const char *cmd, const char *arg)
@@ -155,6 +160,13 @@ static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
             if (o->n_params == (int)(sizeof o->params / sizeof o->params[0]))
                 return usage_error("too many --param options (the limit is 64): %s", v);
             o->params[o->n_params++] = v;
+        } else if (strncmp(a, "-I", 2) == 0) {
+            const char *dir = a[2] == '=' ? a + 3 : a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!dir || !*dir)
+                return usage_error("option '%s' needs a directory", a);
+            if (o->n_include == (int)(sizeof o->include / sizeof o->include[0]))
+                return usage_error("too many -I options (the limit is 64): %s", dir);
+            o->include[o->n_include++] = dir;
         } else if (strcmp(a, "-O0") == 0) {
             o->opt0 = 1;
         } else if (strcmp(a, "-O2") == 0) {
@@ -176,7 +188,8 @@ static compile_result *compile_or_report(const char *path, const cli *o, FILE *d
 {
     compile_opts copts = { .optimize = !o->opt0,
                            .passes = { .dump = dump, .dump_after = o->dump_after,
-                                       .circuit = o->circuit } };
+                                       .circuit = o->circuit },
+                           .include_dirs = o->include, .n_include_dirs = o->n_include };
     compile_result *r = compile_file(path, &copts);
     return r;
 }
@@ -412,6 +425,14 @@ static int resolve_params(const cli *o, const rt_circuit *c, diag_ctx *d, rt_par
             if (*val == 0 || *end != 0 || !isfinite(v)) {
                 diag_plain(d, DIAG_ERROR, "--param %s: '%s' is not a finite number", o->params[i],
                            val);
+                ok = 0;
+                continue;
+            }
+            if (c->params[k].has_range && !(v >= c->params[k].lo && v <= c->params[k].hi)) {
+                char lo[32], hi[32];
+                diag_plain(d, DIAG_ERROR, "--param %s: '%s' must lie in [%s, %s]", o->params[i],
+                           c->params[k].name, rt_fmt_f64(lo, c->params[k].lo),
+                           rt_fmt_f64(hi, c->params[k].hi));
                 ok = 0;
                 continue;
             }

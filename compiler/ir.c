@@ -144,7 +144,7 @@ static void print_value_operand(FILE *f, const ir_circuit *c, uint32_t v)
 
 static void print_var(FILE *f, const char *kind, const ir_var *v, int with_init)
 {
-    char buf[32];
+    char buf[32], buf2[32];
     fprintf(f, "  %-6s %s : %s", kind, v->name, ir_type_name(v->type));
     if (with_init) {
         if (v->type == IR_BOOL)
@@ -152,6 +152,14 @@ static void print_var(FILE *f, const char *kind, const ir_var *v, int with_init)
         else
             fprintf(f, " = %s", ir_fmt_f64(buf, v->init));
     }
+    if (v->has_range)
+        fprintf(f, " in [%s, %s]", ir_fmt_f64(buf, v->lo), ir_fmt_f64(buf2, v->hi));
+    static const char *const roles[] = { [IR_ROLE_LEARNED] = "learned",
+                                         [IR_ROLE_REWARD] = "reward stream",
+                                         [IR_ROLE_TOTAL] = "total reward",
+                                         [IR_ROLE_WEIGHT] = "learned weight" };
+    if (v->role != IR_ROLE_PLAIN)
+        fprintf(f, " (%s)", roles[v->role]);
     fprintf(f, "  @%u", v->offset);
     if (v->note)
         fprintf(f, "  ; %s", v->note);

@@ -38,3 +38,10 @@ cli_test(dump_after_O0       2 stderr ir cli/two.drive -O0 --dump-after fold)
 cli_test(dump_after_lower    0 stdout ir cli/two.drive -O0 --dump-after lower --circuit second)
 cli_test(option_not_for_cmd  2 stderr check cli/two.drive --backend gpu)
 cli_test(bom_csv             0 stdout run cli/startle.drive --in cli/bom.csv --out -)
+
+# Ranges, the invalid-input policy, and the module search path.
+cli_test(invalid_input       1 stderr run cli/ranged.drive --in cli/out_of_range.csv --out -)
+cli_test(invalid_input_out   1 stdout run cli/ranged.drive --in cli/out_of_range.csv --out -)
+cli_test(param_range         1 stderr run cli/ranged.drive --in cli/out_of_range.csv --param g=3)
+cli_test(include_dir         0 stdout run -I cli/inc2 cli/inc/use_extra.drive --random-inputs 1 --ticks 2 --out -)
+cli_test(missing_module      1 stderr check cli/inc/use_extra.drive)
