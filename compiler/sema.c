@@ -19,6 +19,9 @@ typedef struct sema_glob {
     sema_program *prog;
     const sema_circuit **stack; /* circuits being checked, outermost first */
     int depth;
+    arena_vec ambiguous;        /* names reported as ambiguous, with notes */
+    const ast_item **consts;    /* constants being typed, outermost first */
+    int n_consts;
 } sema_glob;
 
 typedef struct sema_ctx {
@@ -198,6 +201,20 @@ static sema_circuit *find_circuit_visible(sema_ctx *x, const char *name, src_loc
                     diag_report(x->diag, DIAG_ERROR, use,
                                 "'%s' is ambiguous: both '%s' and '%s' define it", name,
                                 from->name, mm->name);
+                    int again = 0;
+                    for (size_t r = 0; r < x->g->ambiguous.len && !again; r++)
+                        again = ((const char **)x->g->ambiguous.data)[r] == name ||
+                                strcmp(((const char **)x->g->ambiguous.data)[r], name) == 0;
+                    if (again)
+                        return found; /* explained at its first use */
+                    *(const char **)arena_vec_push(x->mem, &x->g->ambiguous) = name;
+                    diag_report(x->diag, DIAG_NOTE, found->ast->name_loc,
+                                "'%s' of '%s' is defined here", name, from->name);
+                    diag_report(x->diag, DIAG_NOTE, mm->circuits[i].ast->name_loc,
+                                "'%s' of '%s' is defined here", name, mm->name);
+                    diag_hint(x->diag, "import only one of the two modules, or define '%s' in "
+                                       "this module: a module's own circuits win over imported "
+                                       "ones", name);
                     return found;
                 }
                 found = &mm->circuits[i];
@@ -833,7 +850,7 @@ static ast_type check_builtin(sema_ctx *x, ast_expr *e, const builtin_fn *fn)
     else if (odd != TY_ERROR)
         mismatch_hint(x, odd, TY_REAL);
     else if (fn->kind == B_REDUCE && strcmp(fn->name, "norm") == 0)
-        diag_hint(x->diag, "the norm of a real is its absolute value, abs(x)");
+        diag_hint(x->diag, "the norm of a real is its absolute value, 'abs(x)'");
     else if (fn->kind == B_REDUCE)
         diag_hint(x->diag, "sum() adds the elements of a vector; a real needs no sum");
     else if (fn->kind == B_DOT && !ty_is_vec(t[0]) && !ty_is_vec(t[1]))
@@ -851,6 +868,33 @@ static ast_type check_builtin(sema_ctx *x, ast_expr *e, const builtin_fn *fn)
     return TY_ERROR;
 }
 
+/* Whether a circuit of this name is visible (the tick is checked before the
+ * module's circuits are set up, so its own are found in its syntax tree). */
+static int names_circuit(sema_ctx *x, const char *name)
+{
+    for (int i = 0; x->mod->ast && i < x->mod->ast->n_circuits; i++)
+        if (strcmp(x->mod->ast->circuits[i]->name, name) == 0)
+            return 1;
+    return find_circuit_visible(x, name, (src_loc){ 0 }) != NULL;
+}
+
+/* Whether one of this module's imports names no loaded module (the loader
+ * has reported it). */
+static int missing_import(sema_ctx *x)
+{
+    const sema_program *p = x->g->prog;
+    if (!p || diag_errors(x->diag) == 0)
+        return 0;
+    for (int k = 0; k < x->mod->ast->n_imports; k++) {
+        int found = 0;
+        for (int j = 0; j < p->n_mods && !found; j++)
+            found = p->mods[j].name && strcmp(p->mods[j].name, x->mod->ast->imports[k].name) == 0;
+        if (!found)
+            return 1;
+    }
+    return 0;
+}
+
 static void unknown_function(sema_ctx *x, ast_expr *e)
 {
     src_loc nl = e->loc;
@@ -860,6 +904,15 @@ static void unknown_function(sema_ctx *x, ast_expr *e)
     if (i >= 0) {
         diag_report(x->diag, DIAG_ERROR, nl, "'%s' is %s %s, not a function or circuit",
                     e->name, article(kind_name(&x->cur->syms[i])), kind_name(&x->cur->syms[i]));
+    } else if (!x->cur && names_circuit(x, e->name)) {
+        diag_report(x->diag, DIAG_ERROR, nl,
+                    "'%s' is a circuit, which can only be instantiated inside a circuit",
+                    e->name);
+        diag_hint(x->diag, "constants and the tick are computed at compile time, from literals, "
+                           "other constants and built-in functions");
+    } else if (x->cur && missing_import(x)) {
+        /* An import was not found (reported where the modules are loaded):
+         * the circuit is probably defined there. */
     } else {
         diag_report(x->diag, DIAG_ERROR, nl, "unknown function or circuit '%s'", e->name);
         const sema_module *m = x->mod;
@@ -878,7 +931,7 @@ static void unknown_function(sema_ctx *x, ast_expr *e)
         const char *s = diag_suggest(e->name, names, (size_t)j);
         if (s)
             diag_hint(x->diag, "did you mean '%s'?", s);
-        else if (m->n_imports == 0)
+        else if (m->ast->n_imports == 0)
             diag_hint(x->diag, "circuits of other modules need an import, e.g. 'import std.core'");
     }
     for (int k = 0; k < e->args.len; k++)
@@ -925,18 +978,23 @@ static ast_type instance_value(sema_ctx *x, const sema_circuit *callee, src_loc 
         diag_report(x->diag, DIAG_ERROR, use, "circuit '%s' has no output to read", callee->name);
         return TY_ERROR;
     }
-    diag_report(x->diag, DIAG_ERROR, use, "circuit '%s' has %d outputs (%s): say which one",
-                callee->name, callee->n_outputs, output_list(x, callee));
-    if (inst_name)
-        diag_hint(x->diag, "read one as %s.%s", inst_name,
+    if (inst_name) {
+        diag_report(x->diag, DIAG_ERROR, use,
+                    "'%s' cannot be used as a value: circuit '%s' has %d outputs (%s)", inst_name,
+                    callee->name, callee->n_outputs, output_list(x, callee));
+        diag_hint(x->diag, "read one of them, e.g. '%s.%s'", inst_name,
                   callee->syms[callee->outputs[0]].name);
-    else
-        diag_hint(x->diag, "name the instance, 'let c = %s(...)', and read c.%s", callee->name,
-                  callee->syms[callee->outputs[0]].name);
+    } else {
+        diag_report(x->diag, DIAG_ERROR, use,
+                    "a call of '%s' cannot be used as a value: it has %d outputs (%s)",
+                    callee->name, callee->n_outputs, output_list(x, callee));
+        diag_hint(x->diag, "name the instance, 'let c = %s(...)', and read one output, e.g. "
+                           "'c.%s'", callee->name, callee->syms[callee->outputs[0]].name);
+    }
     return TY_ERROR;
 }
 
-static ast_type type_const(sema_ctx *x, sema_const *k);
+static ast_type type_const(sema_ctx *x, sema_const *k, src_loc use);
 
 static ast_type check_name(sema_ctx *x, ast_expr *e)
 {
@@ -954,7 +1012,7 @@ static ast_type check_name(sema_ctx *x, ast_expr *e)
     sema_const *k = find_const(x->mod, e->name, 1);
     if (k) {
         e->ref = k;
-        return type_const(x, k);
+        return type_const(x, k, e->loc);
     }
     if (find_circuit_visible(x, e->name, (src_loc){ 0 })) {
         diag_report(x->diag, DIAG_ERROR, e->loc, "'%s' is a circuit, not a signal", e->name);
@@ -1156,6 +1214,71 @@ static ast_type check_expr(sema_ctx *x, ast_expr *e)
     return t;
 }
 
+/* Constants being typed: entered before typing one, left after. */
+static void const_enter(sema_ctx *x, const ast_item *it)
+{
+    sema_glob *g = x->g;
+    if (!g->consts)
+        g->consts = arena_calloc(x->mem, AST_MAX_DEPTH + 8, sizeof *g->consts);
+    if (g->n_consts < AST_MAX_DEPTH + 8)
+        g->consts[g->n_consts] = it;
+    g->n_consts++;
+}
+
+static void const_leave(sema_ctx *x) { x->g->n_consts--; }
+
+/* A constant used while it is being typed: the loop of constants, at the use. */
+static void const_loop(sema_ctx *x, const ast_item *it, src_loc use)
+{
+    sema_glob *g = x->g;
+    int n = g->n_consts < AST_MAX_DEPTH + 8 ? g->n_consts : AST_MAX_DEPTH + 8;
+    int from = -1;
+    for (int k = n - 1; k >= 0 && from < 0; k--)
+        if (g->consts[k] == it)
+            from = k;
+    if (!use.file)
+        use = it->name_loc;
+    if (from < 0) { /* not a loop: the nesting limit */
+        diag_report(x->diag, DIAG_ERROR, use,
+                    "constant '%s' is defined through more than %d other constants", it->name,
+                    AST_MAX_DEPTH);
+        return;
+    }
+    if (from == n - 1 || n - from > 8) {
+        diag_report(x->diag, DIAG_ERROR, use, "constant '%s' is defined in terms of itself",
+                    it->name);
+        return;
+    }
+    size_t len = strlen(it->name) + 1;
+    for (int k = from; k < n; k++)
+        len += strlen(g->consts[k]->name) + 4;
+    char *chain = arena_alloc(x->mem, len), *p = chain;
+    for (int k = from; k < n; k++)
+        p += sprintf(p, "%s -> ", g->consts[k]->name);
+    sprintf(p, "%s", it->name);
+    diag_report(x->diag, DIAG_ERROR, use, "constant '%s' is defined in terms of itself: %s",
+                it->name, chain);
+}
+
+/* The type of constant `it` defined as t: its written type when t fits it
+ * (a real broadcasts to a vector), else TY_ERROR with a report. */
+static ast_type const_decl_type(sema_ctx *x, const ast_item *it, ast_type t)
+{
+    ast_type d = it->decl_type;
+    if (t == TY_ERROR || d == TY_ERROR)
+        return t;
+    if (t == d || (ty_is_vec(d) && t == TY_REAL))
+        return d;
+    diag_report(x->diag, DIAG_ERROR, it->expr->loc,
+                "constant '%s' is declared %s but is defined as %s", it->name, ast_type_name(d),
+                ast_type_name(t));
+    if (!ty_is_vec(t) || !ty_is_vec(d))
+        mismatch_hint(x, t, d);
+    return TY_ERROR;
+}
+
+static int require_const(sema_ctx *x, const ast_expr *e, const char *what);
+
 /* The type of symbol i. type_lets types lets in dependency order, so a let
  * still untyped here is part of a loop of lets through pre() without initial
  * values: its type cannot be inferred (reported after the causality check,
@@ -1168,17 +1291,27 @@ static ast_type type_of_sym(sema_ctx *x, int i, src_loc use)
         if (x->state[i] == 2)
             return s->type;
         if (x->state[i] == 1 || x->const_depth > AST_MAX_DEPTH) {
-            diag_report(x->diag, DIAG_ERROR, use, "constant '%s' is defined in terms of itself",
-                        s->name);
+            const_loop(x, s->item, use);
             x->state[i] = 2;
+            s->type = TY_ERROR;
             return TY_ERROR;
         }
         x->state[i] = 1;
         x->const_depth++;
+        const_enter(x, s->item);
+        int saved = x->defining;
+        x->defining = i;
         ast_type t = check_expr(x, s->def);
+        x->defining = saved;
+        const_leave(x);
         x->const_depth--;
-        if (x->state[i] == 1)
+        if (x->state[i] == 1) {
+            t = const_decl_type(x, s->item, t);
+            if (t != TY_ERROR &&
+                !require_const(x, s->def, arena_printf(x->mem, "constant '%s'", s->name)))
+                t = TY_ERROR;
             s->type = t;
+        }
         x->state[i] = 2;
         return s->type;
     }
@@ -1188,6 +1321,21 @@ static ast_type type_of_sym(sema_ctx *x, int i, src_loc use)
         x->self_use[i] = use;
     x->state[i] = 2;
     return TY_ERROR;
+}
+
+/* "WHAT must be a constant", or for a constant's own definition (what is
+ * "constant 'K'") "constant 'K' can only use constants". */
+static const char *must_be_const(const char *what)
+{
+    return strncmp(what, "constant '", 10) == 0 ? "can only use constants"
+                                                 : "must be a constant";
+}
+
+static void const_signal_hint(sema_ctx *x, const char *what)
+{
+    if (strncmp(what, "constant '", 10) == 0)
+        diag_hint(x->diag, "a const is fixed when the program is compiled; for a value "
+                           "computed every tick, use 'let'");
 }
 
 /* Whether e only reads constants (literals, `dt`, consts, operators and
@@ -1204,18 +1352,20 @@ static int require_const(sema_ctx *x, const ast_expr *e, const char *what)
             return 1;
         if (e->sym >= 0) {
             const sema_sym *s = &x->cur->syms[e->sym];
-            diag_report(x->diag, DIAG_ERROR, e->loc,
-                        "%s must be a constant, but '%s' is %s %s", what, s->name,
-                        article(kind_name(s)), kind_name(s));
+            diag_report(x->diag, DIAG_ERROR, e->loc, "%s %s, but '%s' is %s %s", what,
+                        must_be_const(what), s->name, article(kind_name(s)), kind_name(s));
             if (s->kind == SYM_PARAM)
                 diag_hint(x->diag, "params are set by the host at run time, so they are not "
                                    "constants; use 'const %s = ...'", s->name);
+            else
+                const_signal_hint(x, what);
             return 0;
         }
         return 1;
     case EX_FIELD:
-        diag_report(x->diag, DIAG_ERROR, e->loc, "%s must be a constant, but '%s.%s' is a signal",
-                    what, e->name, e->field);
+        diag_report(x->diag, DIAG_ERROR, e->loc, "%s %s, but '%s.%s' is a signal", what,
+                    must_be_const(what), e->name, e->field);
+        const_signal_hint(x, what);
         return 0;
     case EX_UNARY:
     case EX_NAMED:
@@ -1228,8 +1378,10 @@ static int require_const(sema_ctx *x, const ast_expr *e, const char *what)
                require_const(x, e->rhs, what);
     case EX_CALL:
         if (e->ref || strcmp(e->name, "pre") == 0) {
-            diag_report(x->diag, DIAG_ERROR, e->loc, "%s must be a constant, but this %s",
-                        what, e->ref ? "is a circuit instance" : "reads the previous tick");
+            diag_report(x->diag, DIAG_ERROR, e->loc, "%s %s, but this %s", what,
+                        must_be_const(what),
+                        e->ref ? "is a circuit instance" : "reads the previous tick");
+            const_signal_hint(x, what);
             return 0;
         }
         /* fallthrough */
@@ -1243,7 +1395,8 @@ static int require_const(sema_ctx *x, const ast_expr *e, const char *what)
     }
 }
 
-/* A constant duration of at least `min` seconds (0: non-negative). */
+/* A constant duration: with `positive`, of at least one tick (rounded to
+ * ticks as the lowering will), else zero or more. */
 static int check_duration(sema_ctx *x, ast_expr *e, const char *what, int positive)
 {
     ast_type t = check_expr(x, e);
@@ -1262,9 +1415,24 @@ static int check_duration(sema_ctx *x, ast_expr *e, const char *what, int positi
         diag_report(x->diag, DIAG_ERROR, e->loc, "%s must be a constant duration", what);
         return 0;
     }
-    if (!isfinite(v) || v < 0 || (positive && v == 0)) {
-        diag_report(x->diag, DIAG_ERROR, e->loc, "%s must be %s and finite", what,
-                    positive ? "positive" : "zero or more");
+    double tick = x->mod->tick_seconds;
+    if (!isfinite(v)) {
+        diag_report(x->diag, DIAG_ERROR, e->loc, "%s must be finite", what);
+        return 0;
+    }
+    if (v < 0) {
+        diag_report(x->diag, DIAG_ERROR, e->loc, "%s cannot be negative (it is %g ms)", what,
+                    v * 1000);
+        return 0;
+    }
+    if (positive && tick > 0 && nearbyint(v / tick) < 1) {
+        if (v == 0)
+            diag_report(x->diag, DIAG_ERROR, e->loc, "%s must be at least one tick (%g ms), "
+                        "not 0 ms", what, tick * 1000);
+        else
+            diag_report(x->diag, DIAG_ERROR, e->loc, "%s must be at least one tick (%g ms), "
+                        "but %g ms rounds to 0 ticks", what, tick * 1000, v * 1000);
+        diag_hint(x->diag, "durations count whole ticks; write at least '%g ms'", tick * 1000);
         return 0;
     }
     return 1;
@@ -1272,14 +1440,14 @@ static int check_duration(sema_ctx *x, ast_expr *e, const char *what, int positi
 
 /* ---- module constants --------------------------------------------------- */
 
-static ast_type type_const(sema_ctx *x, sema_const *k)
+static ast_type type_const(sema_ctx *x, sema_const *k, src_loc use)
 {
     if (k->state == 2)
         return k->type;
     if (k->state == 1 || x->const_depth > AST_MAX_DEPTH) {
-        diag_report(x->diag, DIAG_ERROR, k->item->name_loc,
-                    "constant '%s' is defined in terms of itself", k->item->name);
+        const_loop(x, k->item, use);
         k->state = 2;
+        k->type = TY_ERROR;
         return TY_ERROR;
     }
     /* Type it in its own module, with no circuit's names in scope. */
@@ -1291,18 +1459,13 @@ static ast_type type_const(sema_ctx *x, sema_const *k)
     arena_vec_init(&sub.deferred, sizeof(deferred_pre));
     k->state = 1;
     sub.const_depth = x->const_depth + 1;
+    const_enter(x, k->item);
     ast_type t = check_expr(&sub, k->item->expr);
+    const_leave(x);
     if (k->state == 1) {
-        if (t != TY_ERROR && k->item->decl_type != TY_ERROR && t != k->item->decl_type &&
-            !(ty_is_vec(k->item->decl_type) && t == TY_REAL)) {
-            diag_report(x->diag, DIAG_ERROR, k->item->expr->loc,
-                        "constant '%s' is declared %s but is defined as %s", k->item->name,
-                        ast_type_name(k->item->decl_type), ast_type_name(t));
-            t = TY_ERROR;
-        } else if (k->item->decl_type != TY_ERROR && t != TY_ERROR) {
-            t = k->item->decl_type;
-        }
-        if (t != TY_ERROR && !require_const(&sub, k->item->expr, "a constant"))
+        t = const_decl_type(x, k->item, t);
+        if (t != TY_ERROR && !require_const(&sub, k->item->expr,
+                                          arena_printf(x->mem, "constant '%s'", k->item->name)))
             t = TY_ERROR;
         k->type = t;
     }
@@ -1346,7 +1509,10 @@ static sema_circuit *callee_of(sema_ctx *x, ast_expr *e)
         return NULL; /* a signal's name: reported as not a function */
     if (find_builtin(e->name))
         return NULL;
-    sema_circuit *cal = find_circuit_visible(x, e->name, e->loc);
+    src_loc nl = e->loc; /* the circuit's name in the call */
+    nl.end_line = nl.line;
+    nl.end_col = nl.col + (int)strlen(e->name);
+    sema_circuit *cal = find_circuit_visible(x, e->name, nl);
     if (!cal)
         return NULL;
     if (cal->checked == 1) {
@@ -1362,8 +1528,8 @@ static sema_circuit *callee_of(sema_ctx *x, ast_expr *e)
         for (int i = from; i < x->g->depth; i++)
             p += sprintf(p, "%s -> ", x->g->stack[i]->name);
         sprintf(p, "%s", cal->name);
-        diag_report(x->diag, DIAG_ERROR, e->loc,
-                    "circuit '%s' would contain itself: %s", cal->name, chain);
+        diag_report(x->diag, DIAG_ERROR, nl, "circuit '%s' would contain itself: %s",
+                    cal->name, chain);
         diag_hint(x->diag, "instances are flattened into one step function, so circuits "
                            "cannot be recursive");
         e->sym = -3; /* reported */
@@ -1451,6 +1617,15 @@ static const char *const PRED_CLAUSES[] = { "context", "supervisor", "rate", "de
                                             "defer", "rule", "squash", "init" };
 enum { N_PRED_CLAUSES = sizeof PRED_CLAUSES / sizeof PRED_CLAUSES[0] };
 
+/* The name at the start of a predictor clause. */
+static src_loc clause_name_loc(const ast_clause *cl)
+{
+    src_loc nl = cl->loc;
+    nl.end_line = nl.line;
+    nl.end_col = nl.col + (int)strlen(cl->name);
+    return nl;
+}
+
 static sema_pred *parse_pred(sema_ctx *x, const ast_item *it)
 {
     sema_pred *p = arena_calloc(x->mem, 1, sizeof *p);
@@ -1464,10 +1639,8 @@ static sema_pred *parse_pred(sema_ctx *x, const ast_item *it)
         while (k < N_PRED_CLAUSES && strcmp(PRED_CLAUSES[k], cl->name) != 0)
             k++;
         if (k == N_PRED_CLAUSES) {
-            src_loc nl = cl->loc;
-            nl.end_line = nl.line;
-            nl.end_col = nl.col + (int)strlen(cl->name);
-            diag_report(x->diag, DIAG_ERROR, nl, "a predictor has no '%s' clause", cl->name);
+            diag_report(x->diag, DIAG_ERROR, clause_name_loc(cl),
+                        "a predictor has no '%s' clause", cl->name);
             const char *s = diag_suggest(cl->name, PRED_CLAUSES, N_PRED_CLAUSES);
             if (s)
                 diag_hint(x->diag, "did you mean '%s'?", s);
@@ -1477,8 +1650,9 @@ static sema_pred *parse_pred(sema_ctx *x, const ast_item *it)
             continue;
         }
         if (seen[k]) {
-            diag_report(x->diag, DIAG_ERROR, cl->loc, "'%s' is given twice", cl->name);
-            diag_report(x->diag, DIAG_NOTE, seen[k]->loc, "first given here");
+            diag_report(x->diag, DIAG_ERROR, clause_name_loc(cl),
+                        "predictor '%s' has two '%s' clauses", it->name, cl->name);
+            diag_report(x->diag, DIAG_NOTE, clause_name_loc(seen[k]), "the first is here");
             continue;
         }
         seen[k] = cl;
@@ -1489,15 +1663,32 @@ static sema_pred *parse_pred(sema_ctx *x, const ast_item *it)
         else
             *slots[k] = cl->expr;
     }
+    /* The required clauses, all missing ones in one report. */
     static const char *const required[] = { "context", "supervisor", "rate" };
+    static const char *const meaning[] = {
+        "the context is what it predicts from, e.g. 'context thought'",
+        "the supervisor is the signal it learns to predict, e.g. 'supervisor arousal'",
+        "the rate is its learning rate, e.g. 'rate 0.05'",
+    };
+    int missing[3], n_missing = 0;
     for (int k = 0; k < 3; k++)
-        if (!seen[k]) {
-            diag_report(x->diag, DIAG_ERROR, it->name_loc, "predictor '%s' needs a '%s' clause",
-                        it->name, required[k]);
-            diag_hint(x->diag, k == 0 ? "the context is what it predicts from, e.g. 'context thought'"
-                               : k == 1 ? "the supervisor is the signal it learns to predict"
-                                        : "the rate is its learning rate, e.g. 'rate 0.05'");
-        }
+        if (!seen[k])
+            missing[n_missing++] = k;
+    if (n_missing == 1) {
+        diag_report(x->diag, DIAG_ERROR, it->name_loc, "predictor '%s' needs a '%s' clause",
+                    it->name, required[missing[0]]);
+        diag_hint(x->diag, "%s", meaning[missing[0]]);
+    } else if (n_missing == 2) {
+        diag_report(x->diag, DIAG_ERROR, it->name_loc,
+                    "predictor '%s' needs '%s' and '%s' clauses", it->name,
+                    required[missing[0]], required[missing[1]]);
+        diag_hint(x->diag, "%s; %s", meaning[missing[0]], meaning[missing[1]]);
+    } else if (n_missing == 3) {
+        diag_report(x->diag, DIAG_ERROR, it->name_loc,
+                    "predictor '%s' needs 'context', 'supervisor' and 'rate' clauses", it->name);
+        diag_hint(x->diag, "for example: 'predictor %s { context x; supervisor y; rate 0.05 }'",
+                  it->name);
+    }
     static const char *const rules[] = { "lms", "nlms" };
     static const char *const squashes[] = { "none", "sigmoid", "tanh" };
     if (rule) {
@@ -1506,8 +1697,17 @@ static sema_pred *parse_pred(sema_ctx *x, const ast_item *it)
         while (ok && k < 2 && strcmp(rules[k], rule->name) != 0)
             k++;
         if (!ok || k == 2) {
-            diag_report(x->diag, DIAG_ERROR, rule->loc, "unknown learning rule");
-            diag_hint(x->diag, "the rules are 'lms' (least mean squares) and 'nlms' (normalized)");
+            const char *s = ok ? diag_suggest(rule->name, rules, 2) : NULL;
+            if (ok)
+                diag_report(x->diag, DIAG_ERROR, rule->loc, "unknown learning rule '%s'",
+                            rule->name);
+            else
+                diag_report(x->diag, DIAG_ERROR, rule->loc, "a learning rule is a name");
+            if (s)
+                diag_hint(x->diag, "did you mean '%s'?", s);
+            else
+                diag_hint(x->diag,
+                          "the rules are 'lms' (least mean squares) and 'nlms' (normalized)");
         } else {
             p->rule = k == 0 ? PRED_LMS : PRED_NLMS;
         }
@@ -1518,8 +1718,16 @@ static sema_pred *parse_pred(sema_ctx *x, const ast_item *it)
         while (ok && k < 3 && strcmp(squashes[k], squash->name) != 0)
             k++;
         if (!ok || k == 3) {
-            diag_report(x->diag, DIAG_ERROR, squash->loc, "unknown squashing function");
-            diag_hint(x->diag, "choose 'none' (linear), 'sigmoid' or 'tanh'");
+            const char *s = ok ? diag_suggest(squash->name, squashes, 3) : NULL;
+            if (ok)
+                diag_report(x->diag, DIAG_ERROR, squash->loc, "unknown squashing function '%s'",
+                            squash->name);
+            else
+                diag_report(x->diag, DIAG_ERROR, squash->loc, "a squashing function is a name");
+            if (s)
+                diag_hint(x->diag, "did you mean '%s'?", s);
+            else
+                diag_hint(x->diag, "choose 'none' (linear), 'sigmoid' or 'tanh'");
         } else {
             p->squash = (sema_squash)k;
         }
@@ -1616,6 +1824,9 @@ static void define(sema_ctx *x, const ast_item *it)
                         "'next' defines states, but '%s' is %s %s", s->name,
                         article(kind_name(s)), kind_name(s));
             diag_report(x->diag, DIAG_NOTE, s->decl_loc, "'%s' is declared here", s->name);
+            if (s->kind == SYM_OUTPUT && !s->reward)
+                diag_hint(x->diag, "an output is defined by '%s = ...'; to keep a value from "
+                                   "tick to tick, declare 'state'", s->name);
             return;
         }
         if (s->next) {
@@ -1636,6 +1847,9 @@ static void define(sema_ctx *x, const ast_item *it)
         if (s->kind == SYM_STATE)
             diag_hint(x->diag, "a state's value for the next tick is set by 'next %s = ...'",
                       s->name);
+        else if (s->kind == SYM_OUTPUT)
+            diag_hint(x->diag, "a reward is defined where it is declared, 'reward %s = ...'; "
+                               "combine the two into one", s->name);
         return;
     }
     if (s->def) {
@@ -1648,9 +1862,18 @@ static void define(sema_ctx *x, const ast_item *it)
     s->def_loc = it->name_loc;
 }
 
-static void report_cycle(sema_ctx *x, dep_node *nodes, const int *path, int len)
+static void report_cycle(sema_ctx *x, dep_node *nodes, const int *cyc, int len)
 {
     sema_sym *syms = x->cur->syms;
+    /* Start at a signal the user wrote, not at a field of an instance. */
+    int start = 0;
+    while (start < len && syms[cyc[start]].kind == SYM_FIELD)
+        start++;
+    if (start == len)
+        start = 0;
+    int *path = arena_calloc(x->mem, (size_t)len + 1, sizeof *path);
+    for (int i = 0; i < len; i++)
+        path[i] = cyc[(start + i) % len];
     size_t cap = 64;
     for (int i = 0; i < len; i++)
         cap += strlen(syms[path[i]].name) + 4;
@@ -1663,16 +1886,31 @@ static void report_cycle(sema_ctx *x, dep_node *nodes, const int *path, int len)
     int via_instance = 0;
     for (int i = 0; i < len; i++)
         via_instance |= syms[path[i]].kind == SYM_INSTANCE;
+    /* Where pre() would break the loop: a use written by the user of a
+     * signal that can be read as a value. */
+    const char *brk = syms[path[len - 1]].name;
+    for (int i = 0; via_instance && i < len; i++) {
+        const sema_sym *from = &syms[path[i]], *to = &syms[path[(i + 1) % len]];
+        if (from->kind == SYM_FIELD || to->hidden ||
+            (to->kind == SYM_INSTANCE && (!to->callee || to->callee->n_outputs != 1)))
+            continue;
+        brk = to->name;
+        break;
+    }
     if (via_instance)
         diag_hint(x->diag, "an instance's outputs depend on all its arguments within a tick; "
-                           "feed an output back through pre(), e.g. pre(%s)",
-                  syms[path[len - 1]].name);
+                           "feed an output back through pre(), e.g. pre(%s)", brk);
     else
         diag_hint(x->diag, "a signal cannot depend on itself within one tick; "
-                           "read last tick's value with pre(), e.g. pre(%s)",
-                  syms[path[len - 1]].name);
+                           "read last tick's value with pre(), e.g. pre(%s)", brk);
     for (int i = 0; i < len; i++) {
         int from = path[i], to = path[(i + 1) % len];
+        if (syms[from].kind == SYM_FIELD && syms[from].owner == to &&
+            syms[to].kind == SYM_INSTANCE) {
+            diag_report(x->diag, DIAG_NOTE, syms[to].decl_loc,
+                        "'%s' is an output of instance '%s'", syms[from].name, syms[to].name);
+            continue;
+        }
         for (int k = 0; k < nodes[from].n; k++)
             if (nodes[from].edges[k].to == to) {
                 diag_report(x->diag, DIAG_NOTE, nodes[from].edges[k].at, "'%s' uses '%s' here",
@@ -1739,6 +1977,7 @@ static void check_instance_call(sema_ctx *x, ast_expr *e, const sema_circuit *ca
         return;
     }
     unsigned char *bound = arena_calloc(x->mem, (size_t)cal->n_syms + 1, 1);
+    src_loc *bound_at = arena_calloc(x->mem, (size_t)cal->n_syms + 1, sizeof *bound_at);
     int pos = 0;
     for (int i = 0; i < e->args.len; i++) {
         ast_expr *a = e->args.items[i];
@@ -1757,25 +1996,44 @@ static void check_instance_call(sema_ctx *x, ast_expr *e, const sema_circuit *ca
                 diag_report(x->diag, DIAG_ERROR, nl, "circuit '%s' has no input or param '%s'",
                             cal->name, a->name);
                 const char **names = arena_calloc(x->mem, (size_t)cal->n_syms + 1, sizeof *names);
-                size_t n = 0;
+                size_t n = 0, len = 1;
                 for (int j = 0; j < cal->n_syms; j++)
-                    if (cal->syms[j].kind == SYM_INPUT || cal->syms[j].kind == SYM_PARAM)
+                    if (cal->syms[j].kind == SYM_INPUT || cal->syms[j].kind == SYM_PARAM) {
                         names[n++] = cal->syms[j].name;
+                        len += strlen(cal->syms[j].name) + 2;
+                    }
                 const char *s = diag_suggest(a->name, names, n);
+                char *list = arena_alloc(x->mem, len), *lp = list;
+                *lp = 0;
+                for (size_t j = 0; j < n; j++)
+                    lp += sprintf(lp, "%s%s", j ? ", " : "", names[j]);
                 if (s)
                     diag_hint(x->diag, "did you mean '%s'?", s);
+                else if (n)
+                    diag_hint(x->diag, "its inputs and params: %s", list);
+                else
+                    diag_hint(x->diag, "it has no inputs or params");
                 check_expr(x, val);
                 continue;
             }
             a->sym = k;
         } else {
             if (pos >= cal->n_inputs) {
-                diag_report(x->diag, DIAG_ERROR, a->loc,
-                            "circuit '%s' takes %d input%s, but this is argument %d", cal->name,
-                            cal->n_inputs, cal->n_inputs == 1 ? "" : "s", pos + 1);
-                diag_hint(x->diag, "set params by name, e.g. '%s(..., gain = 2)'", cal->name);
                 check_expr(x, val);
-                pos++;
+                if (pos++ > cal->n_inputs)
+                    continue; /* one report for all the extra arguments */
+                int given = 0;
+                for (int j = 0; j < e->args.len; j++)
+                    given += e->args.items[j]->kind != EX_NAMED;
+                diag_report(x->diag, DIAG_ERROR, a->loc,
+                            "circuit '%s' takes %d input%s, but this call gives %d", cal->name,
+                            cal->n_inputs, cal->n_inputs == 1 ? "" : "s", given);
+                if (cal->n_params) {
+                    const sema_sym *pp = &cal->syms[cal->params[0]];
+                    diag_hint(x->diag, "params are set by name, e.g. '%s(..., %s = %s)'",
+                              cal->name, pp->name,
+                              pp->type == TY_BOOL ? "true" : pp->type == TY_DUR ? "100 ms" : "2");
+                }
                 continue;
             }
             k = cal->inputs[pos++];
@@ -1784,10 +2042,12 @@ static void check_instance_call(sema_ctx *x, ast_expr *e, const sema_circuit *ca
         if (bound[k]) {
             diag_report(x->diag, DIAG_ERROR, a->loc, "%s '%s' of '%s' is given twice",
                         kind_name(p), p->name, cal->name);
+            diag_report(x->diag, DIAG_NOTE, bound_at[k], "first given here");
             check_expr(x, val);
             continue;
         }
         bound[k] = 1;
+        bound_at[k] = a->loc;
         ast_type t = check_expr(x, val);
         if (t != TY_ERROR && p->type != TY_ERROR && t != p->type) {
             diag_report(x->diag, DIAG_ERROR, val->loc, "%s '%s' of '%s' is %s, but this is %s",
@@ -1806,24 +2066,43 @@ static void check_instance_call(sema_ctx *x, ast_expr *e, const sema_circuit *ca
         }
 }
 
-static void check_range(sema_ctx *x, sema_sym *s)
+/* A value of type t for a message: "20", "5 ms". */
+static const char *value_text(sema_ctx *x, ast_type t, double v)
+{
+    if (t != TY_DUR)
+        return arena_printf(x->mem, "%g", v);
+    return fabs(v) >= 1 ? arena_printf(x->mem, "%g s", v) : arena_printf(x->mem, "%g ms", v * 1000);
+}
+
+/* `in [lo, hi]` of an input or param; with check_default, also whether the
+ * param's (valid, constant) default lies in it. */
+static void check_range(sema_ctx *x, sema_sym *s, int check_default)
 {
     const ast_attrs *a = &s->item->attrs;
     if (!a->lo)
         return;
     ast_type elem = ty_is_vec(s->type) ? TY_REAL : s->type;
     if (s->type == TY_BOOL) {
-        diag_report(x->diag, DIAG_ERROR, a->range_loc, "a bool has no range");
+        diag_report(x->diag, DIAG_ERROR, a->range_loc, "%s '%s' is a bool, which has no range",
+                    kind_name(s), s->name);
+        diag_hint(x->diag, "ranges are for reals and vectors%s",
+                  s->kind == SYM_PARAM ? " (and duration params)" : "");
         return;
     }
     ast_type tl = check_expr(x, a->lo), th = check_expr(x, a->hi);
     if (tl == TY_ERROR || th == TY_ERROR || s->type == TY_ERROR)
         return;
     if (tl != elem || th != elem) {
-        diag_report(x->diag, DIAG_ERROR, a->range_loc, "the range of '%s' must be given as %s",
-                    s->name, ast_type_name(elem));
+        ast_type bad = tl != elem ? tl : th;
+        diag_report(x->diag, DIAG_ERROR, a->range_loc,
+                    "the range of '%s' must be given as %s values, not %s", s->name,
+                    ast_type_name(elem), ast_type_name(bad));
+        mismatch_hint(x, bad, elem);
         return;
     }
+    const char *what = arena_printf(x->mem, "the range of '%s'", s->name);
+    if (!require_const(x, a->lo, what) || !require_const(x, a->hi, what))
+        return;
     double lo, hi;
     if (!const_here(x, a->lo, 0, &lo) || !const_here(x, a->hi, 0, &hi)) {
         diag_report(x->diag, DIAG_ERROR, a->range_loc, "the range of '%s' must be constant",
@@ -1832,15 +2111,26 @@ static void check_range(sema_ctx *x, sema_sym *s)
     }
     if (!(lo <= hi)) {
         diag_report(x->diag, DIAG_ERROR, a->range_loc,
-                    "the range of '%s' is empty: its low end is above its high end", s->name);
+                    "the range of '%s' is empty: its low end, %s, is above its high end, %s",
+                    s->name, value_text(x, elem, lo), value_text(x, elem, hi));
+        diag_hint(x->diag, "write the low end first: 'in [low, high]'");
         return;
     }
-    if (s->kind == SYM_PARAM && s->def) {
+    if (s->kind == SYM_PARAM && s->def && check_default) {
         for (int i = 0; i < ty_len(s->type); i++) {
             double v;
-            if (const_here(x, s->def, ty_is_vec(s->def->type) ? i : 0, &v) && !(v >= lo && v <= hi)) {
-                diag_report(x->diag, DIAG_ERROR, s->def->loc,
-                            "the default of param '%s' is outside its range", s->name);
+            if (const_here(x, s->def, ty_is_vec(s->def->type) ? i : 0, &v) &&
+                !(v >= lo && v <= hi)) {
+                if (ty_is_vec(s->def->type))
+                    diag_report(x->diag, DIAG_ERROR, s->def->loc,
+                                "the default of param '%s' is outside its range: element %d "
+                                "is %s, not in [%s, %s]", s->name, i, value_text(x, elem, v),
+                                value_text(x, elem, lo), value_text(x, elem, hi));
+                else
+                    diag_report(x->diag, DIAG_ERROR, s->def->loc,
+                                "the default of param '%s' is outside its range: %s is not in "
+                                "[%s, %s]", s->name, value_text(x, elem, v),
+                                value_text(x, elem, lo), value_text(x, elem, hi));
                 diag_report(x->diag, DIAG_NOTE, a->range_loc, "the range is given here");
                 break;
             }
@@ -1854,50 +2144,48 @@ static void check_sym(sema_ctx *x, int i)
     x->defining = i;
     switch (s->kind) {
     case SYM_INPUT:
-        check_range(x, s);
+        check_range(x, s, 0);
         break;
-    case SYM_PARAM:
+    case SYM_PARAM: {
+        if (s->item->attrs.learned) {
+            diag_report(x->diag, DIAG_ERROR, s->decl_loc,
+                        "param '%s' cannot be learned: only inputs can", s->name);
+            diag_hint(x->diag, "'learned' marks an input that comes from a learning system; a "
+                               "param is set by the host");
+        }
         if (!s->def) {
             diag_report(x->diag, DIAG_ERROR, s->decl_loc, "param '%s' needs a default value",
                         s->name);
             diag_hint(x->diag, "write 'param %s : %s = %s'", s->name, ast_type_name(s->type),
                       s->type == TY_BOOL ? "false" : s->type == TY_DUR ? "100 ms" : "1");
+            check_range(x, s, 0);
             break;
         }
-        if (s->item->attrs.learned)
-            diag_report(x->diag, DIAG_ERROR, s->decl_loc, "only inputs can be learned");
-        {
-            ast_type t = check_expr(x, s->def);
-            if (t != TY_ERROR && t != s->type && !(ty_is_vec(s->type) && t == TY_REAL)) {
-                diag_report(x->diag, DIAG_ERROR, s->def->loc,
-                            "param '%s' is %s but its default is %s", s->name,
-                            ast_type_name(s->type), ast_type_name(t));
-                mismatch_hint(x, t, s->type);
-            } else if (t != TY_ERROR) {
-                int ok = require_const(x, s->def, "the default of a param");
-                for (int k = 0; ok && k < ty_len(s->type); k++) {
-                    double v;
-                    if (!const_here(x, s->def, ty_is_vec(t) ? k : 0, &v)) {
-                        diag_report(x->diag, DIAG_ERROR, s->def->loc,
-                                    "the default of param '%s' must be a constant", s->name);
-                        ok = 0;
-                    } else if (k == 0) {
-                        s->value = v;
-                    }
+        ast_type t = check_expr(x, s->def);
+        int ok = 0;
+        if (t != TY_ERROR && s->type != TY_ERROR && t != s->type &&
+            !(ty_is_vec(s->type) && t == TY_REAL)) {
+            diag_report(x->diag, DIAG_ERROR, s->def->loc, "param '%s' is %s but its default is %s",
+                        s->name, ast_type_name(s->type), ast_type_name(t));
+            mismatch_hint(x, t, s->type);
+        } else if (t != TY_ERROR && s->type != TY_ERROR) {
+            ok = require_const(x, s->def, "the default of a param");
+            for (int k = 0; ok && k < ty_len(s->type); k++) {
+                double v;
+                if (!const_here(x, s->def, ty_is_vec(t) ? k : 0, &v)) {
+                    diag_report(x->diag, DIAG_ERROR, s->def->loc,
+                                "the default of param '%s' must be a constant", s->name);
+                    ok = 0;
+                } else if (k == 0) {
+                    s->value = v;
                 }
-                if (ok)
-                    check_range(x, s);
             }
         }
+        check_range(x, s, ok);
         break;
+    }
     case SYM_CONST:
         type_of_sym(x, i, s->decl_loc);
-        if (s->type != TY_ERROR && s->item->decl_type != TY_ERROR && s->type != s->item->decl_type)
-            diag_report(x->diag, DIAG_ERROR, s->def->loc,
-                        "constant '%s' is declared %s but is defined as %s", s->name,
-                        ast_type_name(s->item->decl_type), ast_type_name(s->type));
-        else if (s->type != TY_ERROR)
-            require_const(x, s->def, "a constant");
         break;
     case SYM_OUTPUT:
         if (s->reward == 2)
@@ -1910,7 +2198,16 @@ static void check_sym(sema_ctx *x, int i)
         }
         {
             ast_type t = check_expr(x, s->def);
-            if (t != TY_ERROR && s->type != TY_ERROR && t != s->type) {
+            if (t != TY_ERROR && s->type != TY_ERROR && t != s->type && s->reward) {
+                diag_report(x->diag, DIAG_ERROR, s->def->loc,
+                            "a reward must be real, but '%s' is defined as %s", s->name,
+                            ast_type_name(t));
+                if (ty_is_vec(t))
+                    diag_hint(x->diag, "a reward is one number per tick; reduce the vector, "
+                                       "e.g. sum(v)");
+                else
+                    mismatch_hint(x, t, s->type);
+            } else if (t != TY_ERROR && s->type != TY_ERROR && t != s->type) {
                 diag_report(x->diag, DIAG_ERROR, s->def->loc, "%s '%s' is %s but is defined as %s",
                             kind_name(s), s->name, ast_type_name(s->type), ast_type_name(t));
                 mismatch_hint(x, t, s->type);
@@ -1929,7 +2226,8 @@ static void check_sym(sema_ctx *x, int i)
             x->state[i] = 2;
         }
         if (s->let == LET_GATE) {
-            expect_type(x, s->item->cond, TY_BOOL, "the condition of a gate");
+            expect_type(x, s->item->cond, TY_BOOL,
+                        arena_printf(x->mem, "the condition of gate '%s'", s->name));
             if (s->item->other) {
                 ast_type t = check_expr(x, s->item->other);
                 if (t != TY_ERROR && s->type != TY_ERROR && t != s->type) {
@@ -1950,7 +2248,10 @@ static void check_sym(sema_ctx *x, int i)
                             "state '%s' is %s but its initial value is %s", s->name,
                             ast_type_name(s->type), ast_type_name(t));
                 mismatch_hint(x, t, s->type);
-            } else if (t != TY_ERROR && require_const(x, s->def, "the initial value of a state")) {
+            } else if (t != TY_ERROR &&
+                       require_const(x, s->def, arena_printf(x->mem,
+                                                             "the initial value of state '%s'",
+                                                             s->name))) {
                 double v;
                 if (!const_here(x, s->def, 0, &v))
                     diag_report(x->diag, DIAG_ERROR, s->def->loc,
@@ -1973,11 +2274,16 @@ static void check_sym(sema_ctx *x, int i)
         }
         break;
     case SYM_REFLEX:
-        expect_type(x, s->def, TY_BOOL, "the condition of a reflex");
-        check_duration(x, s->item->cond, "the duration of a reflex", 1);
+        expect_type(x, s->def, TY_BOOL,
+                    arena_printf(x->mem, "the condition of reflex '%s'", s->name));
+        check_duration(x, s->item->cond,
+                       arena_printf(x->mem, "the 'for' period of reflex '%s'", s->name), 1);
         if (s->item->attrs.refractory)
-            check_duration(x, s->item->attrs.refractory, "a refractory period", 0);
-        expect_type(x, s->item->attrs.strength, TY_REAL, "the strength of a reflex");
+            check_duration(x, s->item->attrs.refractory,
+                           arena_printf(x->mem, "the refractory period of reflex '%s'", s->name),
+                           0);
+        expect_type(x, s->item->attrs.strength, TY_REAL,
+                    arena_printf(x->mem, "the strength of reflex '%s'", s->name));
         break;
     case SYM_PREDICTOR: {
         sema_pred *p = s->pred;
@@ -1986,29 +2292,43 @@ static void check_sym(sema_ctx *x, int i)
             ast_type t = check_expr(x, p->context);
             if (t != TY_ERROR && !is_realish(t)) {
                 diag_report(x->diag, DIAG_ERROR, p->context->loc,
-                            "the context of a predictor must be a vector or a real, not %s",
-                            ast_type_name(t));
+                            "the context of predictor '%s' must be a vector or a real, not %s",
+                            s->name, ast_type_name(t));
                 mismatch_hint(x, t, TY_REAL);
             }
             p->n = is_realish(t) ? ty_len(t) : 0;
         }
-        expect_type(x, p->supervisor, TY_REAL, "the supervisor of a predictor");
-        expect_type(x, p->rate, TY_REAL, "the learning rate of a predictor");
-        expect_type(x, p->defer, TY_BOOL, "the defer condition of a predictor");
+        expect_type(x, p->supervisor, TY_REAL,
+                    arena_printf(x->mem, "the supervisor of predictor '%s'", s->name));
+        expect_type(x, p->rate, TY_REAL,
+                    arena_printf(x->mem, "the learning rate of predictor '%s'", s->name));
+        expect_type(x, p->defer, TY_BOOL,
+                    arena_printf(x->mem, "the defer condition of predictor '%s'", s->name));
         if (p->delay)
-            check_duration(x, p->delay, "the delay of a predictor", 0);
+            check_duration(x, p->delay,
+                           arena_printf(x->mem, "the delay of predictor '%s'", s->name), 0);
         if (p->init) {
             ast_type t = check_expr(x, p->init);
-            if (t != TY_ERROR && t != TY_REAL && !(p->n > 0 && t == TY_VEC(p->n) && p->n > 1)) {
+            const char *what = arena_printf(x->mem, "the initial weights of predictor '%s'",
+                                            s->name);
+            if (t == TY_ERROR) {
+                /* reported */
+            } else if (ty_is_vec(t) && p->n > 0 && t != TY_VEC(p->n)) {
                 diag_report(x->diag, DIAG_ERROR, p->init->loc,
-                            "the initial weights must be a real (for every weight) or a %s, "
-                            "not %s", ast_type_name(p->n > 1 ? TY_VEC(p->n) : TY_REAL),
+                            "%s must be a real (for every weight) or a %s (one per context "
+                            "element), not %s", what, ast_type_name(TY_VEC(p->n)),
                             ast_type_name(t));
-            } else if (t != TY_ERROR && require_const(x, p->init, "the initial weights")) {
+                diag_report(x->diag, DIAG_NOTE, p->context->loc, "the context is %s",
+                            ast_type_name(p->context->type));
+            } else if (t != TY_REAL && !ty_is_vec(t)) {
+                diag_report(x->diag, DIAG_ERROR, p->init->loc,
+                            "%s must be a real (for every weight) or a vector, not %s", what,
+                            ast_type_name(t));
+                mismatch_hint(x, t, TY_REAL);
+            } else if (require_const(x, p->init, what)) {
                 double v;
                 if (!const_here(x, p->init, 0, &v))
-                    diag_report(x->diag, DIAG_ERROR, p->init->loc,
-                                "the initial weights must be constant");
+                    diag_report(x->diag, DIAG_ERROR, p->init->loc, "%s must be constant", what);
             }
         }
         break;
@@ -2051,14 +2371,23 @@ static int learned_source(const sema_circuit *c, int i)
     }
 }
 
-static const char *source_why(const sema_circuit *c, int i)
+static const char *source_why(sema_ctx *x, const sema_circuit *c, int i)
 {
     const sema_sym *s = &c->syms[i];
-    if (s->kind == SYM_PREDICTOR || (s->kind == SYM_FIELD && c->syms[s->owner].kind == SYM_PREDICTOR))
-        return "is the output of a predictor, which learns";
+    if (s->kind == SYM_PREDICTOR)
+        return "is a predictor, which learns";
     if (s->kind == SYM_INPUT)
         return "is an input declared 'learned'";
-    return "is an output learned inside its circuit";
+    const sema_sym *o = s->kind == SYM_FIELD ? &c->syms[s->owner] : s;
+    if (o->kind == SYM_PREDICTOR)
+        return arena_printf(x->mem, "is a field of predictor '%s', which learns", o->name);
+    const sema_circuit *cal = o->callee;
+    int k = s->kind == SYM_FIELD ? s->field : 0;
+    if (cal && k < cal->n_outputs)
+        return arena_printf(x->mem,
+                            "is output '%s' of circuit '%s', learned inside that circuit",
+                            cal->syms[cal->outputs[k]].name, cal->name);
+    return "is learned inside its circuit";
 }
 
 /* Marks every symbol that depends on something learned; reports each
@@ -2148,7 +2477,7 @@ static void check_learned(sema_ctx *x)
             diag_report(x->diag, DIAG_NOTE, at[path[j]], "'%s' uses '%s' here",
                         c->syms[path[j - 1]].name, c->syms[path[j]].name);
         diag_report(x->diag, DIAG_NOTE, c->syms[src].decl_loc, "'%s' %s", c->syms[src].name,
-                    source_why(c, src));
+                    source_why(x, c, src));
         diag_hint(x->diag, "a heuristic is innate: it may read raw inputs and other innate "
                            "signals only; make '%s' a 'let' if it is meant to use learned "
                            "signals", c->syms[h].name);
@@ -2169,12 +2498,28 @@ static void check_learned(sema_ctx *x)
             collect_deps(x, &tmp, arg, DEPS_ALL);
             for (int j = 0; j < tmp.n; j++)
                 if (learned[tmp.edges[j].to]) {
+                    int w = tmp.edges[j].to;
                     diag_report(x->diag, DIAG_ERROR, arg->loc,
                                 "a learned signal reaches heuristic '%s' of circuit '%s' "
                                 "through its input '%s'", cal->heur_of_input[k], cal->name,
                                 cal->syms[cal->inputs[k]].name);
-                    diag_report(x->diag, DIAG_NOTE, tmp.edges[j].at, "'%s' is learned",
-                                c->syms[tmp.edges[j].to].name);
+                    if (learned_source(c, w))
+                        diag_report(x->diag, DIAG_NOTE, tmp.edges[j].at, "'%s' %s",
+                                    c->syms[w].name, source_why(x, c, w));
+                    else
+                        diag_report(x->diag, DIAG_NOTE, tmp.edges[j].at,
+                                    "'%s' depends on something learned", c->syms[w].name);
+                    for (int h = 0; h < cal->n_syms; h++)
+                        if (cal->syms[h].kind == SYM_LET && cal->syms[h].let == LET_HEURISTIC &&
+                            strcmp(cal->syms[h].name, cal->heur_of_input[k]) == 0) {
+                            diag_report(x->diag, DIAG_NOTE, cal->syms[h].decl_loc,
+                                        "heuristic '%s' depends on input '%s'",
+                                        cal->syms[h].name, cal->syms[cal->inputs[k]].name);
+                            break;
+                        }
+                    diag_hint(x->diag, "a heuristic is innate: pass '%s' an innate signal, or "
+                                       "make '%s' a 'let' in circuit '%s'",
+                              cal->syms[cal->inputs[k]].name, cal->heur_of_input[k], cal->name);
                     break;
                 }
         }
@@ -2247,8 +2592,8 @@ static int count_syms(sema_ctx *x, const ast_circuit *ac)
         const ast_item *it = ac->items[i];
         n += 3; /* a symbol and up to two fields */
         n += scan_calls(x, it->expr) + scan_calls(x, it->cond) + scan_calls(x, it->other) +
-             scan_calls(x, it->attrs.strength) + scan_calls(x, it->attrs.lo) +
-             scan_calls(x, it->attrs.hi);
+             scan_calls(x, it->attrs.strength) + scan_calls(x, it->attrs.refractory) +
+             scan_calls(x, it->attrs.lo) + scan_calls(x, it->attrs.hi);
         for (int k = 0; k < it->clauses.len; k++)
             n += scan_calls(x, it->clauses.items[k].expr);
         if (it->kind == IT_LET && it->expr && it->expr->kind == EX_CALL && it->expr->ref)
@@ -2348,8 +2693,7 @@ static int check_circuit(sema_glob *g, sema_circuit *c)
             diag_report(x->diag, DIAG_WARNING, s->decl_loc, "%s '%s' is never used",
                         kind_name(s), s->name);
     }
-    if (diag_errors(x->diag) == errors_before)
-        check_learned(x);
+    check_learned(x);
     c->failed = diag_errors(x->diag) != errors_before;
     c->checked = 2;
     g->depth--;
@@ -2449,6 +2793,7 @@ sema_program *sema_check(arena *mem, diag_ctx *diag, ast_module *const *asts,
     p->mods = arena_calloc(mem, (size_t)n + 1, sizeof *p->mods);
     p->n_mods = n;
     sema_glob g = { .mem = mem, .diag = diag, .prog = p };
+    arena_vec_init(&g.ambiguous, sizeof(const char *));
     sema_ctx x = { .mem = mem, .diag = diag, .g = &g, .defining = -1 };
     arena_vec_init(&x.deferred, sizeof(deferred_pre));
     int total = 0;
@@ -2477,7 +2822,7 @@ sema_program *sema_check(arena *mem, diag_ctx *diag, ast_module *const *asts,
         x.mod = m;
         x.cur = NULL;
         for (int k = 0; k < m->n_consts; k++)
-            type_const(&x, &m->consts[k]);
+            type_const(&x, &m->consts[k], (src_loc){ 0 });
     }
     for (int i = 0; i < n; i++)
         for (int k = 0; k < p->mods[i].n_circuits; k++)
