@@ -254,7 +254,8 @@ ast_type ast_vec_type(ast_builder *b, src_loc loc, const char *text)
     double n = strtod(text, &end);
     if (*end || n != floor(n) || n < 1 || n > AST_MAX_VEC) {
         diag_report(b->diag, DIAG_ERROR, loc,
-                    "a vector length must be a whole number from 1 to %d", AST_MAX_VEC);
+                    "a vector length must be a whole number from 1 to %d, not %s", AST_MAX_VEC,
+                    text);
         return TY_ERROR;
     }
     return TY_VEC((int)n);

@@ -123,6 +123,11 @@ static void load_imports(compile_result *r, const compile_opts *opt, const char 
         ast_module *m = r->modules[i];
         for (int k = 0; k < m->n_imports; k++) {
             const ast_import *im = &m->imports[k];
+            if (strcmp(im->name, (*names)[i]) == 0) {
+                diag_report(r->diag, DIAG_WARNING, im->loc, "module '%s' imports itself",
+                            im->name);
+                continue;
+            }
             int have = 0;
             for (int j = 0; j < r->n_modules && !have; j++)
                 have = strcmp((*names)[j], im->name) == 0;
@@ -196,6 +201,10 @@ static compile_result *run_pipeline(compile_result *r, const compile_opts *opt)
             return r;
         }
         r->circuits[i] = c;
+    }
+    if (diag_errors(r->diag)) { /* found while lowering (durations vs the tick) */
+        r->n_circuits = 0;
+        r->circuits = NULL;
     }
     return r;
 }

@@ -43,6 +43,8 @@ typedef struct frame {
     int *key_head;         /* per symbol: its first pre_key, or -1 */
     unsigned *slots_of_sym;/* per symbol: pre() slots made for it */
     unsigned expr_slots;   /* pre() slots made for expressions */
+    const struct frame *parent;
+    src_loc made_at;       /* where this instance is made, in the parent */
 } frame;
 
 typedef enum { JOB_PRE, JOB_STATE, JOB_PRED, JOB_RAW } job_kind;
@@ -153,8 +155,16 @@ static void job_raw(lower_ctx *x, uint32_t slot, uint32_t value)
     j->value = value;
 }
 
+/* Where an instance came from, for messages about its circuit's text. */
+static void note_instances(lower_ctx *x, const frame *f)
+{
+    for (; f && f->parent; f = f->parent)
+        diag_report(x->diag, DIAG_NOTE, f->made_at, "in the instance of '%s' made here",
+                    f->sc->name);
+}
+
 /* A duration as a whole number of ticks; warns once per place when it is
- * not one. */
+ * not one (not at all when it rounds to nothing: the caller decides). */
 static double ticks_of(lower_ctx *x, const frame *f, const ast_expr *e, const char *what)
 {
     double secs = 0;
@@ -167,13 +177,14 @@ static double ticks_of(lower_ctx *x, const frame *f, const ast_expr *e, const ch
             const src_loc *l = &((src_loc *)x->warned.data)[i];
             seen = l->file == e->loc.file && l->line == e->loc.line && l->col == e->loc.col;
         }
-        if (!seen) {
+        if (!seen && n >= 1) {
             *(src_loc *)arena_vec_push(x->mem, &x->warned) = e->loc;
             diag_report(x->diag, DIAG_WARNING, e->loc,
                         "%s of %g ms is %.4g ticks of %g ms; rounded to %.0f tick%s (%g ms)",
                         what, secs * 1000, exact, x->tick * 1000, n, n == 1 ? "" : "s",
                         n * x->tick * 1000);
             diag_hint(x->diag, "make durations whole multiples of the tick, or change the tick");
+            note_instances(x, f);
         }
     }
     return n;
@@ -520,8 +531,16 @@ static void lower_reflex(lower_ctx *x, frame *f, int i)
     double r = s->item->attrs.refractory ? ticks_of(x, f, s->item->attrs.refractory,
                                                     "the refractory period")
                                          : 0;
-    if (d < 1)
-        d = 1; /* a reflex is on for at least the tick it fires */
+    if (d < 1) {
+        /* sema checks against the module's own tick; an instance compiled
+         * under a coarser tick is caught here */
+        diag_report(x->diag, DIAG_ERROR, s->item->cond->loc,
+                    "reflex '%s' would be on for 0 ticks: its duration is shorter than half "
+                    "a tick of %g ms", s->name, x->tick * 1000);
+        diag_hint(x->diag, "make it at least one tick long");
+        note_instances(x, f);
+        d = 1;
+    }
     double K = d + r;
     const char *base = pname(x, f, s->name);
     uint32_t prev_slot = add_slots(x, arena_printf(x->mem, "%s.prev", base), IR_BOOL, 1, NULL,
@@ -799,6 +818,8 @@ static void lower_instance(lower_ctx *x, frame *f, int i)
     const sema_sym *s = &f->sc->syms[i];
     const sema_circuit *cal = s->callee;
     frame *cf = new_frame(x, cal, arena_printf(x->mem, "%s%s.", f->prefix, s->name));
+    cf->parent = f;
+    cf->made_at = s->def ? s->def->loc : s->decl_loc;
     for (int k = 0; k < cal->n_syms; k++) {
         const sema_sym *cs = &cal->syms[k];
         if (cs->kind != SYM_INPUT && cs->kind != SYM_PARAM)
