@@ -313,9 +313,18 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
     if (!vals)
         return -1;
     LLVMValueRef status = NULL; /* the return's operand */
+    /* A run of store_ifs with one guard becomes one conditional block, so a
+     * tick's commit costs one branch, not a select per slot. */
+    LLVMValueRef guard = NULL;
+    LLVMBasicBlockRef after = NULL;
     int ok = 1;
     for (uint32_t i = 0; ok && i < c->n_code; i++) {
         const ir_inst *ins = &c->code[i];
+        if (guard && (ins->op != IR_STORE_IF || vals[ins->b] != guard)) {
+            LLVMBuildBr(e->b, after);
+            LLVMPositionBuilderAtEnd(e->b, after);
+            guard = NULL;
+        }
         const char *name = ins->name ? ins->name : "";
         LLVMTypeRef rt = reg_type(e, ins->type);
         LLVMValueRef a = NULL, b = NULL, v = NULL;
@@ -411,6 +420,22 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
             }
             store_val(e, state, c->state[ins->slot].offset, c->state[ins->slot].type, a);
             continue;
+        case IR_STORE_IF:
+            if (ins->slot >= c->n_state ||
+                !(a = operand(vals, i, ins->a, reg_type(e, c->state[ins->slot].type))) ||
+                !(b = operand(vals, i, ins->b, e->i1))) {
+                ok = 0;
+                break;
+            }
+            if (!guard) {
+                LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(e->ctx, fn, "commit");
+                after = LLVMAppendBasicBlockInContext(e->ctx, fn, "committed");
+                LLVMBuildCondBr(e->b, b, then, after);
+                LLVMPositionBuilderAtEnd(e->b, then);
+                guard = b;
+            }
+            store_val(e, state, c->state[ins->slot].offset, c->state[ins->slot].type, a);
+            continue;
         case IR_RETURN:
             if (status || !(status = operand(vals, i, ins->a, e->i1)))
                 ok = 0;
@@ -425,6 +450,10 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
     free(vals);
     if (!ok)
         return -1;
+    if (guard) {
+        LLVMBuildBr(e->b, after);
+        LLVMPositionBuilderAtEnd(e->b, after);
+    }
     LLVMBuildRet(e->b, status ? LLVMBuildZExt(e->b, status, e->i32, "status")
                               : LLVMConstInt(e->i32, 0, 0));
     return 0;

@@ -104,6 +104,10 @@ int interp_step(interp *ip, void *state, const void *in, void *out)
         case IR_SELECT: v[i] = a != 0 ? b : v[n->c]; break;
         case IR_OUTPUT: store(out, &c->outputs[n->slot], a); break;
         case IR_STORE: store(state, &c->state[n->slot], a); break;
+        case IR_STORE_IF:
+            if (b != 0)
+                store(state, &c->state[n->slot], a);
+            break;
         case IR_RETURN: status = a != 0; break;
         case IR_NOP: break;
         }

@@ -97,7 +97,8 @@ void ir_layout(ir_circuit *c)
 
 int ir_has_result(ir_op op)
 {
-    return op != IR_OUTPUT && op != IR_STORE && op != IR_RETURN && op != IR_NOP;
+    return op != IR_OUTPUT && op != IR_STORE && op != IR_STORE_IF && op != IR_RETURN &&
+           op != IR_NOP;
 }
 
 int ir_n_operands(ir_op op)
@@ -126,7 +127,7 @@ const char *ir_op_name(ir_op op)
         [IR_ABS] = "abs", [IR_FLOOR] = "floor", [IR_EXPM1] = "expm1", [IR_LT] = "lt", [IR_LE] = "le",
         [IR_GT] = "gt", [IR_GE] = "ge", [IR_EQ] = "eq", [IR_NE] = "ne",
         [IR_NOT] = "not", [IR_AND] = "and", [IR_OR] = "or",
-        [IR_SELECT] = "select", [IR_OUTPUT] = "output", [IR_STORE] = "store",
+        [IR_SELECT] = "select", [IR_OUTPUT] = "output", [IR_STORE] = "store", [IR_STORE_IF] = "store_if",
         [IR_RETURN] = "return", [IR_NOP] = "nop",
     };
     return names[op];
@@ -206,8 +207,13 @@ void ir_print(FILE *f, const ir_circuit *c)
             print_value_operand(f, c, in->a);
             break;
         case IR_STORE:
+        case IR_STORE_IF:
             fprintf(f, " %s, ", c->state[in->slot].name);
             print_value_operand(f, c, in->a);
+            if (in->op == IR_STORE_IF) {
+                fputs(" if ", f);
+                print_value_operand(f, c, in->b);
+            }
             break;
         default:
             for (int k = 0; k < ir_n_operands(in->op); k++) {
@@ -289,8 +295,11 @@ const char *ir_verify(arena *a, const ir_circuit *c)
                 return arena_printf(a, "%%%u: output %s written twice", i, c->outputs[in->slot].name);
             break;
         case IR_STORE:
+        case IR_STORE_IF:
             if (in->slot >= c->n_state || c->state[in->slot].type != ta)
                 return arena_printf(a, "%%%u: bad store", i);
+            if (in->op == IR_STORE_IF && c->code[in->b].type != IR_BOOL)
+                return arena_printf(a, "%%%u: store_if needs a bool guard", i);
             break;
         case IR_RETURN:
             if (ta != IR_BOOL)

@@ -48,6 +48,9 @@ typedef enum {
     /* effects (no result value) */
     IR_OUTPUT,   /* out[var slot] = %a */
     IR_STORE,    /* state[slot slot] = %a, visible to IR_LOAD next tick */
+    IR_STORE_IF, /* the same, only when bool %b is true (the commit of a tick
+                  * whose inputs were valid: back ends branch once around a
+                  * run of these with one guard) */
     IR_RETURN,   /* the step's status: 1 when bool %a is true, else 0; at most
                   * one per circuit (none: status 0) */
     IR_NOP       /* removed by a pass; dropped when the list is compacted */

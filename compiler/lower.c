@@ -962,17 +962,13 @@ ir_circuit *lower_circuit(arena *mem, diag_ctx *diag, const sema_circuit *c, dou
     for (size_t k = 0; k < x.stores.len; k++) {
         store st = ((store *)x.stores.data)[k];
         ir_type t = x.ir->state[st.slot].type;
-        uint32_t v = st.value;
-        if (ok != NONE)
-            v = emit(&x, IR_SELECT, t, ok, v, load(&x, st.slot));
-        ir_emit(mem, x.ir, (ir_inst){ .op = IR_STORE, .type = t, .a = v, .slot = st.slot });
+        ir_emit(mem, x.ir, (ir_inst){ .op = ok != NONE ? IR_STORE_IF : IR_STORE, .type = t,
+                                      .a = st.value, .b = ok, .slot = st.slot });
     }
     if (x.first_slot >= 0) {
         uint32_t fv = konst(&x, IR_BOOL, 0);
-        if (ok != NONE)
-            fv = emit(&x, IR_SELECT, IR_BOOL, ok, fv, load(&x, (uint32_t)x.first_slot));
-        ir_emit(mem, x.ir, (ir_inst){ .op = IR_STORE, .type = IR_BOOL, .a = fv,
-                                      .slot = (uint32_t)x.first_slot });
+        ir_emit(mem, x.ir, (ir_inst){ .op = ok != NONE ? IR_STORE_IF : IR_STORE, .type = IR_BOOL,
+                                      .a = fv, .b = ok, .slot = (uint32_t)x.first_slot });
     }
     if (ok != NONE)
         ir_emit(mem, x.ir, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL,

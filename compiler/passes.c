@@ -97,6 +97,11 @@ void pass_fold(arena *mem, ir_circuit *c)
         ir_inst *in = &c->code[i];
         remap_operands(in, map);
         int n = ir_n_operands(in->op);
+        if (in->op == IR_STORE_IF && c->code[in->b].op == IR_CONST) {
+            /* a guard known at compile time: store always, or never */
+            in->op = c->code[in->b].imm != 0 ? IR_STORE : IR_NOP;
+            continue;
+        }
         if (!ir_has_result(in->op) || n == 0)
             continue;
         const ir_inst *A = &c->code[in->a];
@@ -230,7 +235,7 @@ void pass_dce(arena *mem, ir_circuit *c)
         for (uint32_t i = c->n_code; i-- > 0;) {
             ir_inst *in = &c->code[i];
             int root = in->op == IR_OUTPUT || in->op == IR_RETURN ||
-                       (in->op == IR_STORE && slot_live[in->slot]);
+                       ((in->op == IR_STORE || in->op == IR_STORE_IF) && slot_live[in->slot]);
             if (!root && !live[i])
                 continue;
             live[i] = 1;
@@ -262,7 +267,7 @@ void pass_dce(arena *mem, ir_circuit *c)
             ir_inst *in = &c->code[i];
             if (in->op == IR_LOAD)
                 in->a = slot_map[in->a];
-            else if (in->op == IR_STORE)
+            else if (in->op == IR_STORE || in->op == IR_STORE_IF)
                 in->slot = slot_map[in->slot];
         }
         ir_layout(c);

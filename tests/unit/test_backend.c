@@ -217,6 +217,10 @@ static int ref_step(const ir_circuit *c, unsigned char *st, const unsigned char 
         case IR_SELECT: r = a.b ? b : v[x->c]; break;
         case IR_OUTPUT: wr_var(out, &c->outputs[x->slot], a); break;
         case IR_STORE: wr_var(st, &c->state[x->slot], a); break;
+        case IR_STORE_IF:
+            if (b.b)
+                wr_var(st, &c->state[x->slot], a);
+            break;
         case IR_RETURN: status = a.b; break;
         case IR_NOP: break;
         }
@@ -906,8 +910,13 @@ static ir_circuit *build_status(arena *a, int mode, int konst)
         ir_emit(a, b->c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = flag });
     OUT(b, "y", IR_F64, x);
     OUT(b, "prev", IR_F64, s);
-    /* commit only on a valid tick, as compiled circuits do */
-    STORE(b, 0, IR_F64, mode == RET_NONE ? x : E(b, IR_SELECT, IR_F64, flag, s, x));
+    /* commit only on a valid tick, as compiled circuits do: a guarded store
+     * (also one whose guard is a constant) */
+    if (mode == RET_NONE)
+        STORE(b, 0, IR_F64, x);
+    else
+        ir_emit(a, b->c, (ir_inst){ .op = IR_STORE_IF, .type = IR_F64, .a = x,
+                                    .b = E(b, IR_NOT, IR_BOOL, flag, 0, 0), .slot = 0 });
     ir_layout(b->c);
     return b->c;
 }
@@ -1176,6 +1185,14 @@ static void test_verify_use_before_def(void **state)
     c = small(a, &B);
     ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = 999, .slot = 0 });
     expect_invalid(a, c, "before");
+
+    /* a store_if guarded by a real */
+    c = small(a, &B);
+    ir_add_var(a, c, IR_BLOCK_STATE, "g", IR_F64, 0, NULL);
+    uint32_t gx = E(&B, IR_INPUT, IR_F64, 0, 0, 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_OUTPUT, .type = IR_F64, .a = gx, .slot = 0 });
+    ir_emit(a, c, (ir_inst){ .op = IR_STORE_IF, .type = IR_F64, .a = gx, .b = gx, .slot = 0 });
+    expect_invalid(a, c, "guard");
 
     /* an operand that is an effect (no value) */
     c = small(a, &B);
