@@ -226,7 +226,9 @@ void pass_cse(arena *mem, ir_circuit *c)
 void pass_dce(arena *mem, ir_circuit *c)
 {
     /* A state slot is live when some live value loads it; its store is then
-     * live too. Iterate to a fixed point over slots. */
+     * live too. Iterate to a fixed point over slots. Learned weights are
+     * always live: a host reads and saves them even when no output uses the
+     * predictor. */
     unsigned char *live = arena_calloc(mem, (size_t)c->n_code + 1, 1);
     unsigned char *slot_live = arena_calloc(mem, (size_t)c->n_state + 1, 1);
     for (int changed = 1; changed;) {
@@ -235,7 +237,8 @@ void pass_dce(arena *mem, ir_circuit *c)
         for (uint32_t i = c->n_code; i-- > 0;) {
             ir_inst *in = &c->code[i];
             int root = in->op == IR_OUTPUT || in->op == IR_RETURN ||
-                       ((in->op == IR_STORE || in->op == IR_STORE_IF) && slot_live[in->slot]);
+                       ((in->op == IR_STORE || in->op == IR_STORE_IF) &&
+                        (slot_live[in->slot] || c->state[in->slot].role == IR_ROLE_WEIGHT));
             if (!root && !live[i])
                 continue;
             live[i] = 1;
