@@ -193,6 +193,22 @@ static void store_val(const emitter *e, LLVMValueRef base, uint32_t offset, ir_t
     LLVMSetAlignment(s, t == IR_F64 ? 8 : 1);
 }
 
+/* The address of slot `slot + ir_index(i, len)`: the same clamping rule as
+ * the interpreter's, so an index out of range can never leave the block. */
+static LLVMValueRef ring_addr(const emitter *e, LLVMValueRef state, const ir_circuit *c,
+                              const ir_inst *ins, LLVMValueRef i)
+{
+    uint32_t len = ir_range_len(ins);
+    LLVMValueRef in_range = LLVMBuildAnd(
+        e->b, LLVMBuildFCmp(e->b, LLVMRealOGE, i, const_f64(e, 0), ""),
+        LLVMBuildFCmp(e->b, LLVMRealOLT, i, const_f64(e, (double)len), ""), "");
+    LLVMValueRef k = LLVMBuildSelect(e->b, in_range, LLVMBuildFPToUI(e->b, i, e->i64, ""),
+                                     LLVMConstInt(e->i64, 0, 0), "");
+    LLVMValueRef off = LLVMBuildAdd(e->b, LLVMConstInt(e->i64, c->state[ins->slot].offset, 0),
+                                    LLVMBuildMul(e->b, k, LLVMConstInt(e->i64, 8, 0), ""), "");
+    return LLVMBuildInBoundsGEP2(e->b, e->i8, state, &off, 1, "");
+}
+
 static void add_attr(const emitter *e, LLVMValueRef fn, LLVMAttributeIndex idx,
                      const char *name)
 {
@@ -320,7 +336,10 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
     int ok = 1;
     for (uint32_t i = 0; ok && i < c->n_code; i++) {
         const ir_inst *ins = &c->code[i];
-        if (guard && (ins->op != IR_STORE_IF || vals[ins->b] != guard)) {
+        LLVMValueRef want_guard = ins->op == IR_STORE_IF    ? vals[ins->b]
+                                  : ins->op == IR_STOREX_IF ? vals[ins->c]
+                                                            : NULL;
+        if (guard && (!want_guard || want_guard != guard)) {
             LLVMBuildBr(e->b, after);
             LLVMPositionBuilderAtEnd(e->b, after);
             guard = NULL;
@@ -420,6 +439,33 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
             }
             store_val(e, state, c->state[ins->slot].offset, c->state[ins->slot].type, a);
             continue;
+        case IR_LOADX:
+            if (!(a = operand(vals, i, ins->a, e->f64))) {
+                ok = 0;
+                break;
+            }
+            v = LLVMBuildLoad2(e->b, e->f64, ring_addr(e, state, c, ins, a), name);
+            LLVMSetAlignment(v, 8);
+            break;
+        case IR_STOREX:
+        case IR_STOREX_IF: {
+            LLVMValueRef g = NULL;
+            if (!(a = operand(vals, i, ins->a, e->f64)) || !(b = operand(vals, i, ins->b, e->f64)) ||
+                (ins->op == IR_STOREX_IF && !(g = operand(vals, i, ins->c, e->i1)))) {
+                ok = 0;
+                break;
+            }
+            if (g && !guard) {
+                LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(e->ctx, fn, "commit");
+                after = LLVMAppendBasicBlockInContext(e->ctx, fn, "committed");
+                LLVMBuildCondBr(e->b, g, then, after);
+                LLVMPositionBuilderAtEnd(e->b, then);
+                guard = g;
+            }
+            LLVMValueRef s = LLVMBuildStore(e->b, a, ring_addr(e, state, c, ins, b));
+            LLVMSetAlignment(s, 8);
+            continue;
+        }
         case IR_STORE_IF:
             if (ins->slot >= c->n_state ||
                 !(a = operand(vals, i, ins->a, reg_type(e, c->state[ins->slot].type))) ||

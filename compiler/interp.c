@@ -78,6 +78,16 @@ int interp_step(interp *ip, void *state, const void *in, void *out)
         case IR_INPUT: v[i] = load(in, &c->inputs[n->a]); break;
         case IR_PARAM: v[i] = load(state, &c->params[n->a]); break;
         case IR_LOAD: v[i] = load(state, &c->state[n->a]); break;
+        case IR_LOADX:
+            v[i] = load(state, &c->state[n->slot + ir_index(a, ir_range_len(n))]);
+            break;
+        case IR_STOREX:
+            store(state, &c->state[n->slot + ir_index(b, ir_range_len(n))], a);
+            break;
+        case IR_STOREX_IF:
+            if (v[n->c] != 0)
+                store(state, &c->state[n->slot + ir_index(b, ir_range_len(n))], a);
+            break;
         case IR_NEG: v[i] = -a; break;
         case IR_ADD: v[i] = a + b; break;
         case IR_SUB: v[i] = a - b; break;

@@ -97,8 +97,8 @@ void ir_layout(ir_circuit *c)
 
 int ir_has_result(ir_op op)
 {
-    return op != IR_OUTPUT && op != IR_STORE && op != IR_STORE_IF && op != IR_RETURN &&
-           op != IR_NOP;
+    return op != IR_OUTPUT && op != IR_STORE && op != IR_STORE_IF && op != IR_STOREX &&
+           op != IR_STOREX_IF && op != IR_RETURN && op != IR_NOP;
 }
 
 int ir_n_operands(ir_op op)
@@ -108,9 +108,9 @@ int ir_n_operands(ir_op op)
         return 0;
     case IR_NEG: case IR_NOT: case IR_OUTPUT: case IR_STORE: case IR_RETURN:
     case IR_EXP: case IR_LOG: case IR_TANH: case IR_SIN: case IR_COS: case IR_SQRT:
-    case IR_ABS: case IR_FLOOR: case IR_EXPM1:
+    case IR_ABS: case IR_FLOOR: case IR_EXPM1: case IR_LOADX:
         return 1;
-    case IR_SELECT:
+    case IR_SELECT: case IR_STOREX_IF:
         return 3;
     default:
         return 2;
@@ -128,6 +128,7 @@ const char *ir_op_name(ir_op op)
         [IR_GT] = "gt", [IR_GE] = "ge", [IR_EQ] = "eq", [IR_NE] = "ne",
         [IR_NOT] = "not", [IR_AND] = "and", [IR_OR] = "or",
         [IR_SELECT] = "select", [IR_OUTPUT] = "output", [IR_STORE] = "store", [IR_STORE_IF] = "store_if",
+        [IR_LOADX] = "loadx", [IR_STOREX] = "storex", [IR_STOREX_IF] = "storex_if",
         [IR_RETURN] = "return", [IR_NOP] = "nop",
     };
     return names[op];
@@ -202,6 +203,21 @@ void ir_print(FILE *f, const ir_circuit *c)
         case IR_INPUT: fprintf(f, " %s", c->inputs[in->a].name); break;
         case IR_PARAM: fprintf(f, " %s", c->params[in->a].name); break;
         case IR_LOAD: fprintf(f, " %s", c->state[in->a].name); break;
+        case IR_LOADX:
+        case IR_STOREX:
+        case IR_STOREX_IF:
+            fprintf(f, " %s[", c->state[in->slot].name);
+            print_value_operand(f, c, in->op == IR_LOADX ? in->a : in->b);
+            fprintf(f, " of %u]", ir_range_len(in));
+            if (in->op != IR_LOADX) {
+                fputs(", ", f);
+                print_value_operand(f, c, in->a);
+            }
+            if (in->op == IR_STOREX_IF) {
+                fputs(" if ", f);
+                print_value_operand(f, c, in->c);
+            }
+            break;
         case IR_OUTPUT:
             fprintf(f, " %s, ", c->outputs[in->slot].name);
             print_value_operand(f, c, in->a);
@@ -225,6 +241,25 @@ void ir_print(FILE *f, const ir_circuit *c)
             fprintf(f, "  ; %s", in->name);
         fputc('\n', f);
     }
+}
+
+uint32_t ir_range_len(const ir_inst *in)
+{
+    return in->imm >= 1 && in->imm <= 4294967295.0 ? (uint32_t)in->imm : 0;
+}
+
+/* Whether [slot, slot + len) are f64 slots one after the other in memory. */
+static int range_ok(const ir_circuit *c, const ir_inst *in)
+{
+    uint32_t len = ir_range_len(in);
+    if (len == 0 || in->slot >= c->n_state || len > c->n_state - in->slot)
+        return 0;
+    for (uint32_t k = 0; k < len; k++) {
+        const ir_var *v = &c->state[in->slot + k];
+        if (v->type != IR_F64 || v->offset != c->state[in->slot].offset + 8 * k)
+            return 0;
+    }
+    return 1;
 }
 
 const char *ir_verify(arena *a, const ir_circuit *c)
@@ -257,6 +292,18 @@ const char *ir_verify(arena *a, const ir_circuit *c)
         case IR_LOAD:
             if (in->a >= c->n_state || c->state[in->a].type != in->type)
                 return arena_printf(a, "%%%u: bad state reference", i);
+            break;
+        case IR_LOADX:
+        case IR_STOREX:
+        case IR_STOREX_IF:
+            if (!range_ok(c, in))
+                return arena_printf(a, "%%%u: bad state range", i);
+            if (in->op == IR_LOADX ? (ta != IR_F64 || in->type != IR_F64)
+                                   : (ta != IR_F64 || tb != IR_F64))
+                return arena_printf(a, "%%%u: %s needs real values and index", i,
+                                    ir_op_name(in->op));
+            if (in->op == IR_STOREX_IF && c->code[in->c].type != IR_BOOL)
+                return arena_printf(a, "%%%u: storex_if needs a bool guard", i);
             break;
         case IR_NEG:
         case IR_EXP: case IR_LOG: case IR_TANH: case IR_SIN: case IR_COS: case IR_SQRT:

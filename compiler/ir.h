@@ -32,6 +32,8 @@ typedef enum {
     IR_INPUT,    /* load in[var a] */
     IR_PARAM,    /* load state[param a] */
     IR_LOAD,     /* load state[slot a] (value of the previous tick) */
+    IR_LOADX,    /* load state[slot + i], i = %a as a whole number in [0, imm)
+                  * (anything else reads slot + 0): a ring buffer's entry */
     /* f64 arithmetic (strict IEEE, no reassociation, no contraction) */
     IR_NEG, IR_ADD, IR_SUB, IR_MUL, IR_DIV,
     /* f64 math, one operand, result f64: exactly the C library's exp, log,
@@ -51,6 +53,8 @@ typedef enum {
     IR_STORE_IF, /* the same, only when bool %b is true (the commit of a tick
                   * whose inputs were valid: back ends branch once around a
                   * run of these with one guard) */
+    IR_STOREX,   /* state[slot + i] = %a, i = %b as for IR_LOADX, range imm */
+    IR_STOREX_IF,/* the same, only when bool %c is true */
     IR_RETURN,   /* the step's status: 1 when bool %a is true, else 0; at most
                   * one per circuit (none: status 0) */
     IR_NOP       /* removed by a pass; dropped when the list is compacted */
@@ -120,6 +124,15 @@ int ir_has_result(ir_op op);
 int ir_n_operands(ir_op op); /* value operands among a, b, c */
 const char *ir_op_name(ir_op op);
 const char *ir_type_name(ir_type t);
+
+/* The state range an indexed op (IR_LOADX, IR_STOREX[_IF]) may touch:
+ * slots [in->slot, in->slot + ir_range_len(in)), all f64, consecutive. */
+uint32_t ir_range_len(const ir_inst *in);
+/* The slot an index value selects (the same rule in every back end). */
+static inline uint32_t ir_index(double i, uint32_t len)
+{
+    return i >= 0 && i < (double)len ? (uint32_t)i : 0;
+}
 
 /* Textual form, used by `drivec ir` and golden tests. */
 void ir_print(FILE *f, const ir_circuit *c);

@@ -21,6 +21,8 @@
 #include <string.h>
 
 enum { NONE = UINT32_MAX };
+/* Limits on a predictor's history (documented in SPEC.md). */
+enum { LOWER_MAX_DELAY = 100000, LOWER_MAX_HISTORY = 1000000 };
 
 /* The values of one signal: one for a scalar, N for a vec[N]. */
 typedef struct lv {
@@ -62,14 +64,15 @@ typedef struct job {
 } job;
 
 typedef struct pred_vals {
-    lv w, xd, x, hist_x;   /* weights, context used for training, current context */
-    uint32_t b, y, e, valid, age;
-    uint32_t w_slot, b_slot, hist_slot, out_slot, age_slot;
+    lv w, xd, x;           /* weights, context used for training, current context */
+    uint32_t b, y, e, valid, age, pos;
+    uint32_t w_slot, b_slot, hist_slot, out_slot, age_slot, pos_slot;
     int n, d;
 } pred_vals;
 
 typedef struct store {
     uint32_t slot, value;
+    uint32_t index, len;   /* len > 0: into ring slot + index, of len slots */
 } store;
 
 typedef struct lower_ctx {
@@ -587,7 +590,21 @@ static void lower_predictor(lower_ctx *x, frame *f, int i)
     const sema_pred *p = s->pred;
     pred_vals *pv = arena_calloc(x->mem, 1, sizeof *pv);
     int n = p->n;
-    int d = p->delay ? (int)ticks_of(x, f, p->delay, "the delay") : 0;
+    double dticks = p->delay ? ticks_of(x, f, p->delay, "the delay") : 0;
+    int d = 0;
+    /* The history is part of every instance's state and is shifted each
+     * tick: bound it (see the limits in SPEC.md). */
+    if (dticks > LOWER_MAX_DELAY || dticks * (n > 0 ? n : 1) > LOWER_MAX_HISTORY) {
+        diag_report(x->diag, DIAG_ERROR, p->delay->loc,
+                    "the delay of predictor '%s' is %.4g ticks; with a context of %d it would "
+                    "keep %.4g past values, more than the limit of %d", s->name, dticks, n,
+                    dticks * (n > 0 ? n : 1), LOWER_MAX_HISTORY);
+        diag_hint(x->diag, "a predictor's delay is at most %d ticks and delay x context length "
+                           "at most %d values", LOWER_MAX_DELAY, LOWER_MAX_HISTORY);
+        note_instances(x, f);
+    } else {
+        d = (int)dticks;
+    }
     pv->n = n;
     pv->d = d;
     const char *base = pname(x, f, s->name);
@@ -620,20 +637,28 @@ static void lower_predictor(lower_ctx *x, frame *f, int i)
         pv->xd = xv;
         pv->valid = konst(x, IR_BOOL, 1);
     } else {
-        double dd = 0;
+        /* Ring buffers of the last d contexts (rows of n) and outputs; `pos`
+         * is the row written d ticks ago, read now and overwritten at the end
+         * of the tick: O(n) work per tick whatever the delay. */
+        double zero = 0;
         pv->hist_slot = add_slots(x, arena_printf(x->mem, "%s.ctx", base), IR_F64, n * d, NULL,
-                                  "predictor context history (newest first)", IR_ROLE_PLAIN, 1);
+                                  "predictor context history (ring of rows)", IR_ROLE_PLAIN, 1);
         pv->out_slot = add_slots(x, arena_printf(x->mem, "%s.out", base), IR_F64, d, NULL,
-                                 "predictor output history (newest first)", IR_ROLE_PLAIN, 1);
-        pv->age_slot = add_slots(x, arena_printf(x->mem, "%s.age", base), IR_F64, 1, &dd,
+                                 "predictor output history (ring)", IR_ROLE_PLAIN, 1);
+        pv->pos_slot = add_slots(x, arena_printf(x->mem, "%s.pos", base), IR_F64, 1, &zero,
+                                 "the oldest row of the history rings", IR_ROLE_PLAIN, 0);
+        pv->age_slot = add_slots(x, arena_printf(x->mem, "%s.age", base), IR_F64, 1, &zero,
                                  "ticks of history (saturating at the delay)", IR_ROLE_PLAIN, 0);
-        pv->hist_x = lv_new(x, n * d);
-        for (int k = 0; k < n * d; k++)
-            pv->hist_x.v[k] = load(x, pv->hist_slot + (uint32_t)k);
+        pv->pos = load(x, pv->pos_slot);
+        uint32_t row = emit(x, IR_MUL, IR_F64, pv->pos, konst(x, IR_F64, n), 0);
         pv->xd = lv_new(x, n);
         for (int k = 0; k < n; k++)
-            pv->xd.v[k] = pv->hist_x.v[(d - 1) * n + k];
-        yd = load(x, pv->out_slot + (uint32_t)(d - 1));
+            pv->xd.v[k] = ir_emit(x->mem, x->ir,
+                                  (ir_inst){ .op = IR_LOADX, .type = IR_F64, .a = row,
+                                             .slot = pv->hist_slot + (uint32_t)k,
+                                             .imm = (double)((d - 1) * n + 1) });
+        yd = ir_emit(x->mem, x->ir, (ir_inst){ .op = IR_LOADX, .type = IR_F64, .a = pv->pos,
+                                               .slot = pv->out_slot, .imm = (double)d });
         pv->age = load(x, pv->age_slot);
         pv->valid = emit(x, IR_GE, IR_BOOL, pv->age, konst(x, IR_F64, d), 0);
     }
@@ -653,7 +678,13 @@ static void lower_predictor(lower_ctx *x, frame *f, int i)
 
 static void push_store(lower_ctx *x, uint32_t slot, uint32_t value)
 {
-    *(store *)arena_vec_push(x->mem, &x->stores) = (store){ slot, value };
+    *(store *)arena_vec_push(x->mem, &x->stores) = (store){ slot, value, 0, 0 };
+}
+
+static void push_ring_store(lower_ctx *x, uint32_t slot, uint32_t len, uint32_t index,
+                            uint32_t value)
+{
+    *(store *)arena_vec_push(x->mem, &x->stores) = (store){ slot, value, index, len };
 }
 
 static void finish_predictor(lower_ctx *x, job *j)
@@ -679,14 +710,15 @@ static void finish_predictor(lower_ctx *x, job *j)
                emit(x, IR_SELECT, IR_F64, ok, emit(x, IR_ADD, IR_F64, pv->b, g, 0), pv->b));
     if (pv->d > 0) {
         int n = pv->n, d = pv->d;
+        uint32_t row = emit(x, IR_MUL, IR_F64, pv->pos, konst(x, IR_F64, n), 0);
         for (int k = 0; k < n; k++)
-            push_store(x, pv->hist_slot + (uint32_t)k, pv->x.v[k]);
-        for (int r = 1; r < d; r++)
-            for (int k = 0; k < n; k++)
-                push_store(x, pv->hist_slot + (uint32_t)(r * n + k), pv->hist_x.v[(r - 1) * n + k]);
-        push_store(x, pv->out_slot, pv->y);
-        for (int r = 1; r < d; r++)
-            push_store(x, pv->out_slot + (uint32_t)r, load(x, pv->out_slot + (uint32_t)(r - 1)));
+            push_ring_store(x, pv->hist_slot + (uint32_t)k, (uint32_t)((d - 1) * n + 1), row,
+                            pv->x.v[k]);
+        push_ring_store(x, pv->out_slot, (uint32_t)d, pv->pos, pv->y);
+        uint32_t next = emit(x, IR_ADD, IR_F64, pv->pos, konst(x, IR_F64, 1), 0);
+        push_store(x, pv->pos_slot,
+                   emit(x, IR_SELECT, IR_F64, emit(x, IR_GE, IR_BOOL, next, konst(x, IR_F64, d), 0),
+                        konst(x, IR_F64, 0), next));
         push_store(x, pv->age_slot,
                    emit(x, IR_SELECT, IR_F64, pv->valid, pv->age,
                         emit(x, IR_ADD, IR_F64, pv->age, konst(x, IR_F64, 1), 0)));
@@ -962,8 +994,13 @@ ir_circuit *lower_circuit(arena *mem, diag_ctx *diag, const sema_circuit *c, dou
     for (size_t k = 0; k < x.stores.len; k++) {
         store st = ((store *)x.stores.data)[k];
         ir_type t = x.ir->state[st.slot].type;
-        ir_emit(mem, x.ir, (ir_inst){ .op = ok != NONE ? IR_STORE_IF : IR_STORE, .type = t,
-                                      .a = st.value, .b = ok, .slot = st.slot });
+        if (st.len)
+            ir_emit(mem, x.ir, (ir_inst){ .op = ok != NONE ? IR_STOREX_IF : IR_STOREX,
+                                          .type = t, .a = st.value, .b = st.index, .c = ok,
+                                          .slot = st.slot, .imm = st.len });
+        else
+            ir_emit(mem, x.ir, (ir_inst){ .op = ok != NONE ? IR_STORE_IF : IR_STORE, .type = t,
+                                          .a = st.value, .b = ok, .slot = st.slot });
     }
     if (x.first_slot >= 0) {
         uint32_t fv = konst(&x, IR_BOOL, 0);

@@ -102,6 +102,10 @@ void pass_fold(arena *mem, ir_circuit *c)
             in->op = c->code[in->b].imm != 0 ? IR_STORE : IR_NOP;
             continue;
         }
+        if (in->op == IR_STOREX_IF && c->code[in->c].op == IR_CONST) {
+            in->op = c->code[in->c].imm != 0 ? IR_STOREX : IR_NOP;
+            continue;
+        }
         if (!ir_has_result(in->op) || n == 0)
             continue;
         const ir_inst *A = &c->code[in->a];
@@ -172,6 +176,8 @@ static uint64_t inst_hash(const ir_inst *in)
     }
     if (in->op == IR_INPUT || in->op == IR_PARAM || in->op == IR_LOAD)
         return (h ^ in->a) * 0x100000001b3u;
+    if (in->op == IR_LOADX)
+        h = (h ^ in->slot ^ ((uint64_t)ir_range_len(in) << 32)) * 0x100000001b3u;
     int n = ir_n_operands(in->op);
     if (n > 0) h = (h ^ in->a) * 0x100000001b3u;
     if (n > 1) h = (h ^ in->b) * 0x100000001b3u;
@@ -188,6 +194,8 @@ static int inst_same(const ir_inst *x, const ir_inst *y)
         return memcmp(&x->imm, &y->imm, sizeof x->imm) == 0;
     if (x->op == IR_INPUT || x->op == IR_PARAM || x->op == IR_LOAD)
         return x->a == y->a;
+    if (x->op == IR_LOADX && (x->slot != y->slot || ir_range_len(x) != ir_range_len(y)))
+        return 0;
     return (n < 1 || x->a == y->a) && (n < 2 || x->b == y->b) && (n < 3 || x->c == y->c);
 }
 
@@ -239,9 +247,19 @@ void pass_dce(arena *mem, ir_circuit *c)
             int root = in->op == IR_OUTPUT || in->op == IR_RETURN ||
                        ((in->op == IR_STORE || in->op == IR_STORE_IF) &&
                         (slot_live[in->slot] || c->state[in->slot].role == IR_ROLE_WEIGHT));
+            int ranged = in->op == IR_LOADX || in->op == IR_STOREX || in->op == IR_STOREX_IF;
+            if (ranged && in->op != IR_LOADX)
+                for (uint32_t k = 0; k < ir_range_len(in) && !root; k++)
+                    root = slot_live[in->slot + k];
             if (!root && !live[i])
                 continue;
             live[i] = 1;
+            /* A ring is live as a whole, so its slots stay consecutive. */
+            for (uint32_t k = 0; ranged && k < ir_range_len(in); k++)
+                if (!slot_live[in->slot + k]) {
+                    slot_live[in->slot + k] = 1;
+                    changed = 1;
+                }
             int n = ir_n_operands(in->op);
             if (n > 0) live[in->a] = 1;
             if (n > 1) live[in->b] = 1;
@@ -270,7 +288,8 @@ void pass_dce(arena *mem, ir_circuit *c)
             ir_inst *in = &c->code[i];
             if (in->op == IR_LOAD)
                 in->a = slot_map[in->a];
-            else if (in->op == IR_STORE || in->op == IR_STORE_IF)
+            else if (in->op == IR_STORE || in->op == IR_STORE_IF || in->op == IR_LOADX ||
+                     in->op == IR_STOREX || in->op == IR_STOREX_IF)
                 in->slot = slot_map[in->slot];
         }
         ir_layout(c);

@@ -221,6 +221,18 @@ static int ref_step(const ir_circuit *c, unsigned char *st, const unsigned char 
             if (b.b)
                 wr_var(st, &c->state[x->slot], a);
             break;
+        case IR_LOADX: { /* out of range reads the first slot */
+            uint32_t len = (uint32_t)x->imm, k = a.d >= 0 && a.d < len ? (uint32_t)a.d : 0;
+            r = rd_var(st, &c->state[x->slot + k]);
+            break;
+        }
+        case IR_STOREX:
+        case IR_STOREX_IF: {
+            uint32_t len = (uint32_t)x->imm, k = b.d >= 0 && b.d < len ? (uint32_t)b.d : 0;
+            if (x->op == IR_STOREX || v[x->c].b)
+                wr_var(st, &c->state[x->slot + k], a);
+            break;
+        }
         case IR_RETURN: status = a.b; break;
         case IR_NOP: break;
         }
@@ -921,6 +933,70 @@ static ir_circuit *build_status(arena *a, int mode, int konst)
     return b->c;
 }
 
+/* Indexed state (a ring of 4 slots): read at index x, write x's square
+ * at index x + 1, guarded by a flag. Out-of-range and non-finite indices
+ * select the first slot, the same in every engine. */
+static void test_ring(void **state)
+{
+    fixture *fx = *state;
+    arena *a = &scratch;
+    builder B = { a, ir_new(a, "unit", "ring", 1) }, *b = &B;
+    ir_circuit *c = B.c;
+    ir_add_var(a, c, IR_BLOCK_IN, "i", IR_F64, 0, NULL);
+    ir_add_var(a, c, IR_BLOCK_IN, "commit", IR_BOOL, 0, NULL);
+    for (int k = 0; k < 4; k++)
+        ir_add_var(a, c, IR_BLOCK_STATE, arena_printf(a, "r[%d]", k), IR_F64, k + 1, NULL);
+    uint32_t i = E(b, IR_INPUT, IR_F64, 0, 0, 0), g = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    uint32_t got = ir_emit(a, c, (ir_inst){ .op = IR_LOADX, .type = IR_F64, .a = i, .slot = 0,
+                                            .imm = 4 });
+    OUT(b, "got", IR_F64, got);
+    uint32_t j = E(b, IR_ADD, IR_F64, i, K(b, IR_F64, 1), 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_STOREX_IF, .type = IR_F64, .a = E(b, IR_MUL, IR_F64, got, got, 0),
+                             .b = j, .c = g, .slot = 0, .imm = 4 });
+    ir_emit(a, c, (ir_inst){ .op = IR_STOREX, .type = IR_F64, .a = i, .b = i, .slot = 1, .imm = 3 });
+    ir_layout(c);
+    assert_null(ir_verify(a, c));
+    static const double IS[] = { 0, 1, 2, 3, 2.5, -1, 4, 3.999, NAN, INFINITY, -0.0, 1e300 };
+    for (int opt = 0; opt <= 2; opt += 2) {
+        jit_fn fn = compile_ok(fx->j, c, opt);
+        interp *ip = new_interp(c);
+        unsigned char *st = block(c->state_size), *ist = block(c->state_size),
+                      *rst = block(c->state_size);
+        unsigned char *in = block(c->in_size), *out = block(c->out_size),
+                      *iout = block(c->out_size), *rout = block(c->out_size);
+        fn.init(st);
+        interp_init(ip, ist);
+        ref_init(c, rst);
+        for (int round = 0; round < 3; round++)
+            for (size_t k = 0; k < sizeof IS / sizeof IS[0]; k++) {
+                wr_f64(in, c->inputs[0].offset, IS[k]);
+                in[c->inputs[1].offset] = (unsigned char)((k + round) % 2);
+                fn.step(st, in, out);
+                interp_step(ip, ist, in, iout);
+                ref_step(c, rst, in, rout);
+                char why[256];
+                if (!same_out(c, out, iout, why, sizeof why) ||
+                    !same_state(c, st, ist, why, sizeof why) ||
+                    !same_out(c, out, rout, why, sizeof why) ||
+                    !same_state(c, st, rst, why, sizeof why))
+                    fail_msg("-O%d index %a: engines differ: %s", opt, IS[k], why);
+            }
+        remove_ok(fx->j, &fn);
+    }
+    /* known answers: slot 0 holds 1, so index -1 reads 1 */
+    ir_circuit *bad = ir_new(a, "unit", "bad", 1);
+    builder B2 = { a, bad };
+    ir_add_var(a, bad, IR_BLOCK_IN, "i", IR_F64, 0, NULL);
+    ir_add_var(a, bad, IR_BLOCK_STATE, "s", IR_F64, 0, NULL);
+    uint32_t bi = E(&B2, IR_INPUT, IR_F64, 0, 0, 0);
+    OUT(&B2, "y", IR_F64, ir_emit(a, bad, (ir_inst){ .op = IR_LOADX, .type = IR_F64, .a = bi,
+                                                    .slot = 0, .imm = 2 }));
+    ir_layout(bad);
+    const char *err = ir_verify(a, bad);
+    assert_non_null(err); /* the range runs past the state block */
+    assert_non_null(strstr(err, "range"));
+}
+
 static void test_status(void **state)
 {
     fixture *fx = *state;
@@ -1466,6 +1542,7 @@ int main(void)
         cmocka_unit_test_teardown(test_math_baseline_cpu, scratch_teardown),
         cmocka_unit_test_teardown(test_math_calls_kept, scratch_teardown),
         cmocka_unit_test_teardown(test_status, scratch_teardown),
+        cmocka_unit_test_teardown(test_ring, scratch_teardown),
         cmocka_unit_test_teardown(test_verify_math_and_return, scratch_teardown),
         cmocka_unit_test_teardown(test_remove_and_recompile, scratch_teardown),
         cmocka_unit_test_teardown(test_baseline_cpu_jit, scratch_teardown),
