@@ -23,6 +23,9 @@
 enum { NONE = UINT32_MAX };
 /* Limits on a predictor's history (documented in SPEC.md). */
 enum { LOWER_MAX_DELAY = 100000, LOWER_MAX_HISTORY = 1000000 };
+/* Limits on the flattened step function, so that instances of instances or
+ * long vectors cannot exhaust time or memory (documented in SPEC.md). */
+enum { LOWER_MAX_INSTANCES = 100000, LOWER_MAX_CODE = 10000000 };
 
 /* The values of one signal: one for a scalar, N for a vec[N]. */
 typedef struct lv {
@@ -86,6 +89,8 @@ typedef struct lower_ctx {
     int first_slot;        /* state slot of the `first` flag, -1 if none */
     uint32_t first_value;
     arena_vec warned;      /* src_loc: durations already warned about */
+    long n_instances;
+    int aborted;           /* a limit was hit: the rest becomes zeros, quickly */
 } lower_ctx;
 
 static ir_type ir_ty(ast_type t) { return t == TY_BOOL ? IR_BOOL : IR_F64; }
@@ -161,9 +166,22 @@ static void job_raw(lower_ctx *x, uint32_t slot, uint32_t value)
 /* Where an instance came from, for messages about its circuit's text. */
 static void note_instances(lower_ctx *x, const frame *f)
 {
-    for (; f && f->parent; f = f->parent)
+    int shown = 0;
+    for (; f && f->parent; f = f->parent) {
+        if (shown == 3 && f->parent->parent) { /* deep nests: the innermost and the outermost */
+            int more = 0;
+            for (const frame *g = f; g->parent->parent; g = g->parent)
+                more++;
+            diag_report(x->diag, DIAG_NOTE, f->made_at,
+                        "in the instance of '%s' made here, inside %d more instance%s", f->sc->name,
+                        more, more == 1 ? "" : "s");
+            while (f->parent->parent)
+                f = f->parent;
+        }
         diag_report(x->diag, DIAG_NOTE, f->made_at, "in the instance of '%s' made here",
                     f->sc->name);
+        shown++;
+    }
 }
 
 /* A duration as a whole number of ticks; warns once per place when it is
@@ -489,6 +507,14 @@ static lv lower_expr(lower_ctx *x, frame *f, const ast_expr *e)
         lv a = lower_expr(x, f, e->lhs);
         double i = 0;
         sema_const_eval(f->sc, f->sc ? f->sc->mod : NULL, e->rhs, 0, x->tick, &i);
+        if (!(i >= 0 && i < a.n && i == floor(i))) {
+            /* sema checked it with the module's own tick; `dt` may differ here */
+            diag_report(x->diag, DIAG_ERROR, e->rhs->loc,
+                        "index %g is out of bounds for vec[%d] at a tick of %g ms", i, a.n,
+                        x->tick * 1000);
+            note_instances(x, f);
+            i = 0;
+        }
         return lv1(x, a.v[(int)i]);
     }
     case EX_NAMED:
@@ -534,6 +560,13 @@ static void lower_reflex(lower_ctx *x, frame *f, int i)
     double r = s->item->attrs.refractory ? ticks_of(x, f, s->item->attrs.refractory,
                                                     "the refractory period")
                                          : 0;
+    if (r < 0) {
+        diag_report(x->diag, DIAG_ERROR, s->item->attrs.refractory->loc,
+                    "the refractory period of reflex '%s' is negative at a tick of %g ms",
+                    s->name, x->tick * 1000);
+        note_instances(x, f);
+        r = 0;
+    }
     if (d < 1) {
         /* sema checks against the module's own tick; an instance compiled
          * under a coarser tick is caught here */
@@ -594,7 +627,12 @@ static void lower_predictor(lower_ctx *x, frame *f, int i)
     int d = 0;
     /* The history is part of every instance's state and is shifted each
      * tick: bound it (see the limits in SPEC.md). */
-    if (dticks > LOWER_MAX_DELAY || dticks * (n > 0 ? n : 1) > LOWER_MAX_HISTORY) {
+    if (dticks < 0) {
+        diag_report(x->diag, DIAG_ERROR, p->delay->loc,
+                    "the delay of predictor '%s' is negative at a tick of %g ms", s->name,
+                    x->tick * 1000);
+        note_instances(x, f);
+    } else if (dticks > LOWER_MAX_DELAY || dticks * (n > 0 ? n : 1) > LOWER_MAX_HISTORY) {
         diag_report(x->diag, DIAG_ERROR, p->delay->loc,
                     "the delay of predictor '%s' is %.4g ticks; with a context of %d it would "
                     "keep %.4g past values, more than the limit of %d", s->name, dticks, n,
@@ -725,9 +763,49 @@ static void finish_predictor(lower_ctx *x, job *j)
     }
 }
 
+/* After a limit is hit: every remaining signal is zero, so lowering ends
+ * fast and without touching values that were never made. */
+static void lower_zero(lower_ctx *x, frame *f, int i)
+{
+    const sema_sym *s = &f->sc->syms[i];
+    if (s->kind == SYM_FIELD)
+        return;
+    f->val[i] = zeros(x, s->type == TY_ERROR ? TY_REAL : s->type);
+    for (int k = 0; k < f->sc->n_syms; k++)
+        if (f->sc->syms[k].kind == SYM_FIELD && f->sc->syms[k].owner == i)
+            f->val[k] = zeros(x, f->sc->syms[k].type);
+    if (s->kind == SYM_OUTPUT && f->top)
+        for (int k = 0; k < f->val[i].n; k++)
+            ir_emit(x->mem, x->ir,
+                    (ir_inst){ .op = IR_OUTPUT,
+                               .type = x->ir->outputs[f->var[i] + (uint32_t)k].type,
+                               .a = f->val[i].v[k], .slot = f->var[i] + (uint32_t)k });
+}
+
+static void over_limit(lower_ctx *x, const frame *f, src_loc at, const char *what, long limit)
+{
+    if (x->aborted)
+        return;
+    x->aborted = 1;
+    diag_report(x->diag, DIAG_ERROR, at, "circuit '%s' is too large: it flattens to more than "
+                "%ld %s", x->ir->name, limit, what);
+    diag_hint(x->diag, "the limits are %d instances and %d IR instructions per circuit; "
+                       "instances of instances multiply", LOWER_MAX_INSTANCES, LOWER_MAX_CODE);
+    note_instances(x, f);
+}
+
 static void lower_sym(lower_ctx *x, frame *f, int i)
 {
     const sema_sym *s = &f->sc->syms[i];
+    if (x->aborted) {
+        lower_zero(x, f, i);
+        return;
+    }
+    if (s->kind == SYM_INSTANCE && ++x->n_instances > LOWER_MAX_INSTANCES) {
+        over_limit(x, f, s->decl_loc, "instances", LOWER_MAX_INSTANCES);
+        lower_zero(x, f, i);
+        return;
+    }
     switch (s->kind) {
     case SYM_LET:
         if (s->let == LET_GATE) {
@@ -768,6 +846,8 @@ static void lower_sym(lower_ctx *x, frame *f, int i)
     }
     if (f->val[i].n == 1 && f->val[i].v[0] != NONE && !x->ir->code[f->val[i].v[0]].name)
         x->ir->code[f->val[i].v[0]].name = arena_printf(x->mem, "%s%s", f->prefix, s->name);
+    if (x->ir->n_code > LOWER_MAX_CODE)
+        over_limit(x, f, s->decl_loc, "IR instructions", LOWER_MAX_CODE);
 }
 
 static frame *new_frame(lower_ctx *x, const sema_circuit *sc, const char *prefix)
@@ -838,6 +918,13 @@ static uint32_t add_param(lower_ctx *x, const frame *f, const sema_sym *s)
             pv->has_range = 1;
             sema_const_eval(f->sc, f->sc->mod, s->item->attrs.lo, 0, x->tick, &pv->lo);
             sema_const_eval(f->sc, f->sc->mod, s->item->attrs.hi, 0, x->tick, &pv->hi);
+            if (k == 0 && !(pv->lo <= v && v <= pv->hi)) {
+                /* checked by sema with the module's tick; `dt` may differ here */
+                diag_report(x->diag, DIAG_ERROR, s->item->attrs.range_loc,
+                            "at a tick of %g ms the default of param '%s' is outside its range",
+                            x->tick * 1000, s->name);
+                note_instances(x, f);
+            }
         }
         if (k == 0)
             first = p;
@@ -950,7 +1037,7 @@ ir_circuit *lower_circuit(arena *mem, diag_ctx *diag, const sema_circuit *c, dou
     /* End of tick. Every value is computed before the first store, so each
      * load still sees last tick's state; lowering a stored expression may
      * queue more jobs (pre() inside it), which this loop picks up. */
-    for (size_t k = 0; k < x.jobs.len; k++) {
+    for (size_t k = 0; k < x.jobs.len && !x.aborted; k++) {
         job j = ((job *)x.jobs.data)[k];
         switch (j.kind) {
         case JOB_RAW:
