@@ -50,6 +50,7 @@ typedef struct frame {
     unsigned expr_slots;   /* pre() slots made for expressions */
     const struct frame *parent;
     src_loc made_at;       /* where this instance is made, in the parent */
+    void **aux;            /* per symbol: a reflex's or predictor's lowered parts */
 } frame;
 
 typedef enum { JOB_PRE, JOB_STATE, JOB_PRED, JOB_RAW } job_kind;
@@ -68,10 +69,16 @@ typedef struct job {
 
 typedef struct pred_vals {
     lv w, xd, x;           /* weights, context used for training, current context */
-    uint32_t b, y, e, valid, age, pos;
+    uint32_t b, y, e, valid, age, pos, yd, target;
+    int have_target;       /* target and error are lowered when first needed */
     uint32_t w_slot, b_slot, hist_slot, out_slot, age_slot, pos_slot;
     int n, d;
 } pred_vals;
+
+typedef struct const_memo {
+    const sema_const *k;
+    struct lv v;
+} const_memo;
 
 typedef struct store {
     uint32_t slot, value;
@@ -89,6 +96,7 @@ typedef struct lower_ctx {
     int first_slot;        /* state slot of the `first` flag, -1 if none */
     uint32_t first_value;
     arena_vec warned;      /* src_loc: durations already warned about */
+    arena_vec consts;      /* const_memo: module constants lowered so far */
     long n_instances;
     int aborted;           /* a limit was hit: the rest becomes zeros, quickly */
 } lower_ctx;
@@ -360,12 +368,33 @@ static ir_op binop(ast_op op)
     }
 }
 
+static lv zeros(lower_ctx *x, ast_type t);
+
+/* A value of n elements from v: a scalar is broadcast (`const W : vec[3] =
+ * 0.5`). */
+static lv widen(lower_ctx *x, lv v, int n)
+{
+    if (v.n == n || v.n != 1)
+        return v;
+    lv r = lv_new(x, n);
+    for (int i = 0; i < n; i++)
+        r.v[i] = v.v[0];
+    return r;
+}
+
 static lv lower_name(lower_ctx *x, frame *f, const ast_expr *e)
 {
-    if (e->ref) { /* a module constant */
+    if (e->ref) { /* a module constant: lowered once per circuit */
         const sema_const *k = e->ref;
+        for (size_t i = 0; i < x->consts.len; i++) {
+            const const_memo *m = &((const_memo *)x->consts.data)[i];
+            if (m->k == k)
+                return m->v;
+        }
         frame kf = { .sc = NULL, .prefix = "" };
-        return lower_expr(x, &kf, k->item->expr);
+        lv v = widen(x, lower_expr(x, &kf, k->item->expr), ty_len(k->type));
+        *(const_memo *)arena_vec_push(x->mem, &x->consts) = (const_memo){ k, v };
+        return v;
     }
     if (e->sym < 0) /* `dt` */
         return lv1(x, konst(x, IR_F64, x->tick));
@@ -385,13 +414,17 @@ static lv lower_name(lower_ctx *x, frame *f, const ast_expr *e)
                                         .name = s->name });
         break;
     case SYM_CONST:
-        return lower_expr(x, f, s->def);
+        r = widen(x, lower_expr(x, f, s->def), n);
+        break;
     case SYM_STATE:
         for (int i = 0; i < n; i++)
             r.v[i] = load(x, f->var[e->sym] + (uint32_t)i);
         break;
-    default:
-        return r; /* not lowered: cannot happen after a clean check */
+    default: /* sema orders every signal before its uses */
+        diag_plain(x->diag, DIAG_ERROR,
+                   "internal compiler error: '%s%s' is used before it is computed", f->prefix,
+                   s->name);
+        return zeros(x, s->type == TY_ERROR ? TY_REAL : s->type);
     }
     f->val[e->sym] = r;
     return r;
@@ -547,6 +580,10 @@ static void lower_gate(lower_ctx *x, frame *f, int i)
     f->val[i] = r;
 }
 
+typedef struct reflex_vals {
+    uint32_t fire, on, held_slot;
+} reflex_vals;
+
 /* reflex r = c for D refractory R strength S, with K = D + R:
  *   k'    = min(k + 1, K)            ticks since the last firing (k = K at start)
  *   fire  = c and not pre(c) and k' >= K
@@ -593,24 +630,41 @@ static void lower_reflex(lower_ctx *x, frame *f, int i)
     uint32_t fire = emit(x, IR_AND, IR_BOOL, onset, emit(x, IR_GE, IR_BOOL, kp, kK, 0), 0);
     uint32_t kn = emit(x, IR_SELECT, IR_F64, fire, konst(x, IR_F64, 0), kp);
     uint32_t on = emit(x, IR_LT, IR_BOOL, kn, konst(x, IR_F64, d), 0);
-    uint32_t strength;
-    if (s->item->attrs.strength) {
-        uint32_t held_slot = add_slots(x, arena_printf(x->mem, "%s.held", base), IR_F64, 1, NULL,
-                                       "reflex strength at its firing", IR_ROLE_PLAIN, 0);
-        uint32_t sv = emit(x, IR_SELECT, IR_F64, fire,
-                           lower_expr(x, f, s->item->attrs.strength).v[0], load(x, held_slot));
-        strength = emit(x, IR_SELECT, IR_F64, on, sv, konst(x, IR_F64, 0));
-        job_raw(x, held_slot, sv);
-    } else {
-        strength = emit(x, IR_SELECT, IR_F64, on, konst(x, IR_F64, 1), konst(x, IR_F64, 0));
-    }
+    reflex_vals *rv = arena_calloc(x->mem, 1, sizeof *rv);
+    rv->fire = fire;
+    rv->on = on;
+    rv->held_slot = NONE;
+    if (s->item->attrs.strength)
+        rv->held_slot = add_slots(x, arena_printf(x->mem, "%s.held", base), IR_F64, 1, NULL,
+                                  "reflex strength at its firing", IR_ROLE_PLAIN, 0);
+    f->aux[i] = rv;
     job_raw(x, prev_slot, c);
     job_raw(x, since_slot, kn);
     x->ir->code[on].name = s->name;
     f->val[i] = lv1(x, on);
     for (int k = 0; k < f->sc->n_syms; k++)
-        if (f->sc->syms[k].kind == SYM_FIELD && f->sc->syms[k].owner == i)
-            f->val[k] = lv1(x, f->sc->syms[k].field == FIELD_STRENGTH ? strength : fire);
+        if (f->sc->syms[k].kind == SYM_FIELD && f->sc->syms[k].owner == i &&
+            f->sc->syms[k].field == FIELD_ONSET)
+            f->val[k] = lv1(x, fire);
+}
+
+/* r.strength, lowered in its own place in the order: the strength
+ * expression may read signals computed after the reflex itself. */
+static void lower_reflex_strength(lower_ctx *x, frame *f, int field)
+{
+    int i = f->sc->syms[field].owner;
+    const sema_sym *s = &f->sc->syms[i];
+    const reflex_vals *rv = f->aux[i];
+    uint32_t strength;
+    if (rv->held_slot != NONE) {
+        uint32_t sv = emit(x, IR_SELECT, IR_F64, rv->fire,
+                           lower_expr(x, f, s->item->attrs.strength).v[0], load(x, rv->held_slot));
+        strength = emit(x, IR_SELECT, IR_F64, rv->on, sv, konst(x, IR_F64, 0));
+        job_raw(x, rv->held_slot, sv);
+    } else {
+        strength = emit(x, IR_SELECT, IR_F64, rv->on, konst(x, IR_F64, 1), konst(x, IR_F64, 0));
+    }
+    f->val[field] = lv1(x, strength);
 }
 
 /* predictor p: y = squash(w . x + b); T = defer ? y : supervisor;
@@ -666,9 +720,6 @@ static void lower_predictor(lower_ctx *x, frame *f, int i)
                                              : z;
     x->ir->code[y].name = s->name;
     pv->y = y;
-    uint32_t sup = lower_expr(x, f, p->supervisor).v[0];
-    uint32_t target = p->defer ? emit(x, IR_SELECT, IR_F64, lower_expr(x, f, p->defer).v[0], y, sup)
-                               : sup;
     uint32_t yd;
     if (d == 0) {
         yd = y;
@@ -700,12 +751,9 @@ static void lower_predictor(lower_ctx *x, frame *f, int i)
         pv->age = load(x, pv->age_slot);
         pv->valid = emit(x, IR_GE, IR_BOOL, pv->age, konst(x, IR_F64, d), 0);
     }
-    pv->e = emit(x, IR_SELECT, IR_F64, pv->valid, emit(x, IR_SUB, IR_F64, target, yd, 0),
-                 konst(x, IR_F64, 0));
+    pv->yd = yd;
     f->val[i] = lv1(x, y);
-    for (int k = 0; k < f->sc->n_syms; k++)
-        if (f->sc->syms[k].kind == SYM_FIELD && f->sc->syms[k].owner == i)
-            f->val[k] = lv1(x, f->sc->syms[k].field == FIELD_TARGET ? target : pv->e);
+    f->aux[i] = pv;
     job *j = arena_vec_push(x->mem, &x->jobs);
     memset(j, 0, sizeof *j);
     j->kind = JOB_PRED;
@@ -725,10 +773,30 @@ static void push_ring_store(lower_ctx *x, uint32_t slot, uint32_t len, uint32_t 
     *(store *)arena_vec_push(x->mem, &x->stores) = (store){ slot, value, index, len };
 }
 
+/* p.target and p.error, lowered in their place in the order (after the
+ * supervisor and defer signals, which may read p itself). */
+static void lower_pred_target(lower_ctx *x, frame *f, int i)
+{
+    const sema_pred *p = f->sc->syms[i].pred;
+    pred_vals *pv = f->aux[i];
+    if (pv->have_target)
+        return;
+    pv->have_target = 1;
+    uint32_t sup = lower_expr(x, f, p->supervisor).v[0];
+    pv->target = p->defer ? emit(x, IR_SELECT, IR_F64, lower_expr(x, f, p->defer).v[0], pv->y, sup)
+                          : sup;
+    pv->e = emit(x, IR_SELECT, IR_F64, pv->valid, emit(x, IR_SUB, IR_F64, pv->target, pv->yd, 0),
+                 konst(x, IR_F64, 0));
+    for (int k = 0; k < f->sc->n_syms; k++)
+        if (f->sc->syms[k].kind == SYM_FIELD && f->sc->syms[k].owner == i)
+            f->val[k] = lv1(x, f->sc->syms[k].field == FIELD_TARGET ? pv->target : pv->e);
+}
+
 static void finish_predictor(lower_ctx *x, job *j)
 {
     const sema_pred *p = j->f->sc->syms[j->sym].pred;
     pred_vals *pv = j->pv;
+    lower_pred_target(x, j->f, j->sym);
     uint32_t rate = lower_expr(x, j->f, p->rate).v[0];
     uint32_t g = emit(x, IR_MUL, IR_F64, rate, pv->e, 0);
     if (p->rule == PRED_NLMS) {
@@ -841,8 +909,17 @@ static void lower_sym(lower_ctx *x, frame *f, int i)
     case SYM_INSTANCE:
         lower_instance(x, f, i);
         break;
+    case SYM_FIELD: {
+        /* instance fields and r.onset are set by their owners */
+        const sema_sym *o = &f->sc->syms[s->owner];
+        if (o->kind == SYM_PREDICTOR)
+            lower_pred_target(x, f, s->owner);
+        else if (o->kind == SYM_REFLEX && s->field == FIELD_STRENGTH)
+            lower_reflex_strength(x, f, i);
+        return;
+    }
     default:
-        return; /* fields are set by their owners */
+        return;
     }
     if (f->val[i].n == 1 && f->val[i].v[0] != NONE && !x->ir->code[f->val[i].v[0]].name)
         x->ir->code[f->val[i].v[0]].name = arena_printf(x->mem, "%s%s", f->prefix, s->name);
@@ -860,6 +937,7 @@ static frame *new_frame(lower_ctx *x, const sema_circuit *sc, const char *prefix
     f->var = arena_calloc(x->mem, (size_t)n + 1, sizeof *f->var);
     f->key_head = arena_calloc(x->mem, (size_t)n + 1, sizeof *f->key_head);
     f->slots_of_sym = arena_calloc(x->mem, (size_t)n + 1, sizeof *f->slots_of_sym);
+    f->aux = arena_calloc(x->mem, (size_t)n + 1, sizeof *f->aux);
     for (int i = 0; i < n; i++)
         f->key_head[i] = -1;
     return f;
@@ -1010,6 +1088,7 @@ ir_circuit *lower_circuit(arena *mem, diag_ctx *diag, const sema_circuit *c, dou
     arena_vec_init(&x.stores, sizeof(store));
     arena_vec_init(&x.pre_keys, sizeof(pre_key));
     arena_vec_init(&x.warned, sizeof(src_loc));
+    arena_vec_init(&x.consts, sizeof(const_memo));
     frame *f = new_frame(&x, c, "");
     f->top = 1;
     for (int i = 0; i < c->n_syms; i++) {

@@ -425,7 +425,7 @@ static void collect_deps(sema_ctx *x, dep_node *node, const ast_expr *e, deps_mo
         else if (mode == DEPS_INSTANT)
             want = is_computed(s->kind);
         else
-            want = s->kind != SYM_CONST && s->kind != SYM_PARAM;
+            want = s->kind != SYM_CONST;
         if (want)
             add_edge(x, node, i, e->loc);
         break;
@@ -467,6 +467,12 @@ static void collect_deps(sema_ctx *x, dep_node *node, const ast_expr *e, deps_mo
     }
 }
 
+/* A circuit's interface, as instances bind it: its inputs, then its params. */
+static int iface_sym(const sema_circuit *c, int k)
+{
+    return k < c->n_inputs ? c->inputs[k] : c->params[k - c->n_inputs];
+}
+
 /* The argument bound to callee symbol k by call e, or NULL. */
 static ast_expr *bound_arg(const sema_circuit *callee, const ast_expr *call, int k)
 {
@@ -506,10 +512,8 @@ static void sym_deps(sema_ctx *x, dep_node *node, int i, deps_mode mode)
             collect_deps(x, node, s->def, mode);
         }
         break;
-    case SYM_REFLEX:
+    case SYM_REFLEX: /* its strength belongs to r.strength */
         collect_deps(x, node, s->def, mode);
-        if (s->item)
-            collect_deps(x, node, s->item->attrs.strength, mode);
         break;
     case SYM_PREDICTOR:
         collect_deps(x, node, s->pred->context, mode);
@@ -528,15 +532,17 @@ static void sym_deps(sema_ctx *x, dep_node *node, int i, deps_mode mode)
         const sema_sym *o = &x->cur->syms[s->owner];
         if (o->kind == SYM_INSTANCE && mode == DEPS_ALL && o->callee && o->callee->out_inputs) {
             const sema_circuit *cal = o->callee;
-            for (int k = 0; k < cal->n_inputs; k++)
+            for (int k = 0; k < cal->n_inputs + cal->n_params; k++)
                 if (cal->out_inputs[s->field][k])
-                    collect_deps(x, node, bound_arg(cal, o->def, cal->inputs[k]), mode);
+                    collect_deps(x, node, bound_arg(cal, o->def, iface_sym(cal, k)), mode);
             break;
         }
         add_edge(x, node, s->owner, s->decl_loc);
         if (o->kind == SYM_PREDICTOR) {
             collect_deps(x, node, o->pred->supervisor, mode);
             collect_deps(x, node, o->pred->defer, mode);
+        } else if (o->kind == SYM_REFLEX && s->field == FIELD_STRENGTH && o->item) {
+            collect_deps(x, node, o->item->attrs.strength, mode);
         }
         break;
     }
@@ -724,16 +730,40 @@ static ast_type check_binary(sema_ctx *x, ast_expr *e)
     return TY_ERROR;
 }
 
+/* Whether e names a let whose type is still being inferred. */
+static int mentions_untyped(sema_ctx *x, const ast_expr *e)
+{
+    if (!e)
+        return 0;
+    switch (e->kind) {
+    case EX_NAME: {
+        int i = lookup(x, e->name);
+        return i >= 0 && x->cur->syms[i].kind == SYM_LET && x->cur->syms[i].type == TY_ERROR &&
+               x->state[i] != 2;
+    }
+    case EX_UNARY: case EX_NAMED:
+        return mentions_untyped(x, e->lhs);
+    case EX_BINARY: case EX_INDEX:
+        return mentions_untyped(x, e->lhs) || mentions_untyped(x, e->rhs);
+    case EX_IF:
+        return mentions_untyped(x, e->cond) || mentions_untyped(x, e->lhs) ||
+               mentions_untyped(x, e->rhs);
+    case EX_CALL: case EX_VEC:
+        for (int i = 0; i < e->args.len; i++)
+            if (mentions_untyped(x, e->args.items[i]))
+                return 1;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 static ast_type check_pre(sema_ctx *x, ast_expr *e)
 {
     ast_expr *arg = e->args.items[0];
     ast_expr *init = e->args.len > 1 ? e->args.items[1] : NULL;
-    int known = -1; /* a signal whose type is already settled */
-    if (arg->kind == EX_NAME && (known = lookup(x, arg->name)) >= 0 &&
-        x->cur->syms[known].kind == SYM_LET && x->cur->syms[known].type == TY_ERROR &&
-        x->state[known] != 2)
-        known = -1;
-    if (init && known >= 0) {
+    int known = x->cur && !mentions_untyped(x, arg); /* the signal's type is settled */
+    if (init && known) {
         ast_type ta = check_expr(x, arg), ti = check_expr(x, init);
         if (ta != TY_ERROR && ti != TY_ERROR && ta != ti && !(ty_is_vec(ta) && ti == TY_REAL)) {
             diag_report(x->diag, DIAG_ERROR, init->loc,
@@ -945,7 +975,17 @@ static void check_deferred(sema_ctx *x)
     for (size_t i = 0; i < x->deferred.len; i++) { /* may grow while we go */
         deferred_pre d = ((deferred_pre *)x->deferred.data)[i];
         ast_type ta = check_expr(x, d.arg);
-        if (ta != TY_ERROR && ta != d.type && !(ty_is_vec(ta) && d.type == TY_REAL)) {
+        if (ta != TY_ERROR && ty_is_vec(ta) && d.type == TY_REAL) {
+            /* pre(v, 0) stood for a real while v was typed */
+            diag_report(x->diag, DIAG_ERROR, d.init->loc,
+                        "the type of this pre() was taken from its initial value (real), but "
+                        "its signal is %s", ast_type_name(ta));
+            if (d.arg->kind == EX_NAME)
+                diag_hint(x->diag, "write the signal's type: 'let %s : %s = ...'", d.arg->name,
+                          ast_type_name(ta));
+            else
+                diag_hint(x->diag, "write the type of the let it depends on");
+        } else if (ta != TY_ERROR && ta != d.type) {
             diag_report(x->diag, DIAG_ERROR, d.init->loc,
                         "the initial value of pre() is %s but its signal is %s",
                         ast_type_name(d.type), ast_type_name(ta));
@@ -2488,10 +2528,11 @@ static void check_learned(sema_ctx *x)
         if (s->kind != SYM_INSTANCE || !s->callee || !s->callee->heur_inputs || !s->def)
             continue;
         const sema_circuit *cal = s->callee;
-        for (int k = 0; k < cal->n_inputs; k++) {
+        for (int k = 0; k < cal->n_inputs + cal->n_params; k++) {
             if (!cal->heur_inputs[k])
                 continue;
-            ast_expr *arg = bound_arg(cal, s->def, cal->inputs[k]);
+            const sema_sym *port = &cal->syms[iface_sym(cal, k)];
+            ast_expr *arg = bound_arg(cal, s->def, iface_sym(cal, k));
             if (!arg)
                 continue;
             dep_node tmp = { 0 };
@@ -2501,8 +2542,8 @@ static void check_learned(sema_ctx *x)
                     int w = tmp.edges[j].to;
                     diag_report(x->diag, DIAG_ERROR, arg->loc,
                                 "a learned signal reaches heuristic '%s' of circuit '%s' "
-                                "through its input '%s'", cal->heur_of_input[k], cal->name,
-                                cal->syms[cal->inputs[k]].name);
+                                "through its %s '%s'", cal->heur_of_input[k], cal->name,
+                                kind_name(port), port->name);
                     if (learned_source(c, w))
                         diag_report(x->diag, DIAG_NOTE, tmp.edges[j].at, "'%s' %s",
                                     c->syms[w].name, source_why(x, c, w));
@@ -2513,13 +2554,17 @@ static void check_learned(sema_ctx *x)
                         if (cal->syms[h].kind == SYM_LET && cal->syms[h].let == LET_HEURISTIC &&
                             strcmp(cal->syms[h].name, cal->heur_of_input[k]) == 0) {
                             diag_report(x->diag, DIAG_NOTE, cal->syms[h].decl_loc,
-                                        "heuristic '%s' depends on input '%s'",
-                                        cal->syms[h].name, cal->syms[cal->inputs[k]].name);
+                                        "heuristic '%s' depends on %s '%s'",
+                                        cal->syms[h].name, kind_name(port), port->name);
                             break;
                         }
-                    diag_hint(x->diag, "a heuristic is innate: pass '%s' an innate signal, or "
-                                       "make '%s' a 'let' in circuit '%s'",
-                              cal->syms[cal->inputs[k]].name, cal->heur_of_input[k], cal->name);
+                    if (strchr(cal->heur_of_input[k], '.')) /* inside an instance there */
+                        diag_hint(x->diag, "a heuristic is innate: pass '%s' an innate signal",
+                                  port->name);
+                    else
+                        diag_hint(x->diag, "a heuristic is innate: pass '%s' an innate signal, "
+                                           "or make '%s' a 'let' in circuit '%s'",
+                                  port->name, cal->heur_of_input[k], cal->name);
                     break;
                 }
         }
@@ -2527,22 +2572,23 @@ static void check_learned(sema_ctx *x)
     /* Summaries for instances of this circuit. */
     c->out_learned = arena_calloc(x->mem, (size_t)c->n_outputs + 1, 1);
     c->out_inputs = arena_calloc(x->mem, (size_t)c->n_outputs + 1, sizeof *c->out_inputs);
-    c->heur_inputs = arena_calloc(x->mem, (size_t)c->n_inputs + 1, 1);
-    c->heur_of_input = arena_calloc(x->mem, (size_t)c->n_inputs + 1, sizeof *c->heur_of_input);
+    int n_iface = c->n_inputs + c->n_params; /* inputs, then params */
+    c->heur_inputs = arena_calloc(x->mem, (size_t)n_iface + 1, 1);
+    c->heur_of_input = arena_calloc(x->mem, (size_t)n_iface + 1, sizeof *c->heur_of_input);
     int *input_no = arena_calloc(x->mem, (size_t)n + 1, sizeof *input_no);
     for (int i = 0; i < n; i++)
         input_no[i] = -1;
-    for (int k = 0; k < c->n_inputs; k++)
-        input_no[c->inputs[k]] = k;
+    for (int k = 0; k < n_iface; k++)
+        input_no[iface_sym(c, k)] = k;
     unsigned char *seen = arena_calloc(x->mem, (size_t)n + 1, 1);
     /* Backward walks from each output (bounded work: past it, assume every
      * input matters, which is safe). */
     long long work = (long long)c->n_outputs * (n + total);
     for (int j = 0; j < c->n_outputs; j++) {
         c->out_learned[j] = learned[c->outputs[j]];
-        c->out_inputs[j] = arena_calloc(x->mem, (size_t)c->n_inputs + 1, 1);
+        c->out_inputs[j] = arena_calloc(x->mem, (size_t)n_iface + 1, 1);
         if (work > 20000000) {
-            memset(c->out_inputs[j], 1, (size_t)c->n_inputs);
+            memset(c->out_inputs[j], 1, (size_t)n_iface);
             continue;
         }
         memset(seen, 0, (size_t)n);
@@ -2560,24 +2606,46 @@ static void check_learned(sema_ctx *x)
                 }
         }
     }
+    /* Which inputs and params reach a heuristic: this circuit's own, and
+     * those of instances inside it (through the arguments feeding them). */
     memset(seen, 0, (size_t)n);
+    const char **hname = arena_calloc(x->mem, (size_t)n + 1, sizeof *hname);
     qh = qt = 0;
     for (int i = 0; i < n; i++)
         if (c->syms[i].kind == SYM_LET && c->syms[i].let == LET_HEURISTIC) {
             seen[i] = 1;
-            parent[i] = i;
+            hname[i] = c->syms[i].name;
             queue[qt++] = i;
         }
+    for (int i = 0; i < n; i++) {
+        const sema_sym *s = &c->syms[i];
+        if (s->kind != SYM_INSTANCE || !s->callee || !s->callee->heur_inputs || !s->def)
+            continue;
+        const sema_circuit *cal = s->callee;
+        for (int k = 0; k < cal->n_inputs + cal->n_params; k++) {
+            if (!cal->heur_inputs[k])
+                continue;
+            dep_node tmp = { 0 };
+            collect_deps(x, &tmp, bound_arg(cal, s->def, iface_sym(cal, k)), DEPS_ALL);
+            for (int j = 0; j < tmp.n; j++)
+                if (!seen[tmp.edges[j].to]) {
+                    seen[tmp.edges[j].to] = 1;
+                    hname[tmp.edges[j].to] = arena_printf(x->mem, "%s.%s", s->name,
+                                                          cal->heur_of_input[k]);
+                    queue[qt++] = tmp.edges[j].to;
+                }
+        }
+    }
     while (qh < qt) {
         int v = queue[qh++];
         if (input_no[v] >= 0 && !c->heur_inputs[input_no[v]]) {
             c->heur_inputs[input_no[v]] = 1;
-            c->heur_of_input[input_no[v]] = c->syms[parent[v]].name;
+            c->heur_of_input[input_no[v]] = hname[v];
         }
         for (int k = 0; k < deps[v].n; k++)
             if (!seen[deps[v].edges[k].to]) {
                 seen[deps[v].edges[k].to] = 1;
-                parent[deps[v].edges[k].to] = parent[v];
+                hname[deps[v].edges[k].to] = hname[v];
                 queue[qt++] = deps[v].edges[k].to;
             }
     }

@@ -80,8 +80,8 @@ typedef struct sema_circuit {
     int *params, n_params;
     /* Summaries used where the circuit is instantiated. */
     unsigned char *out_learned;   /* per output: learned inside the circuit */
-    unsigned char **out_inputs;   /* per output, per input: depends on it */
-    unsigned char *heur_inputs;   /* per input: some heuristic depends on it */
+    unsigned char **out_inputs;   /* per output, per input then param: depends on it */
+    unsigned char *heur_inputs;   /* per input then param: a heuristic depends on it */
     const char **heur_of_input;   /* that heuristic's name */
     int checked;         /* 0 not yet, 1 in progress, 2 done */
     int failed;          /* errors were found in it */
