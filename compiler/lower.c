@@ -803,17 +803,22 @@ static void finish_predictor(lower_ctx *x, job *j)
         uint32_t norm = emit(x, IR_ADD, IR_F64, konst(x, IR_F64, 1), dot_fixed(x, pv->xd, pv->xd), 0);
         g = emit(x, IR_DIV, IR_F64, g, norm, 0);
     }
-    /* g - g is 0 exactly when g is finite */
-    uint32_t finite = emit(x, IR_EQ, IR_BOOL, emit(x, IR_SUB, IR_F64, g, g, 0),
-                           konst(x, IR_F64, 0), 0);
-    uint32_t ok = emit(x, IR_AND, IR_BOOL, pv->valid, finite, 0);
+    /* The update is taken whole or not at all: only when every new weight
+     * and the bias are finite (v - v is 0 exactly then), so neither an
+     * overflowing rate nor an overflowing context can poison the weights. */
+    uint32_t zero = konst(x, IR_F64, 0);
+    uint32_t *nw = arena_calloc(x->mem, (size_t)pv->n + 1, sizeof *nw);
+    uint32_t nb = emit(x, IR_ADD, IR_F64, pv->b, g, 0);
+    uint32_t ok = emit(x, IR_AND, IR_BOOL, pv->valid,
+                       emit(x, IR_EQ, IR_BOOL, emit(x, IR_SUB, IR_F64, nb, nb, 0), zero, 0), 0);
     for (int k = 0; k < pv->n; k++) {
-        uint32_t nw = emit(x, IR_ADD, IR_F64, pv->w.v[k],
-                           emit(x, IR_MUL, IR_F64, g, pv->xd.v[k], 0), 0);
-        push_store(x, pv->w_slot + (uint32_t)k, emit(x, IR_SELECT, IR_F64, ok, nw, pv->w.v[k]));
+        nw[k] = emit(x, IR_ADD, IR_F64, pv->w.v[k], emit(x, IR_MUL, IR_F64, g, pv->xd.v[k], 0), 0);
+        ok = emit(x, IR_AND, IR_BOOL, ok,
+                  emit(x, IR_EQ, IR_BOOL, emit(x, IR_SUB, IR_F64, nw[k], nw[k], 0), zero, 0), 0);
     }
-    push_store(x, pv->b_slot,
-               emit(x, IR_SELECT, IR_F64, ok, emit(x, IR_ADD, IR_F64, pv->b, g, 0), pv->b));
+    for (int k = 0; k < pv->n; k++)
+        push_store(x, pv->w_slot + (uint32_t)k, emit(x, IR_SELECT, IR_F64, ok, nw[k], pv->w.v[k]));
+    push_store(x, pv->b_slot, emit(x, IR_SELECT, IR_F64, ok, nb, pv->b));
     if (pv->d > 0) {
         int n = pv->n, d = pv->d;
         uint32_t row = emit(x, IR_MUL, IR_F64, pv->pos, konst(x, IR_F64, n), 0);

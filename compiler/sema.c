@@ -37,6 +37,7 @@ typedef struct sema_ctx {
     unsigned char *in_cycle; /* per sym: part of a reported instantaneous cycle */
     arena_vec deferred;   /* deferred_pre: pre() signals typed after the lets */
     const char **cands;   /* names for suggestions, built on first need */
+    int n_cands;          /* the circuit's symbol count when they were built */
     unsigned char *suggested; /* per sym: offered as "did you mean" */
     int defining;         /* the symbol whose definition is checked, or -1 */
     int const_depth;      /* nesting of constants typed on demand */
@@ -142,9 +143,19 @@ static const char *suggest_name(sema_ctx *x, const char *name)
     int nc = 0;
     for (int k = -1; k < x->mod->n_imports; k++)
         nc += (k < 0 ? x->mod : x->mod->imports[k])->n_consts;
+    unsigned char *old = NULL;
+    int n_old = 0;
+    if (x->cands && x->n_cands != n) { /* symbols were added since: rebuild */
+        old = x->suggested;
+        n_old = x->n_cands;
+        x->cands = NULL;
+    }
     if (!x->cands) {
+        x->n_cands = n;
         x->cands = arena_calloc(x->mem, (size_t)(n + nc) + 1, sizeof *x->cands);
         x->suggested = arena_calloc(x->mem, (size_t)n + 1, 1);
+        if (old)
+            memcpy(x->suggested, old, (size_t)(n_old < n ? n_old : n));
         for (int i = 0; i < n; i++)
             if (!x->cur->syms[i].hidden && x->cur->syms[i].kind != SYM_FIELD)
                 x->cands[i] = x->cur->syms[i].name;
