@@ -193,20 +193,20 @@ static void note_instances(lower_ctx *x, const frame *f)
 }
 
 /* A duration as a whole number of ticks; warns once per place when it is
- * not one (not at all when it rounds to nothing: the caller decides). */
-static double ticks_of(lower_ctx *x, const frame *f, const ast_expr *e, const char *what)
+ * not one (except when rounding to nothing is an error the caller reports). */
+static double ticks_of(lower_ctx *x, const frame *f, const ast_expr *e, const char *what,
+                       int zero_is_error)
 {
-    double secs = 0;
+    double secs = 0, exact;
     sema_const_eval(f->sc, f->sc->mod, e, 0, x->tick, &secs);
-    double exact = secs / x->tick;
-    double n = nearbyint(exact);
-    if (fabs(exact - n) > 1e-9 * (exact > 1 ? exact : 1)) {
+    double n = sema_round_ticks(secs, x->tick, &exact);
+    if (exact != n) {
         int seen = 0;
         for (size_t i = 0; i < x->warned.len && !seen; i++) {
             const src_loc *l = &((src_loc *)x->warned.data)[i];
             seen = l->file == e->loc.file && l->line == e->loc.line && l->col == e->loc.col;
         }
-        if (!seen && n >= 1) {
+        if (!seen && secs >= 0 && !(zero_is_error && n < 1)) {
             *(src_loc *)arena_vec_push(x->mem, &x->warned) = e->loc;
             diag_report(x->diag, DIAG_WARNING, e->loc,
                         "%s of %g ms is %.4g ticks of %g ms; rounded to %.0f tick%s (%g ms)",
@@ -277,7 +277,7 @@ static void lower_instance(lower_ctx *x, frame *f, int i);
 static uint32_t first_flag(lower_ctx *x)
 {
     if (x->first_slot < 0)
-        x->first_slot = (int)ir_add_var(x->mem, x->ir, IR_BLOCK_STATE, "first", IR_BOOL, 1,
+        x->first_slot = (int)ir_add_var(x->mem, x->ir, IR_BLOCK_STATE, "@first", IR_BOOL, 1,
                                         "true until the end of the first tick");
     if (x->first_value == NONE)
         x->first_value = load(x, (uint32_t)x->first_slot);
@@ -307,16 +307,18 @@ static lv lower_pre(lower_ctx *x, frame *f, const ast_expr *e)
             k = key->next;
         }
     if (slot == NONE) {
-        /* Unique names: pre_x, then pre2_x; pre, pre2 for expressions. */
+        /* Names no signal can have (signal names have no parentheses or
+         * '@'): pre(x), then pre(x)#2 for another initial value; pre@L:C
+         * for pre() of an expression at line L, column C. */
         const char *name, *note;
         if (arg->kind == EX_NAME && arg->sym >= 0) {
             unsigned k = ++f->slots_of_sym[arg->sym];
-            name = k == 1 ? arena_printf(x->mem, "pre_%s", arg->name)
-                          : arena_printf(x->mem, "pre%u_%s", k, arg->name);
+            name = k == 1 ? arena_printf(x->mem, "pre(%s)", arg->name)
+                          : arena_printf(x->mem, "pre(%s)#%u", arg->name, k);
             note = arena_printf(x->mem, "pre(%s%s)", f->prefix, arg->name);
         } else {
-            unsigned k = ++f->expr_slots;
-            name = k == 1 ? "pre" : arena_printf(x->mem, "pre%u", k);
+            ++f->expr_slots;
+            name = arena_printf(x->mem, "pre@%d:%d", e->loc.line, e->loc.col);
             note = arena_printf(x->mem, "pre(...) at line %d", e->loc.line);
         }
         slot = add_slots(x, pname(x, f, name), t, n, init_const ? iv : NULL, note, IR_ROLE_PLAIN,
@@ -593,9 +595,9 @@ typedef struct reflex_vals {
 static void lower_reflex(lower_ctx *x, frame *f, int i)
 {
     const sema_sym *s = &f->sc->syms[i];
-    double d = ticks_of(x, f, s->item->cond, "the duration");
+    double d = ticks_of(x, f, s->item->cond, "the duration", 1);
     double r = s->item->attrs.refractory ? ticks_of(x, f, s->item->attrs.refractory,
-                                                    "the refractory period")
+                                                    "the refractory period", 0)
                                          : 0;
     if (r < 0) {
         diag_report(x->diag, DIAG_ERROR, s->item->attrs.refractory->loc,
@@ -677,7 +679,7 @@ static void lower_predictor(lower_ctx *x, frame *f, int i)
     const sema_pred *p = s->pred;
     pred_vals *pv = arena_calloc(x->mem, 1, sizeof *pv);
     int n = p->n;
-    double dticks = p->delay ? ticks_of(x, f, p->delay, "the delay") : 0;
+    double dticks = p->delay ? ticks_of(x, f, p->delay, "the delay", 0) : 0;
     int d = 0;
     /* The history is part of every instance's state and is shifted each
      * tick: bound it (see the limits in SPEC.md). */
@@ -1154,12 +1156,19 @@ ir_circuit *lower_circuit(arena *mem, diag_ctx *diag, const sema_circuit *c, dou
         uint32_t in = ir_emit(mem, x.ir, (ir_inst){ .op = IR_INPUT, .type = IR_F64, .a = k,
                                                     .name = v->name });
         uint32_t good;
-        if (v->has_range)
+        if (v->has_range && isfinite(v->lo) && isfinite(v->hi)) /* implies finite */
             good = emit(&x, IR_AND, IR_BOOL, emit(&x, IR_LE, IR_BOOL, konst(&x, IR_F64, v->lo), in, 0),
                         emit(&x, IR_LE, IR_BOOL, in, konst(&x, IR_F64, v->hi), 0), 0);
-        else
+        else {
             good = emit(&x, IR_EQ, IR_BOOL, emit(&x, IR_SUB, IR_F64, in, in, 0),
                         konst(&x, IR_F64, 0), 0);
+            if (v->has_range)
+                good = emit(&x, IR_AND, IR_BOOL, good,
+                            emit(&x, IR_AND, IR_BOOL,
+                                 emit(&x, IR_LE, IR_BOOL, konst(&x, IR_F64, v->lo), in, 0),
+                                 emit(&x, IR_LE, IR_BOOL, in, konst(&x, IR_F64, v->hi), 0), 0),
+                            0);
+        }
         ok = ok == NONE ? good : emit(&x, IR_AND, IR_BOOL, ok, good, 0);
     }
     for (size_t k = 0; k < x.stores.len; k++) {

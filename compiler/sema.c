@@ -247,8 +247,32 @@ static int const_call(const sema_circuit *c, const sema_module *m, const ast_exp
 {
     const builtin_fn *fn = find_builtin(e->name);
     double a[3];
-    if (!fn || fn->kind == B_PRE || fn->kind == B_DOT || fn->kind == B_REDUCE)
-        return 0; /* sums are left to the IR, which fixes their order */
+    if (!fn || fn->kind == B_PRE)
+        return 0;
+    if (fn->kind == B_DOT || fn->kind == B_REDUCE) {
+        /* in the IR's fixed order (lower.c: sum_fixed), element by element */
+        const ast_expr *va = e->args.items[0];
+        const ast_expr *vb = e->args.len > 1 ? e->args.items[1] : va;
+        int n = ty_len(va->type);
+        int mul = fn->kind == B_DOT || strcmp(e->name, "norm") == 0;
+        double lane[8];
+        int have = n < 8 ? n : 8;
+        for (int i = 0; i < n; i++) {
+            double p, q;
+            if (!const_eval(c, m, va, i, tick, &p, depth) ||
+                (mul && !const_eval(c, m, vb, i, tick, &q, depth)))
+                return 0;
+            if (mul)
+                p = p * q;
+            lane[i % 8] = i < 8 ? p : lane[i % 8] + p;
+        }
+        for (int w = 4; w >= 1; w /= 2)
+            for (int k = 0; k < w; k++)
+                if (k + w < have)
+                    lane[k] = lane[k] + lane[k + w];
+        *out = strcmp(e->name, "norm") == 0 ? sqrt(lane[0]) : lane[0];
+        return 1;
+    }
     for (int i = 0; i < e->args.len && i < 3; i++) {
         const ast_expr *arg = e->args.items[i];
         if (!const_eval(c, m, arg, ty_is_vec(arg->type) ? idx : 0, tick, &a[i], depth))
@@ -1476,7 +1500,7 @@ static int check_duration(sema_ctx *x, ast_expr *e, const char *what, int positi
                     v * 1000);
         return 0;
     }
-    if (positive && tick > 0 && nearbyint(v / tick) < 1) {
+    if (positive && tick > 0 && sema_round_ticks(v, tick, NULL) < 1) {
         if (v == 0)
             diag_report(x->diag, DIAG_ERROR, e->loc, "%s must be at least one tick (%g ms), "
                         "not 0 ms", what, tick * 1000);
@@ -2105,6 +2129,26 @@ static void check_instance_call(sema_ctx *x, ast_expr *e, const sema_circuit *ca
                         kind_name(p), p->name, cal->name, ast_type_name(p->type),
                         ast_type_name(t));
             mismatch_hint(x, t, p->type);
+        } else if (t != TY_ERROR && p->item && p->item->attrs.lo) {
+            /* a constant bound to a ranged param or input must lie in the range */
+            double lo, hi, v;
+            const sema_module *cm = cal->mod;
+            if (const_eval(cal, cm, p->item->attrs.lo, 0, cm->tick_seconds, &lo, 0) &&
+                const_eval(cal, cm, p->item->attrs.hi, 0, cm->tick_seconds, &hi, 0))
+                for (int k = 0; k < ty_len(t); k++)
+                    if (const_here(x, val, k, &v) && !(v >= lo && v <= hi)) {
+                        char bl[32], bh[32], bv[32];
+                        int dur = p->type == TY_DUR;
+                        snprintf(bv, sizeof bv, "%g%s", dur ? v * 1000 : v, dur ? " ms" : "");
+                        snprintf(bl, sizeof bl, "%g%s", dur ? lo * 1000 : lo, dur ? " ms" : "");
+                        snprintf(bh, sizeof bh, "%g%s", dur ? hi * 1000 : hi, dur ? " ms" : "");
+                        diag_report(x->diag, DIAG_ERROR, val->loc,
+                                    "%s is outside the range [%s, %s] of %s '%s' of '%s'", bv,
+                                    bl, bh, kind_name(p), p->name, cal->name);
+                        diag_report(x->diag, DIAG_NOTE, p->item->attrs.range_loc,
+                                    "the range is declared here");
+                        break;
+                    }
         }
     }
     for (int i = 0; i < cal->n_inputs; i++)
@@ -2304,9 +2348,13 @@ static void check_sym(sema_ctx *x, int i)
                                                              "the initial value of state '%s'",
                                                              s->name))) {
                 double v;
-                if (!const_here(x, s->def, 0, &v))
-                    diag_report(x->diag, DIAG_ERROR, s->def->loc,
-                                "the initial value of state '%s' must be a constant", s->name);
+                for (int k = 0; k < ty_len(t); k++)
+                    if (!const_here(x, s->def, k, &v)) {
+                        diag_report(x->diag, DIAG_ERROR, s->def->loc,
+                                    "the initial value of state '%s' must be a constant",
+                                    s->name);
+                        break;
+                    }
             }
         }
         if (!s->next) {
@@ -2378,8 +2426,12 @@ static void check_sym(sema_ctx *x, int i)
                 mismatch_hint(x, t, TY_REAL);
             } else if (require_const(x, p->init, what)) {
                 double v;
-                if (!const_here(x, p->init, 0, &v))
-                    diag_report(x->diag, DIAG_ERROR, p->init->loc, "%s must be constant", what);
+                for (int k = 0; k < ty_len(t); k++)
+                    if (!const_here(x, p->init, k, &v)) {
+                        diag_report(x->diag, DIAG_ERROR, p->init->loc, "%s must be constant",
+                                    what);
+                        break;
+                    }
             }
         }
         break;
@@ -2908,6 +2960,17 @@ sema_program *sema_check(arena *mem, diag_ctx *diag, ast_module *const *asts,
             if (p->mods[i].circuits[k].checked == 0)
                 check_circuit(&g, &p->mods[i].circuits[k]);
     return p;
+}
+
+double sema_round_ticks(double secs, double tick, double *exact)
+{
+    double q = secs / tick;
+    double h = nearbyint(q * 2);
+    if (fabs(q * 2 - h) <= 1e-9 * (fabs(q) > 1 ? fabs(q) : 1))
+        q = h / 2;
+    if (exact)
+        *exact = q;
+    return nearbyint(q);
 }
 
 const sema_circuit *sema_find_circuit(const sema_module *m, const char *name)

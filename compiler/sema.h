@@ -127,4 +127,10 @@ int sema_const_eval(const sema_circuit *c, const sema_module *m, const ast_expr 
 
 const sema_circuit *sema_find_circuit(const sema_module *m, const char *name);
 
+/* A duration as a number of ticks, rounded to the nearest whole number with
+ * halves to even. The quotient is first snapped to a multiple of 1/2 when it
+ * is within 1e-9 of one, so that 235 ms / 10 ms (23.499999999999996 in
+ * doubles) counts as the half it is written as. *exact gets the quotient. */
+double sema_round_ticks(double secs, double tick, double *exact);
+
 #endif

@@ -187,6 +187,7 @@ expr
     | REAL '(' expr ')'                         { $$ = ast_call1(b, @$, "real", $3); }
     | IDENT '.' IDENT                           { $$ = ast_field(b, @$, $1, $3); }
     | IDENT '.' STRENGTH                        { $$ = ast_field(b, @$, $1, "strength"); }
+    | IDENT '.' REWARD                          { $$ = ast_field(b, @$, $1, "reward"); }
     | '[' arglist ']'                           { $$ = ast_vec(b, @$, $2); }
     | expr '[' expr ']'                         { $$ = ast_index(b, @$, $1, $3); }
     | '(' expr ')'                              { $$ = $2; }
