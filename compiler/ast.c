@@ -430,6 +430,12 @@ ast_attrs ast_attrs_strength(ast_builder *b, ast_attrs a, src_loc loc, ast_expr 
 
 ast_clause_list ast_clauses_empty(void) { return (ast_clause_list){ 0 }; }
 
+ast_clause_list ast_clauses_broken(ast_clause_list l)
+{
+    l.broken = 1;
+    return l;
+}
+
 ast_clause_list ast_clauses_add(ast_builder *b, ast_clause_list l, src_loc loc, const char *name,
                                 ast_expr *e)
 {

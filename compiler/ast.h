@@ -109,6 +109,7 @@ typedef struct ast_clause {
 typedef struct ast_clause_list {
     ast_clause *items;
     int len, cap;
+    int broken;          /* a syntax error dropped some of its lines */
 } ast_clause_list;
 
 typedef struct ast_item {
@@ -205,6 +206,7 @@ ast_attrs ast_attrs_learned(ast_builder *b, ast_attrs a, src_loc loc);
 ast_attrs ast_attrs_refractory(ast_builder *b, ast_attrs a, src_loc loc, ast_expr *e);
 ast_attrs ast_attrs_strength(ast_builder *b, ast_attrs a, src_loc loc, ast_expr *e);
 ast_clause_list ast_clauses_empty(void);
+ast_clause_list ast_clauses_broken(ast_clause_list l);
 ast_clause_list ast_clauses_add(ast_builder *b, ast_clause_list l, src_loc loc, const char *name,
                                 ast_expr *e);
 

@@ -172,6 +172,8 @@ static compile_result *run_pipeline(compile_result *r, const compile_opts *opt)
 {
     const char *name = default_module_name(&r->mem, r->file->name);
     r->ast = parse_module(&r->mem, r->diag, r->file);
+    if (opt && opt->parse_only)
+        return r;
     const char **names = NULL;
     int cap = 0;
     add_module(r, r->ast, r->ast->name ? r->ast->name : name, &names, &cap);

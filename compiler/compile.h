@@ -29,6 +29,7 @@ typedef struct compile_opts {
     pass_options passes;   /* dumping between passes */
     const char *const *include_dirs; /* extra module directories */
     int n_include_dirs;
+    int parse_only;        /* stop after parsing the file (no imports, no checks) */
 } compile_opts;
 
 typedef struct compile_result {

@@ -184,9 +184,10 @@ static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
     return 0;
 }
 
-static compile_result *compile_or_report(const char *path, const cli *o, FILE *dump)
+static compile_result *compile_or_report(const char *path, const cli *o, FILE *dump,
+                                         int parse_only)
 {
-    compile_opts copts = { .optimize = !o->opt0,
+    compile_opts copts = { .optimize = !o->opt0, .parse_only = parse_only,
                            .passes = { .dump = dump, .dump_after = o->dump_after,
                                        .circuit = o->circuit },
                            .include_dirs = o->include, .n_include_dirs = o->n_include };
@@ -207,7 +208,7 @@ static int cmd_check(const cli *o)
         return usage_error("%s", "check needs at least one FILE");
     int status = EXIT_OK;
     for (int i = 0; i < o->n_files; i++) {
-        compile_result *r = compile_or_report(o->files[i], o, NULL);
+        compile_result *r = compile_or_report(o->files[i], o, NULL, 0);
         if (finish(r) != EXIT_OK)
             status = EXIT_ERRORS;
         compile_free(r);
@@ -219,7 +220,7 @@ static int cmd_ast(const cli *o)
 {
     if (o->n_files != 1)
         return usage_error("%s", "ast needs exactly one FILE");
-    compile_result *r = compile_or_report(o->files[0], o, NULL);
+    compile_result *r = compile_or_report(o->files[0], o, NULL, 1);
     if (r->ast)
         ast_print(stdout, r->ast);
     int s = finish(r);
@@ -274,7 +275,7 @@ static int cmd_ir(const cli *o)
         if (o->llvm)
             return usage_error("%s", "--dump-after shows the IR; it does not combine with --llvm");
     }
-    compile_result *r = compile_or_report(o->files[0], o, stdout);
+    compile_result *r = compile_or_report(o->files[0], o, stdout, 0);
     int status = EXIT_OK;
     if (diag_errors(r->diag) == 0) {
         ir_circuit *only = o->circuit ? compile_pick(r, o->circuit) : NULL;
@@ -425,6 +426,9 @@ static int resolve_params(const cli *o, const rt_circuit *c, diag_ctx *d, rt_par
             if (*val == 0 || *end != 0 || !isfinite(v)) {
                 diag_plain(d, DIAG_ERROR, "--param %s: '%s' is not a finite number", o->params[i],
                            val);
+                size_t digits = strspn(val, "0123456789.eE+-");
+                if (digits > 0 && digits < strlen(val)) /* a number with a unit */
+                    diag_hint(d, "give the number alone; durations are in seconds (0.3 for 300 ms)");
                 ok = 0;
                 continue;
             }
@@ -459,7 +463,7 @@ static int cmd_run(const cli *o)
     else
         return usage_error("--backend must be jit, interp or both, not '%s'", o->backend);
 
-    compile_result *r = compile_or_report(o->files[0], o, NULL);
+    compile_result *r = compile_or_report(o->files[0], o, NULL, 0);
     ir_circuit *c = diag_errors(r->diag) ? NULL : compile_pick(r, o->circuit);
     if (!c) {
         int s = finish(r);

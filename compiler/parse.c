@@ -113,9 +113,15 @@ void parse_syntax_error(ast_builder *b, src_loc loc, const char *unexpected,
         diag_hint(b->diag, "a '(' or '[' is still open: close it");
         return;
     }
-    int wants_name = 0;
-    for (int i = 0; i < n_expected; i++)
+    int wants_name = 0, wants_end = 0;
+    for (int i = 0; i < n_expected; i++) {
         wants_name |= strcmp(expected[i], "identifier") == 0;
+        wants_end |= strcmp(expected[i], "end of line") == 0;
+    }
+    if (wants_end && text && strcmp(unexpected, "identifier") == 0) {
+        diag_hint(b->diag, "put each statement on its own line, or separate them with ';'");
+        return;
+    }
     if (wants_name && !text && unexpected[0] >= 'a' && unexpected[0] <= 'z' &&
         strcmp(unexpected, "end of line") != 0 && strcmp(unexpected, "end of file") != 0 &&
         strcmp(unexpected, "invalid token") != 0) {

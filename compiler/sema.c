@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How deep a constant may be, counting the expressions of the constants it
+ * uses (a bound on the recursion of every stage; documented in SPEC.md). */
+enum { SEMA_MAX_CONST_DEPTH = 4 * AST_MAX_DEPTH };
+
 typedef struct deferred_pre {
     ast_expr *arg, *init;
     ast_type type;
@@ -306,7 +310,7 @@ static int const_eval(const sema_circuit *c, const sema_module *m, const ast_exp
                       double tick, double *out, int depth)
 {
     double a, b, cv;
-    if (depth > AST_MAX_DEPTH)
+    if (depth > SEMA_MAX_CONST_DEPTH + AST_MAX_DEPTH)
         return 0;
     switch (e->kind) {
     case EX_NUM:
@@ -1085,6 +1089,20 @@ static ast_type check_name(sema_ctx *x, ast_expr *e)
     if (strcmp(e->name, "dt") == 0)
         return TY_DUR; /* the tick */
     sema_const *k = find_const(x->mod, e->name, 1);
+    if (k && k->mod != x->mod) { /* from an import: another import may define it too */
+        for (int i = 0; i < x->mod->n_imports; i++) {
+            const sema_module *mm = x->mod->imports[i];
+            sema_const *other = mm == k->mod ? NULL : find_const(mm, e->name, 0);
+            if (other) {
+                diag_report(x->diag, DIAG_ERROR, e->loc,
+                            "'%s' is ambiguous: both '%s' and '%s' define it", e->name,
+                            k->mod->name, mm->name);
+                diag_report(x->diag, DIAG_NOTE, k->item->name_loc, "defined here");
+                diag_report(x->diag, DIAG_NOTE, other->item->name_loc, "and here");
+                return TY_ERROR;
+            }
+        }
+    }
     if (k) {
         e->ref = k;
         return type_const(x, k, e->loc);
@@ -1315,8 +1333,8 @@ static void const_loop(sema_ctx *x, const ast_item *it, src_loc use)
         use = it->name_loc;
     if (from < 0) { /* not a loop: the nesting limit */
         diag_report(x->diag, DIAG_ERROR, use,
-                    "constant '%s' is defined through more than %d other constants", it->name,
-                    AST_MAX_DEPTH);
+                    "constant '%s' is nested too deeply: its definition, through the constants "
+                    "it uses, is more than %d levels deep", it->name, SEMA_MAX_CONST_DEPTH);
         return;
     }
     if (from == n - 1 || n - from > 8) {
@@ -1333,6 +1351,53 @@ static void const_loop(sema_ctx *x, const ast_item *it, src_loc use)
     sprintf(p, "%s", it->name);
     diag_report(x->diag, DIAG_ERROR, use, "constant '%s' is defined in terms of itself: %s",
                 it->name, chain);
+}
+
+/* The depth of e counting the definitions of the constants it names (they
+ * are typed by now), so a chain of constants is bounded as a whole. */
+static int total_depth(const sema_ctx *x, const ast_expr *e)
+{
+    if (!e)
+        return 0;
+    int d = 0;
+    switch (e->kind) {
+    case EX_NAME:
+        if (e->ref)
+            return 1 + ((const sema_const *)e->ref)->total_depth;
+        if (e->sym >= 0 && x->cur && x->cur->syms[e->sym].kind == SYM_CONST)
+            return 1 + x->cur->syms[e->sym].total_depth;
+        return 1;
+    case EX_UNARY: case EX_NAMED:
+        return 1 + total_depth(x, e->lhs);
+    case EX_BINARY: case EX_INDEX: {
+        int a = total_depth(x, e->lhs), b = total_depth(x, e->rhs);
+        return 1 + (a > b ? a : b);
+    }
+    case EX_IF: {
+        int a = total_depth(x, e->cond), b = total_depth(x, e->lhs), c = total_depth(x, e->rhs);
+        d = a > b ? a : b;
+        return 1 + (d > c ? d : c);
+    }
+    case EX_CALL: case EX_VEC:
+        for (int i = 0; i < e->args.len; i++) {
+            int a = total_depth(x, e->args.items[i]);
+            if (a > d)
+                d = a;
+        }
+        return 1 + d;
+    default:
+        return 1;
+    }
+}
+
+static int too_deep(sema_ctx *x, const ast_item *it, int depth)
+{
+    if (depth <= SEMA_MAX_CONST_DEPTH)
+        return 0;
+    diag_report(x->diag, DIAG_ERROR, it->name_loc,
+                "constant '%s' is nested too deeply: its definition, through the constants "
+                "it uses, is more than %d levels deep", it->name, SEMA_MAX_CONST_DEPTH);
+    return 1;
 }
 
 /* The type of constant `it` defined as t: its written type when t fits it
@@ -1365,25 +1430,28 @@ static ast_type type_of_sym(sema_ctx *x, int i, src_loc use)
     if (s->kind == SYM_CONST) {
         if (x->state[i] == 2)
             return s->type;
-        if (x->state[i] == 1 || x->const_depth > AST_MAX_DEPTH) {
+        if (x->state[i] == 1 || x->const_depth + s->def->depth > SEMA_MAX_CONST_DEPTH) {
             const_loop(x, s->item, use);
             x->state[i] = 2;
             s->type = TY_ERROR;
             return TY_ERROR;
         }
         x->state[i] = 1;
-        x->const_depth++;
+        x->const_depth += s->def->depth;
         const_enter(x, s->item);
         int saved = x->defining;
         x->defining = i;
         ast_type t = check_expr(x, s->def);
         x->defining = saved;
         const_leave(x);
-        x->const_depth--;
+        x->const_depth -= s->def->depth;
         if (x->state[i] == 1) {
             t = const_decl_type(x, s->item, t);
             if (t != TY_ERROR &&
                 !require_const(x, s->def, arena_printf(x->mem, "constant '%s'", s->name)))
+                t = TY_ERROR;
+            s->total_depth = total_depth(x, s->def);
+            if (t != TY_ERROR && too_deep(x, s->item, s->total_depth))
                 t = TY_ERROR;
             s->type = t;
         }
@@ -1519,7 +1587,7 @@ static ast_type type_const(sema_ctx *x, sema_const *k, src_loc use)
 {
     if (k->state == 2)
         return k->type;
-    if (k->state == 1 || x->const_depth > AST_MAX_DEPTH) {
+    if (k->state == 1 || x->const_depth + k->item->expr->depth > SEMA_MAX_CONST_DEPTH) {
         const_loop(x, k->item, use);
         k->state = 2;
         k->type = TY_ERROR;
@@ -1533,7 +1601,7 @@ static ast_type type_const(sema_ctx *x, sema_const *k, src_loc use)
     sub.defining = -1;
     arena_vec_init(&sub.deferred, sizeof(deferred_pre));
     k->state = 1;
-    sub.const_depth = x->const_depth + 1;
+    sub.const_depth = x->const_depth + k->item->expr->depth;
     const_enter(x, k->item);
     ast_type t = check_expr(&sub, k->item->expr);
     const_leave(x);
@@ -1541,6 +1609,9 @@ static ast_type type_const(sema_ctx *x, sema_const *k, src_loc use)
         t = const_decl_type(x, k->item, t);
         if (t != TY_ERROR && !require_const(&sub, k->item->expr,
                                           arena_printf(x->mem, "constant '%s'", k->item->name)))
+            t = TY_ERROR;
+        k->total_depth = total_depth(&sub, k->item->expr);
+        if (t != TY_ERROR && too_deep(x, k->item, k->total_depth))
             t = TY_ERROR;
         k->type = t;
     }
@@ -1746,7 +1817,7 @@ static sema_pred *parse_pred(sema_ctx *x, const ast_item *it)
         "the rate is its learning rate, e.g. 'rate 0.05'",
     };
     int missing[3], n_missing = 0;
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 3 && !it->clauses.broken; k++) /* a syntax error says enough */
         if (!seen[k])
             missing[n_missing++] = k;
     if (n_missing == 1) {

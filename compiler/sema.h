@@ -63,6 +63,7 @@ typedef struct sema_sym {
     const struct sema_circuit *callee; /* SYM_INSTANCE */
     sema_pred *pred;     /* SYM_PREDICTOR */
     int hidden;          /* an instance made for a call inside an expression */
+    int total_depth;     /* SYM_CONST: expression depth through the constants it uses */
 } sema_sym;
 
 struct sema_module;
@@ -92,6 +93,7 @@ typedef struct sema_const {
     const struct sema_module *mod;
     ast_type type;
     int state;           /* 0 untyped, 1 in progress, 2 done */
+    int total_depth;     /* expression depth through the constants it uses */
 } sema_const;
 
 typedef struct sema_module {

@@ -160,14 +160,14 @@ reflexopts
 clauses
     : clauselist
     | clauselist IDENT expr                     { $$ = ast_clauses_add(b, $1, @$, $2, $3); }
-    | clauselist error                          { $$ = $1; }
+    | clauselist error                          { $$ = ast_clauses_broken($1); }
     ;
 
 clauselist
     : %empty                                    { $$ = ast_clauses_empty(); }
     | clauselist SEP
     | clauselist IDENT expr SEP                 { $$ = ast_clauses_add(b, $1, ast_span(@2, @3), $2, $3); }
-    | clauselist error SEP                      { $$ = $1; yyerrok; }
+    | clauselist error SEP                      { $$ = ast_clauses_broken($1); yyerrok; }
     ;
 
 type
