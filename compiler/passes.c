@@ -231,45 +231,93 @@ void pass_cse(arena *mem, ir_circuit *c)
 
 /* ---- dce: values and state slots that reach no output or return -------- */
 
-void pass_dce(arena *mem, ir_circuit *c)
+/* The liveness unit of each state slot: a slot alone, or a run of slots
+ * that indexed ops (rings) touch, which lives or dies as a whole so that it
+ * stays consecutive. Returns the number of units. */
+static uint32_t slot_units(arena *mem, const ir_circuit *c, uint32_t *unit)
 {
-    /* A state slot is live when some live value loads it; its store is then
-     * live too. Iterate to a fixed point over slots. Learned weights are
-     * always live: a host reads and saves them even when no output uses the
-     * predictor. */
-    unsigned char *live = arena_calloc(mem, (size_t)c->n_code + 1, 1);
-    unsigned char *slot_live = arena_calloc(mem, (size_t)c->n_state + 1, 1);
-    for (int changed = 1; changed;) {
-        changed = 0;
-        memset(live, 0, c->n_code);
-        for (uint32_t i = c->n_code; i-- > 0;) {
-            ir_inst *in = &c->code[i];
-            int root = in->op == IR_OUTPUT || in->op == IR_RETURN ||
-                       ((in->op == IR_STORE || in->op == IR_STORE_IF) &&
-                        (slot_live[in->slot] || c->state[in->slot].role == IR_ROLE_WEIGHT));
-            int ranged = in->op == IR_LOADX || in->op == IR_STOREX || in->op == IR_STOREX_IF;
-            if (ranged && in->op != IR_LOADX)
-                for (uint32_t k = 0; k < ir_range_len(in) && !root; k++)
-                    root = slot_live[in->slot + k];
-            if (!root && !live[i])
-                continue;
-            live[i] = 1;
-            /* A ring is live as a whole, so its slots stay consecutive. */
-            for (uint32_t k = 0; ranged && k < ir_range_len(in); k++)
-                if (!slot_live[in->slot + k]) {
-                    slot_live[in->slot + k] = 1;
-                    changed = 1;
-                }
-            int n = ir_n_operands(in->op);
-            if (n > 0) live[in->a] = 1;
-            if (n > 1) live[in->b] = 1;
-            if (n > 2) live[in->c] = 1;
-            if (in->op == IR_LOAD && !slot_live[in->a]) {
-                slot_live[in->a] = 1;
-                changed = 1;
-            }
+    int *cover = arena_calloc(mem, (size_t)c->n_state + 2, sizeof *cover);
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        const ir_inst *in = &c->code[i];
+        if (in->op == IR_LOADX || in->op == IR_STOREX || in->op == IR_STOREX_IF) {
+            cover[in->slot]++;
+            cover[in->slot + ir_range_len(in)]--;
         }
     }
+    uint32_t n = 0;
+    int depth = 0, in_run = 0;
+    for (uint32_t s = 0; s < c->n_state; s++) {
+        depth += cover[s];
+        if (depth > 0) {
+            if (!in_run)
+                n++;
+            unit[s] = n - 1;
+            in_run = 1;
+        } else {
+            unit[s] = n++;
+            in_run = 0;
+        }
+    }
+    return n;
+}
+
+void pass_dce(arena *mem, ir_circuit *c)
+{
+    /* A worklist from the outputs and the status: a live value makes its
+     * operands live; a live load makes its slot's unit live, and a live unit
+     * makes every store into it live. Learned weights are always live: a
+     * host reads and saves them even when no output uses the predictor.
+     * Each instruction and unit is visited once, so long chains of pre()
+     * cost linear time. */
+    uint32_t *unit = arena_calloc(mem, (size_t)c->n_state + 1, sizeof *unit);
+    uint32_t n_units = slot_units(mem, c, unit);
+    /* stores by unit, as compressed rows */
+    uint32_t *first = arena_calloc(mem, (size_t)n_units + 2, sizeof *first);
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        ir_op op = c->code[i].op;
+        if (op == IR_STORE || op == IR_STORE_IF || op == IR_STOREX || op == IR_STOREX_IF)
+            first[unit[c->code[i].slot] + 1]++;
+    }
+    for (uint32_t u = 0; u < n_units; u++)
+        first[u + 1] += first[u];
+    uint32_t *stores = arena_calloc(mem, (size_t)first[n_units] + 1, sizeof *stores);
+    uint32_t *fill = arena_calloc(mem, (size_t)n_units + 1, sizeof *fill);
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        ir_op op = c->code[i].op;
+        if (op == IR_STORE || op == IR_STORE_IF || op == IR_STOREX || op == IR_STOREX_IF) {
+            uint32_t u = unit[c->code[i].slot];
+            stores[first[u] + fill[u]++] = i;
+        }
+    }
+    unsigned char *live = arena_calloc(mem, (size_t)c->n_code + 1, 1);
+    unsigned char *unit_live = arena_calloc(mem, (size_t)n_units + 1, 1);
+    uint32_t *work = arena_calloc(mem, (size_t)c->n_code + 1, sizeof *work);
+    uint32_t top = 0;
+#define PUSH(i) do { if (!live[i]) { live[i] = 1; work[top++] = (i); } } while (0)
+#define UNIT_LIVE(u) do { uint32_t u_ = (u); if (!unit_live[u_]) { unit_live[u_] = 1; \
+        for (uint32_t k_ = first[u_]; k_ < first[u_ + 1]; k_++) PUSH(stores[k_]); } } while (0)
+    for (uint32_t i = 0; i < c->n_code; i++)
+        if (c->code[i].op == IR_OUTPUT || c->code[i].op == IR_RETURN)
+            PUSH(i);
+    for (uint32_t s = 0; s < c->n_state; s++)
+        if (c->state[s].role == IR_ROLE_WEIGHT)
+            UNIT_LIVE(unit[s]);
+    while (top > 0) {
+        const ir_inst *in = &c->code[work[--top]];
+        int n = ir_n_operands(in->op);
+        if (n > 0) PUSH(in->a);
+        if (n > 1) PUSH(in->b);
+        if (n > 2) PUSH(in->c);
+        if (in->op == IR_LOAD)
+            UNIT_LIVE(unit[in->a]);
+        else if (in->op == IR_LOADX)
+            UNIT_LIVE(unit[in->slot]);
+    }
+#undef PUSH
+#undef UNIT_LIVE
+    unsigned char *slot_live = arena_calloc(mem, (size_t)c->n_state + 1, 1);
+    for (uint32_t s = 0; s < c->n_state; s++)
+        slot_live[s] = unit_live[unit[s]];
     for (uint32_t i = 0; i < c->n_code; i++)
         if (!live[i])
             c->code[i].op = IR_NOP;

@@ -10,6 +10,8 @@
 /* How deep a constant may be, counting the expressions of the constants it
  * uses (a bound on the recursion of every stage; documented in SPEC.md). */
 enum { SEMA_MAX_CONST_DEPTH = 4 * AST_MAX_DEPTH };
+/* How deep instances may nest (each level is a recursion of lowering). */
+enum { SEMA_MAX_NESTING = 100 };
 
 typedef struct deferred_pre {
     ast_expr *arg, *init;
@@ -1681,8 +1683,21 @@ static sema_circuit *callee_of(sema_ctx *x, ast_expr *e)
         e->sym = -3; /* reported */
         return NULL;
     }
+    /* Instances flatten by recursion in every later stage: bound the nesting
+     * (documented in SPEC.md), before checking the callee, which recurses. */
+    if (x->g->depth >= SEMA_MAX_NESTING || (cal->checked == 2 && cal->nest >= SEMA_MAX_NESTING)) {
+        diag_report(x->diag, DIAG_ERROR, e->loc,
+                    "instances are nested more than %d deep here (circuit '%s' inside '%s' "
+                    "inside ...)", SEMA_MAX_NESTING, cal->name, x->cur ? x->cur->name : "?");
+        diag_hint(x->diag, "flatten the chain of circuits: each instance of an instance adds "
+                           "a level");
+        e->sym = -3; /* reported */
+        return NULL;
+    }
     if (cal->checked == 0)
         check_circuit(x->g, cal);
+    if (x->cur && cal->nest + 1 > x->cur->nest)
+        x->cur->nest = cal->nest + 1;
     e->ref = cal;
     return cal;
 }

@@ -84,6 +84,7 @@ typedef struct sema_circuit {
     unsigned char **out_inputs;   /* per output, per input then param: depends on it */
     unsigned char *heur_inputs;   /* per input then param: a heuristic depends on it */
     const char **heur_of_input;   /* that heuristic's name */
+    int nest;            /* levels of instances inside it (0: none) */
     int checked;         /* 0 not yet, 1 in progress, 2 done */
     int failed;          /* errors were found in it */
 } sema_circuit;
