@@ -162,11 +162,18 @@ static uint32_t add_slots(lower_ctx *x, const char *name, ir_type t, int n, cons
     return first;
 }
 
-static void job_raw(lower_ctx *x, uint32_t slot, uint32_t value)
+static job *new_job(lower_ctx *x, job_kind kind, frame *f)
 {
     job *j = arena_vec_push(x->mem, &x->jobs);
     memset(j, 0, sizeof *j);
-    j->kind = JOB_RAW;
+    j->kind = kind;
+    j->f = f;
+    return j;
+}
+
+static void job_raw(lower_ctx *x, uint32_t slot, uint32_t value)
+{
+    job *j = new_job(x, JOB_RAW, NULL);
     j->slot = slot;
     j->value = value;
 }
@@ -323,10 +330,7 @@ static lv lower_pre(lower_ctx *x, frame *f, const ast_expr *e)
         }
         slot = add_slots(x, pname(x, f, name), t, n, init_const ? iv : NULL, note, IR_ROLE_PLAIN,
                          ty_is_vec(e->type));
-        job *j = arena_vec_push(x->mem, &x->jobs);
-        memset(j, 0, sizeof *j);
-        j->kind = JOB_PRE;
-        j->f = f;
+        job *j = new_job(x, JOB_PRE, f);
         j->expr = arg;
         j->slot = slot;
         j->n = n;
@@ -756,10 +760,7 @@ static void lower_predictor(lower_ctx *x, frame *f, int i)
     pv->yd = yd;
     f->val[i] = lv1(x, y);
     f->aux[i] = pv;
-    job *j = arena_vec_push(x->mem, &x->jobs);
-    memset(j, 0, sizeof *j);
-    j->kind = JOB_PRED;
-    j->f = f;
+    job *j = new_job(x, JOB_PRED, f);
     j->sym = i;
     j->pv = pv;
 }
@@ -964,10 +965,7 @@ static void frame_states(lower_ctx *x, frame *f)
             sema_const_eval(sc, sc->mod, s->def, ty_is_vec(s->def->type) ? k : 0, x->tick, &iv[k]);
         f->var[i] = add_slots(x, pname(x, f, s->name), ir_ty(ty_is_vec(s->type) ? TY_REAL : s->type),
                               n, iv, "state", IR_ROLE_PLAIN, ty_is_vec(s->type));
-        job *j = arena_vec_push(x->mem, &x->jobs);
-        memset(j, 0, sizeof *j);
-        j->kind = JOB_STATE;
-        j->f = f;
+        job *j = new_job(x, JOB_STATE, f);
         j->sym = i;
         j->slot = f->var[i];
         j->n = n;

@@ -1787,6 +1787,26 @@ static src_loc clause_name_loc(const ast_clause *cl)
     return nl;
 }
 
+/* Which of names e is (a predictor's rule or squash), or -1, reported
+ * with a suggestion or the list of choices. */
+static int pick_name(sema_ctx *x, const ast_expr *e, const char *const *names, int n,
+                     const char *what, const char *choices)
+{
+    for (int k = 0; e->kind == EX_NAME && k < n; k++)
+        if (strcmp(names[k], e->name) == 0)
+            return k;
+    const char *s = e->kind == EX_NAME ? diag_suggest(e->name, names, (size_t)n) : NULL;
+    if (e->kind == EX_NAME)
+        diag_report(x->diag, DIAG_ERROR, e->loc, "unknown %s '%s'", what, e->name);
+    else
+        diag_report(x->diag, DIAG_ERROR, e->loc, "a %s is a name", what);
+    if (s)
+        diag_hint(x->diag, "did you mean '%s'?", s);
+    else
+        diag_hint(x->diag, "%s", choices);
+    return -1;
+}
+
 static sema_pred *parse_pred(sema_ctx *x, const ast_item *it)
 {
     sema_pred *p = arena_calloc(x->mem, 1, sizeof *p);
@@ -1852,47 +1872,14 @@ static sema_pred *parse_pred(sema_ctx *x, const ast_item *it)
     }
     static const char *const rules[] = { "lms", "nlms" };
     static const char *const squashes[] = { "none", "sigmoid", "tanh" };
-    if (rule) {
-        int ok = rule->kind == EX_NAME;
-        int k = 0;
-        while (ok && k < 2 && strcmp(rules[k], rule->name) != 0)
-            k++;
-        if (!ok || k == 2) {
-            const char *s = ok ? diag_suggest(rule->name, rules, 2) : NULL;
-            if (ok)
-                diag_report(x->diag, DIAG_ERROR, rule->loc, "unknown learning rule '%s'",
-                            rule->name);
-            else
-                diag_report(x->diag, DIAG_ERROR, rule->loc, "a learning rule is a name");
-            if (s)
-                diag_hint(x->diag, "did you mean '%s'?", s);
-            else
-                diag_hint(x->diag,
-                          "the rules are 'lms' (least mean squares) and 'nlms' (normalized)");
-        } else {
-            p->rule = k == 0 ? PRED_LMS : PRED_NLMS;
-        }
-    }
-    if (squash) {
-        int ok = squash->kind == EX_NAME;
-        int k = 0;
-        while (ok && k < 3 && strcmp(squashes[k], squash->name) != 0)
-            k++;
-        if (!ok || k == 3) {
-            const char *s = ok ? diag_suggest(squash->name, squashes, 3) : NULL;
-            if (ok)
-                diag_report(x->diag, DIAG_ERROR, squash->loc, "unknown squashing function '%s'",
-                            squash->name);
-            else
-                diag_report(x->diag, DIAG_ERROR, squash->loc, "a squashing function is a name");
-            if (s)
-                diag_hint(x->diag, "did you mean '%s'?", s);
-            else
-                diag_hint(x->diag, "choose 'none' (linear), 'sigmoid' or 'tanh'");
-        } else {
-            p->squash = (sema_squash)k;
-        }
-    }
+    int k;
+    if (rule && (k = pick_name(x, rule, rules, 2, "learning rule",
+                               "the rules are 'lms' (least mean squares) and 'nlms' "
+                               "(normalized)")) >= 0)
+        p->rule = k == 0 ? PRED_LMS : PRED_NLMS;
+    if (squash && (k = pick_name(x, squash, squashes, 3, "squashing function",
+                                 "choose 'none' (linear), 'sigmoid' or 'tanh'")) >= 0)
+        p->squash = (sema_squash)k;
     return p;
 }
 
