@@ -260,6 +260,10 @@ static void emit_init(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
         uint32_t n = pass == 0 ? c->n_params : c->n_state;
         for (uint32_t i = 0; i < n; i++) {
             const ir_var *v = &vars[i];
+            double zero = 0;
+            if (memcmp(&v->init, &zero, sizeof zero) == 0)
+                continue; /* +0 and false: the memset wrote them (predictor
+                           * histories can be a million such slots) */
             LLVMValueRef k = v->type == IR_F64 ? const_f64(e, v->init)
                                                : LLVMConstInt(e->i1, v->init != 0, 0);
             store_val(e, state, v->offset, v->type, k);

@@ -693,10 +693,15 @@ static void lower_predictor(lower_ctx *x, frame *f, int i)
                     x->tick * 1000);
         note_instances(x, f);
     } else if (dticks > LOWER_MAX_DELAY || dticks * (n > 0 ? n : 1) > LOWER_MAX_HISTORY) {
-        diag_report(x->diag, DIAG_ERROR, p->delay->loc,
-                    "the delay of predictor '%s' is %.4g ticks; with a context of %d it would "
-                    "keep %.4g past values, more than the limit of %d", s->name, dticks, n,
-                    dticks * (n > 0 ? n : 1), LOWER_MAX_HISTORY);
+        if (dticks > LOWER_MAX_DELAY)
+            diag_report(x->diag, DIAG_ERROR, p->delay->loc,
+                        "the delay of predictor '%s' is %.4g ticks, more than the limit of %d",
+                        s->name, dticks, LOWER_MAX_DELAY);
+        else
+            diag_report(x->diag, DIAG_ERROR, p->delay->loc,
+                        "the delay of predictor '%s' is %.4g ticks; with a context of %d it "
+                        "would keep %.4g past values, more than the limit of %d", s->name,
+                        dticks, n, dticks * (n > 0 ? n : 1), LOWER_MAX_HISTORY);
         diag_hint(x->diag, "a predictor's delay is at most %d ticks and delay x context length "
                            "at most %d values", LOWER_MAX_DELAY, LOWER_MAX_HISTORY);
         note_instances(x, f);
