@@ -2566,6 +2566,46 @@ static const char *source_why(sema_ctx *x, const sema_circuit *c, int i)
     return "is learned inside its circuit";
 }
 
+/* A learned signal among the dependencies of argument `arg`, bound to port
+ * k of instance circuit `cal`, which feeds a heuristic there: reported at
+ * the argument, once. */
+static void report_learned_arg(sema_ctx *x, const sema_circuit *c, const sema_circuit *cal,
+                               int k, const ast_expr *arg, const dep_node *deps,
+                               const unsigned char *learned)
+{
+    const sema_sym *port = &cal->syms[iface_sym(cal, k)];
+    for (int j = 0; j < deps->n; j++)
+        if (learned[deps->edges[j].to]) {
+            int w = deps->edges[j].to;
+            diag_report(x->diag, DIAG_ERROR, arg->loc,
+                        "a learned signal reaches heuristic '%s' of circuit '%s' "
+                        "through its %s '%s'", cal->heur_of_input[k], cal->name,
+                        kind_name(port), port->name);
+            if (learned_source(c, w))
+                diag_report(x->diag, DIAG_NOTE, deps->edges[j].at, "'%s' %s",
+                            c->syms[w].name, source_why(x, c, w));
+            else
+                diag_report(x->diag, DIAG_NOTE, deps->edges[j].at,
+                            "'%s' depends on something learned", c->syms[w].name);
+            for (int h = 0; h < cal->n_syms; h++)
+                if (cal->syms[h].kind == SYM_LET && cal->syms[h].let == LET_HEURISTIC &&
+                    strcmp(cal->syms[h].name, cal->heur_of_input[k]) == 0) {
+                    diag_report(x->diag, DIAG_NOTE, cal->syms[h].decl_loc,
+                                "heuristic '%s' depends on %s '%s'",
+                                cal->syms[h].name, kind_name(port), port->name);
+                    break;
+                }
+            if (strchr(cal->heur_of_input[k], '.')) /* inside an instance there */
+                diag_hint(x->diag, "a heuristic is innate: pass '%s' an innate signal",
+                          port->name);
+            else
+                diag_hint(x->diag, "a heuristic is innate: pass '%s' an innate signal, "
+                                   "or make '%s' a 'let' in circuit '%s'",
+                          port->name, cal->heur_of_input[k], cal->name);
+            break;
+        }
+}
+
 /* Marks every symbol that depends on something learned; reports each
  * heuristic among them with one dependency path. Fills the summaries. */
 static void check_learned(sema_ctx *x)
@@ -2658,53 +2698,6 @@ static void check_learned(sema_ctx *x)
                            "signals only; make '%s' a 'let' if it is meant to use learned "
                            "signals", c->syms[h].name);
     }
-    /* Instances fed a learned argument where their circuit has a heuristic. */
-    for (int i = 0; i < n; i++) {
-        const sema_sym *s = &c->syms[i];
-        if (s->kind != SYM_INSTANCE || !s->callee || !s->callee->heur_inputs || !s->def)
-            continue;
-        const sema_circuit *cal = s->callee;
-        for (int k = 0; k < cal->n_inputs + cal->n_params; k++) {
-            if (!cal->heur_inputs[k])
-                continue;
-            const sema_sym *port = &cal->syms[iface_sym(cal, k)];
-            ast_expr *arg = bound_arg(cal, s->def, iface_sym(cal, k));
-            if (!arg)
-                continue;
-            dep_node tmp = { 0 };
-            collect_deps(x, &tmp, arg, DEPS_ALL);
-            for (int j = 0; j < tmp.n; j++)
-                if (learned[tmp.edges[j].to]) {
-                    int w = tmp.edges[j].to;
-                    diag_report(x->diag, DIAG_ERROR, arg->loc,
-                                "a learned signal reaches heuristic '%s' of circuit '%s' "
-                                "through its %s '%s'", cal->heur_of_input[k], cal->name,
-                                kind_name(port), port->name);
-                    if (learned_source(c, w))
-                        diag_report(x->diag, DIAG_NOTE, tmp.edges[j].at, "'%s' %s",
-                                    c->syms[w].name, source_why(x, c, w));
-                    else
-                        diag_report(x->diag, DIAG_NOTE, tmp.edges[j].at,
-                                    "'%s' depends on something learned", c->syms[w].name);
-                    for (int h = 0; h < cal->n_syms; h++)
-                        if (cal->syms[h].kind == SYM_LET && cal->syms[h].let == LET_HEURISTIC &&
-                            strcmp(cal->syms[h].name, cal->heur_of_input[k]) == 0) {
-                            diag_report(x->diag, DIAG_NOTE, cal->syms[h].decl_loc,
-                                        "heuristic '%s' depends on %s '%s'",
-                                        cal->syms[h].name, kind_name(port), port->name);
-                            break;
-                        }
-                    if (strchr(cal->heur_of_input[k], '.')) /* inside an instance there */
-                        diag_hint(x->diag, "a heuristic is innate: pass '%s' an innate signal",
-                                  port->name);
-                    else
-                        diag_hint(x->diag, "a heuristic is innate: pass '%s' an innate signal, "
-                                           "or make '%s' a 'let' in circuit '%s'",
-                                  port->name, cal->heur_of_input[k], cal->name);
-                    break;
-                }
-        }
-    }
     /* Summaries for instances of this circuit. */
     c->out_learned = arena_calloc(x->mem, (size_t)c->n_outputs + 1, 1);
     c->out_inputs = arena_calloc(x->mem, (size_t)c->n_outputs + 1, sizeof *c->out_inputs);
@@ -2761,8 +2754,14 @@ static void check_learned(sema_ctx *x)
         for (int k = 0; k < cal->n_inputs + cal->n_params; k++) {
             if (!cal->heur_inputs[k])
                 continue;
+            /* it feeds a heuristic there: report a learned argument, and
+             * follow the argument back to this circuit's inputs */
+            ast_expr *arg = bound_arg(cal, s->def, iface_sym(cal, k));
+            if (!arg)
+                continue;
             dep_node tmp = { 0 };
-            collect_deps(x, &tmp, bound_arg(cal, s->def, iface_sym(cal, k)), DEPS_ALL);
+            collect_deps(x, &tmp, arg, DEPS_ALL);
+            report_learned_arg(x, c, cal, k, arg, &tmp, learned);
             for (int j = 0; j < tmp.n; j++)
                 if (!seen[tmp.edges[j].to]) {
                     seen[tmp.edges[j].to] = 1;
