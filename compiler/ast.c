@@ -31,7 +31,7 @@ const char *ast_op_text(ast_op op)
         [OP_NEG] = "-", [OP_NOT] = "not", [OP_ADD] = "+", [OP_SUB] = "-",
         [OP_MUL] = "*", [OP_DIV] = "/", [OP_LT] = "<", [OP_LE] = "<=",
         [OP_GT] = ">", [OP_GE] = ">=", [OP_EQ] = "==", [OP_NE] = "!=",
-        [OP_AND] = "and", [OP_OR] = "or",
+        [OP_AND] = "and", [OP_OR] = "or", [OP_RANGE] = "..",
     };
     return t[op];
 }
@@ -451,6 +451,143 @@ ast_clause_list ast_clauses_add(ast_builder *b, ast_clause_list l, src_loc loc, 
     return l;
 }
 
+/* ---- scenarios ---------------------------------------------------------- */
+
+ast_expr *ast_measure(ast_builder *b, src_loc loc, const char *variant, const char *fn,
+                      ast_expr_list args)
+{
+    ast_expr *e = ast_call(b, loc, fn, args);
+    e->field = variant;
+    return e;
+}
+
+static ast_scn_item *scn_item(ast_builder *b, ast_scn_kind k, src_loc loc)
+{
+    ast_scn_item *it = arena_alloc(b->mem, sizeof *it);
+    it->kind = k;
+    it->loc = loc;
+    it->name_loc = loc;
+    ast_scn_item *to = b->scn_items;
+    if (!to)
+        return it; /* outside a scenario after a syntax error: dropped */
+    if (to->n_items == to->cap_items) {
+        int cap = to->cap_items ? to->cap_items * 2 : 8;
+        ast_scn_item **n = arena_calloc(b->mem, (size_t)cap, sizeof *n);
+        if (to->n_items)
+            memcpy(n, to->items, (size_t)to->n_items * sizeof *n);
+        to->items = n;
+        to->cap_items = cap;
+    }
+    to->items[to->n_items++] = it;
+    return it;
+}
+
+void ast_scenario_begin(ast_builder *b, src_loc name_loc, const char *name, ast_expr *length)
+{
+    ast_module *m = b->module;
+    ast_scenario *s = arena_alloc(b->mem, sizeof *s);
+    s->name = name;
+    s->loc = s->name_loc = name_loc;
+    s->length = length;
+    if (m->n_scenarios == m->cap_scenarios) {
+        int cap = m->cap_scenarios ? m->cap_scenarios * 2 : 4;
+        ast_scenario **n = arena_calloc(b->mem, (size_t)cap, sizeof *n);
+        if (m->n_scenarios)
+            memcpy(n, m->scenarios, (size_t)m->n_scenarios * sizeof *n);
+        m->scenarios = n;
+        m->cap_scenarios = cap;
+    }
+    m->scenarios[m->n_scenarios++] = s;
+    b->scenario = s;
+    b->scn_items = &s->top;
+}
+
+void ast_scenario_end(ast_builder *b)
+{
+    b->scenario = NULL;
+    b->scn_items = NULL;
+}
+
+void ast_scn_circuit(ast_builder *b, src_loc loc, src_loc name_loc, const char *name)
+{
+    ast_scn_item *it = scn_item(b, SC_CIRCUIT, loc);
+    it->name_loc = name_loc;
+    it->name = name;
+}
+
+void ast_scn_seed(ast_builder *b, src_loc loc, ast_expr *e) { scn_item(b, SC_SEED, loc)->expr = e; }
+
+void ast_scn_param(ast_builder *b, src_loc loc, src_loc name_loc, const char *name, ast_expr *e)
+{
+    ast_scn_item *it = scn_item(b, SC_PARAM, loc);
+    it->name_loc = name_loc;
+    it->name = name;
+    it->expr = e;
+}
+
+void ast_scn_set(ast_builder *b, src_loc loc, src_loc name_loc, const char *name,
+                 ast_expr *index, ast_expr *e)
+{
+    ast_scn_item *it = scn_item(b, SC_SET, loc);
+    it->name_loc = name_loc;
+    it->name = name;
+    it->index = index;
+    it->expr = e;
+}
+
+ast_scn_item *ast_scn_timing(ast_builder *b, src_loc loc, int kind, ast_expr *when,
+                             ast_expr *len, ast_expr *window)
+{
+    ast_scn_item *it = scn_item(b, SC_BLOCK, loc);
+    it->timing = kind;
+    it->when = when;
+    it->len = len;
+    it->window = window;
+    return it;
+}
+
+void ast_scn_block_begin(ast_builder *b, ast_scn_item *block)
+{
+    if (!b->scn_items)
+        return;
+    block->parent = b->scn_items;
+    b->scn_items = block;
+}
+
+void ast_scn_block_end(ast_builder *b, ast_scn_item *block, src_loc end)
+{
+    block->loc = ast_span(block->loc, end);
+    if (b->scn_items == block)
+        b->scn_items = block->parent;
+}
+
+void ast_scn_variant_begin(ast_builder *b, src_loc loc, src_loc name_loc, const char *name)
+{
+    ast_scn_item *it = scn_item(b, SC_VARIANT, loc);
+    it->name_loc = name_loc;
+    it->name = name;
+    if (!b->scn_items)
+        return;
+    it->parent = b->scn_items;
+    b->scn_items = it;
+}
+
+void ast_scn_variant_end(ast_builder *b, src_loc end)
+{
+    ast_scn_item *it = b->scn_items;
+    if (it && it->kind == SC_VARIANT) {
+        it->loc = ast_span(it->loc, end);
+        b->scn_items = it->parent;
+    }
+}
+
+void ast_scn_expect(ast_builder *b, src_loc loc, ast_expr *e) { scn_item(b, SC_EXPECT, loc)->expr = e; }
+
+void ast_scn_plot(ast_builder *b, src_loc loc, ast_expr_list signals)
+{
+    scn_item(b, SC_PLOT, loc)->plots = signals;
+}
+
 static void print_expr(FILE *f, const ast_expr *e)
 {
     char buf[32];
@@ -483,7 +620,10 @@ static void print_expr(FILE *f, const ast_expr *e)
         break;
     case EX_CALL:
     case EX_VEC:
-        fprintf(f, "(%s", e->kind == EX_VEC ? "vec" : e->name);
+        if (e->kind == EX_CALL && e->field)
+            fprintf(f, "(%s.%s", e->field, e->name);
+        else
+            fprintf(f, "(%s", e->kind == EX_VEC ? "vec" : e->name);
         for (int i = 0; i < e->args.len; i++) {
             fputc(' ', f);
             print_expr(f, e->args.items[i]);
@@ -548,6 +688,43 @@ static void print_item(FILE *f, const ast_item *it, const char *indent)
     fputs(")\n", f);
 }
 
+static void print_scn_items(FILE *f, const ast_scn_item *top, int depth)
+{
+    static const char *kinds[] = { "circuit", "seed", "param", "set", "block",
+                                   "variant", "expect", "plot" };
+    for (int i = 0; i < top->n_items; i++) {
+        const ast_scn_item *it = top->items[i];
+        fprintf(f, "%*s(%s", 4 + 2 * depth, "", kinds[it->kind]);
+        if (it->name)
+            fprintf(f, " %s", it->name);
+        if (it->index) {
+            fputc('[', f);
+            print_expr(f, it->index);
+            fputc(']', f);
+        }
+        if (it->expr) {
+            fputc(' ', f);
+            print_expr(f, it->expr);
+        }
+        for (int k = 0; k < it->plots.len; k++) {
+            fputc(' ', f);
+            print_expr(f, it->plots.items[k]);
+        }
+        if (it->kind == SC_BLOCK) {
+            fputs(it->timing == 'a' ? " at" : it->timing == 'd' ? " during" : " every", f);
+            print_opt(f, "when", it->when);
+            print_opt(f, "for", it->len);
+            print_opt(f, "during", it->window);
+        }
+        if (it->kind == SC_BLOCK || it->kind == SC_VARIANT) {
+            fputc('\n', f);
+            print_scn_items(f, it, depth + 1);
+            fprintf(f, "%*s", 4 + 2 * depth, "");
+        }
+        fputs(")\n", f);
+    }
+}
+
 void ast_print(FILE *f, const ast_module *m)
 {
     fprintf(f, "(module %s", m->name ? m->name : "<unnamed>");
@@ -566,6 +743,14 @@ void ast_print(FILE *f, const ast_module *m)
         fprintf(f, "  (circuit %s\n", c->name);
         for (int j = 0; j < c->n_items; j++)
             print_item(f, c->items[j], "    ");
+        fputs("  )\n", f);
+    }
+    for (int i = 0; i < m->n_scenarios; i++) {
+        const ast_scenario *s = m->scenarios[i];
+        fprintf(f, "  (scenario %s (for ", s->name);
+        print_expr(f, s->length);
+        fputs(")\n", f);
+        print_scn_items(f, &s->top, 0);
         fputs("  )\n", f);
     }
     fputs(")\n", f);

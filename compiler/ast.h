@@ -46,7 +46,8 @@ typedef enum {
     OP_NEG, OP_NOT,
     OP_ADD, OP_SUB, OP_MUL, OP_DIV,
     OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE,
-    OP_AND, OP_OR
+    OP_AND, OP_OR,
+    OP_RANGE   /* a .. b: a time window (scenarios only) */
 } ast_op;
 const char *ast_op_text(ast_op op);
 
@@ -64,7 +65,7 @@ struct ast_expr {
     const char *name;
     ast_expr *cond, *lhs, *rhs;
     ast_expr_list args;
-    const char *field; /* EX_FIELD */
+    const char *field; /* EX_FIELD; EX_CALL: the variant of V.mean(...), else NULL */
     int depth;        /* nesting depth of this subtree, bounded by the parser */
     /* filled by sema */
     ast_type type;
@@ -132,6 +133,40 @@ typedef struct ast_circuit {
     int n_items, cap_items;
 } ast_circuit;
 
+/* Scenarios (lang/SPEC.md, "Scenarios"): a stimulus schedule and
+ * expectations for one circuit. Blocks and variants hold items of their own. */
+typedef enum {
+    SC_CIRCUIT,  /* circuit NAME */
+    SC_SEED,     /* seed expr */
+    SC_PARAM,    /* param NAME = expr (NAME may be "c.p") */
+    SC_SET,      /* NAME = expr, NAME[index] = expr */
+    SC_BLOCK,    /* timing { items } */
+    SC_VARIANT,  /* variant NAME { items } */
+    SC_EXPECT,   /* expect expr */
+    SC_PLOT      /* plot expr, ... */
+} ast_scn_kind;
+
+typedef struct ast_scn_item {
+    ast_scn_kind kind;
+    src_loc loc, name_loc;
+    const char *name;          /* circuit, param, input, variant */
+    ast_expr *index;           /* SC_SET of one element */
+    ast_expr *expr;            /* seed, param, set, expect */
+    ast_expr_list plots;       /* SC_PLOT */
+    int timing;                /* SC_BLOCK: 'a' at, 'd' during, 'e' every */
+    ast_expr *when, *len, *window; /* at T / every P; for D; during A .. B */
+    struct ast_scn_item **items;   /* SC_BLOCK, SC_VARIANT */
+    int n_items, cap_items;
+    struct ast_scn_item *parent;   /* while parsing: the enclosing block */
+} ast_scn_item;
+
+typedef struct ast_scenario {
+    const char *name;
+    src_loc loc, name_loc;
+    ast_expr *length;          /* for D */
+    ast_scn_item top;          /* the scenario's own items */
+} ast_scenario;
+
 typedef struct ast_import {
     const char *name;      /* dotted module name */
     src_loc loc;
@@ -148,6 +183,8 @@ typedef struct ast_module {
     int n_imports, cap_imports;
     ast_item **consts;     /* module-level `const` items */
     int n_consts, cap_consts;
+    ast_scenario **scenarios;
+    int n_scenarios, cap_scenarios;
     const src_file *file;
 } ast_module;
 
@@ -162,6 +199,8 @@ typedef struct ast_builder {
     const src_file *file;
     ast_module *module;
     ast_circuit *circuit; /* the circuit being parsed */
+    ast_scenario *scenario; /* the scenario being parsed */
+    ast_scn_item *scn_items; /* where its next item goes (a block, or &scenario->top) */
     int open_parens;      /* kept by the scanner, for syntax error hints */
 } ast_builder;
 
@@ -209,6 +248,25 @@ ast_clause_list ast_clauses_empty(void);
 ast_clause_list ast_clauses_broken(ast_clause_list l);
 ast_clause_list ast_clauses_add(ast_builder *b, ast_clause_list l, src_loc loc, const char *name,
                                 ast_expr *e);
+
+ast_expr *ast_measure(ast_builder *b, src_loc loc, const char *variant, const char *fn,
+                      ast_expr_list args);
+void ast_scenario_begin(ast_builder *b, src_loc name_loc, const char *name, ast_expr *length);
+void ast_scenario_end(ast_builder *b);
+void ast_scn_circuit(ast_builder *b, src_loc loc, src_loc name_loc, const char *name);
+void ast_scn_seed(ast_builder *b, src_loc loc, ast_expr *e);
+void ast_scn_param(ast_builder *b, src_loc loc, src_loc name_loc, const char *name, ast_expr *e);
+void ast_scn_set(ast_builder *b, src_loc loc, src_loc name_loc, const char *name,
+                 ast_expr *index, ast_expr *e);
+/* A block's timing; kind 'a' (at), 'd' (during) or 'e' (every). */
+ast_scn_item *ast_scn_timing(ast_builder *b, src_loc loc, int kind, ast_expr *when,
+                             ast_expr *len, ast_expr *window);
+void ast_scn_block_begin(ast_builder *b, ast_scn_item *block);
+void ast_scn_block_end(ast_builder *b, ast_scn_item *block, src_loc end);
+void ast_scn_variant_begin(ast_builder *b, src_loc loc, src_loc name_loc, const char *name);
+void ast_scn_variant_end(ast_builder *b, src_loc end);
+void ast_scn_expect(ast_builder *b, src_loc loc, ast_expr *e);
+void ast_scn_plot(ast_builder *b, src_loc loc, ast_expr_list signals);
 
 /* Join two spans (from the start of a to the end of b). */
 src_loc ast_span(src_loc a, src_loc b);

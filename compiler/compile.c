@@ -281,6 +281,21 @@ ir_circuit *compile_pick(compile_result *r, const char *name)
     return NULL;
 }
 
+ir_circuit *compile_probed(compile_result *r, const sema_circuit *sc, const compile_opts *opt)
+{
+    int before = diag_errors(r->diag);
+    ir_circuit *c = lower_circuit_probed(&r->mem, r->diag, sc, r->sema->tick_seconds);
+    pass_options none = { 0 };
+    const char *err = opt && opt->optimize ? pass_run_all(&r->mem, c, &none)
+                                           : ir_verify(&r->mem, c);
+    if (err) {
+        diag_plain(r->diag, DIAG_ERROR, "internal compiler error in circuit '%s': %s", c->name,
+                   err);
+        return NULL;
+    }
+    return diag_errors(r->diag) > before ? NULL : c;
+}
+
 static rt_field *reflect_fields(arena *mem, const ir_var *v, uint32_t n)
 {
     rt_field *f = arena_calloc(mem, (size_t)n + 1, sizeof *f);

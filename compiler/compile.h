@@ -62,6 +62,11 @@ const char **compile_search_path(arena *mem, const compile_opts *opt);
  * reports why (with the available names) to r->diag and returns NULL. */
 ir_circuit *compile_pick(compile_result *r, const char *name);
 
+/* Circuit sc (of any module of r's program) lowered at the main module's
+ * tick with probes on every named signal (lower_circuit_probed), and
+ * optimised as opt says. Reports to r->diag and returns NULL on errors. */
+ir_circuit *compile_probed(compile_result *r, const sema_circuit *sc, const compile_opts *opt);
+
 /* The runtime's description of c: fields and sizes. init/step/ctx are left
  * for the caller. Allocated in mem. */
 rt_circuit compile_reflect(arena *mem, const ir_circuit *c);

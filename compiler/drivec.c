@@ -16,6 +16,7 @@
 #include "interp.h"
 #include "jit.h"
 #include "run.h"
+#include "scenario.h"
 
 #define DRIVE_VERSION "0.1.0"
 
@@ -42,7 +43,14 @@ static const char USAGE[] =
     "      --backend jit|interp|both    JIT-compiled code (default), the reference\n"
     "                                   interpreter, or both checked against each other\n"
     "      -O0                          no optimisation (IR passes and LLVM)\n"
-    "  check, ir and run also take:\n"
+    "  drivec test FILE... [options]    run the files' scenarios and judge their expectations\n"
+    "      --scenario NAME              only this scenario (repeatable)\n"
+    "      --trace DIR                  write each run's trace to DIR/SCENARIO[.VARIANT].csv\n"
+    "      --plot DIR                   draw each scenario's plot lines to DIR/SCENARIO.svg\n"
+    "      --backend jit|interp|both    as for run (both: checked against each other)\n"
+    "      -v                           show every expectation with its measurements\n"
+    "      -O0                          no optimisation\n"
+    "  check, ir, run and test also take:\n"
     "      -I DIR                       look for imported modules in DIR too (repeatable;\n"
     "                                   also DRIVE_PATH=DIR:DIR...; the stdlib is last)\n"
     "  drivec help                      this text\n"
@@ -65,6 +73,10 @@ typedef struct cli {
     int n_params;
     const char *include[64]; /* -I DIR */
     int n_include;
+    const char *scenarios[64]; /* --scenario NAME */
+    int n_scenarios;
+    const char *trace_dir, *plot_dir;
+    int verbose;
     const char *circuit, *in, *out, *dump_after, *backend;
     long ticks;
     unsigned long long seed;
@@ -97,9 +109,11 @@ static const struct {
     const char *option, *commands;
 } OPTION_USE[] = {
     { "--circuit", " ir run " },      { "--in", " run " },         { "--out", " run " },
-    { "--ticks", " run " },           { "--backend", " run " },    { "--random-inputs", " run " },
+    { "--ticks", " run " },           { "--backend", " run test " },
+    { "--scenario", " test " },       { "--trace", " test " },     { "--plot", " test " },
+    { "-v", " test " },    { "--random-inputs", " run " },
     { "--param", " run " },           { "--dump-after", " ir " },  { "--llvm", " ir " },
-    { "-O0", " ir run " },            { "-I", " check ir run " },            { "-O2", " ir run " },
+    { "-O0", " ir run test " },       { "-I", " check ir run test " },       { "-O2", " ir run test " },
 };
 
 static int option_allowed(const char *cmd, const char *arg)
@@ -132,7 +146,9 @@ static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
             (r = take_value(argc, argv, &i, "--in", &o->in)) ||
             (r = take_value(argc, argv, &i, "--out", &o->out)) ||
             (r = take_value(argc, argv, &i, "--dump-after", &o->dump_after)) ||
-            (r = take_value(argc, argv, &i, "--backend", &o->backend))) {
+            (r = take_value(argc, argv, &i, "--backend", &o->backend)) ||
+            (r = take_value(argc, argv, &i, "--trace", &o->trace_dir)) ||
+            (r = take_value(argc, argv, &i, "--plot", &o->plot_dir))) {
             if (r < 0)
                 return usage_error("option '%s' needs a value", a);
         } else if ((r = take_value(argc, argv, &i, "--ticks", &v))) {
@@ -167,6 +183,14 @@ static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
             if (o->n_include == (int)(sizeof o->include / sizeof o->include[0]))
                 return usage_error("too many -I options (the limit is 64): %s", dir);
             o->include[o->n_include++] = dir;
+        } else if ((r = take_value(argc, argv, &i, "--scenario", &v))) {
+            if (r < 0)
+                return usage_error("option '%s' needs a value", a);
+            if (o->n_scenarios == (int)(sizeof o->scenarios / sizeof o->scenarios[0]))
+                return usage_error("too many --scenario options (the limit is 64): %s", v);
+            o->scenarios[o->n_scenarios++] = v;
+        } else if (strcmp(a, "-v") == 0) {
+            o->verbose = 1;
         } else if (strcmp(a, "-O0") == 0) {
             o->opt0 = 1;
         } else if (strcmp(a, "-O2") == 0) {
@@ -619,6 +643,62 @@ done:
     return status ? status : s;
 }
 
+static int ensure_dir(const char *dir)
+{
+    struct stat sb;
+    if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return 1;
+    if (mkdir(dir, 0777) == 0)
+        return 1;
+    fprintf(stderr, "drivec: error: cannot make directory '%s': %s\n", dir, strerror(errno));
+    return 0;
+}
+
+static int cmd_test(const cli *o)
+{
+    if (o->n_files == 0)
+        return usage_error("%s", "test needs at least one FILE");
+    scn_backend backend;
+    if (strcmp(o->backend, "jit") == 0)
+        backend = SCN_JIT;
+    else if (strcmp(o->backend, "interp") == 0)
+        backend = SCN_INTERP;
+    else if (strcmp(o->backend, "both") == 0)
+        backend = SCN_BOTH;
+    else
+        return usage_error("--backend must be jit, interp or both, not '%s'", o->backend);
+    if ((o->trace_dir && !ensure_dir(o->trace_dir)) || (o->plot_dir && !ensure_dir(o->plot_dir)))
+        return EXIT_ERRORS;
+    scn_options so = { .only = o->n_scenarios ? o->scenarios : NULL, .n_only = o->n_scenarios,
+                       .trace_dir = o->trace_dir, .plot_dir = o->plot_dir,
+                       .verbose = o->verbose, .backend = backend, .out = stdout };
+    scn_totals t = { 0 };
+    int broken = 0;
+    for (int i = 0; i < o->n_files; i++) {
+        compile_opts copts = { .optimize = !o->opt0, .include_dirs = o->include,
+                               .n_include_dirs = o->n_include };
+        compile_result *r = compile_file(o->files[i], &copts);
+        if (diag_errors(r->diag) || !r->sema) {
+            printf("FAIL %s: does not compile\n", o->files[i]);
+            broken++;
+        } else {
+            diag_flush(r->diag, stderr, diag_want_color(stderr)); /* warnings */
+            if (scn_run_file(r, &copts, &so, &t) != 0 && diag_errors(r->diag))
+                broken += 0; /* counted as failed scenarios */
+        }
+        fflush(stdout);
+        diag_flush(r->diag, stderr, diag_want_color(stderr));
+        compile_free(r);
+    }
+    if (o->n_scenarios && t.matched == 0) {
+        fprintf(stderr, "drivec: error: no scenario named %s%s\n", o->scenarios[0],
+                o->n_scenarios > 1 ? " (or the others given)" : "");
+        return EXIT_ERRORS;
+    }
+    printf("%d passed, %d failed\n", t.passed, t.failed + broken);
+    return t.failed || broken ? EXIT_ERRORS : EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -645,6 +725,8 @@ int main(int argc, char **argv)
         status = cmd_ir(&o);
     else if (!strcmp(cmd, "run"))
         status = cmd_run(&o);
+    else if (!strcmp(cmd, "test"))
+        status = cmd_test(&o);
     else
         return usage_error("unknown command '%s'", cmd);
     LLVMShutdown();

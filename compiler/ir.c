@@ -159,7 +159,8 @@ static void print_var(FILE *f, const char *kind, const ir_var *v, int with_init)
     static const char *const roles[] = { [IR_ROLE_LEARNED] = "learned",
                                          [IR_ROLE_REWARD] = "reward stream",
                                          [IR_ROLE_TOTAL] = "total reward",
-                                         [IR_ROLE_WEIGHT] = "learned weight" };
+                                         [IR_ROLE_WEIGHT] = "learned weight",
+                                         [IR_ROLE_PROBE] = "probe" };
     if (v->role != IR_ROLE_PLAIN)
         fprintf(f, " (%s)", roles[v->role]);
     fprintf(f, "  @%u", v->offset);

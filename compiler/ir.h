@@ -75,7 +75,8 @@ typedef enum {
     IR_ROLE_LEARNED,  /* input: a learned feature (from the learning side) */
     IR_ROLE_REWARD,   /* output: one reward stream */
     IR_ROLE_TOTAL,    /* output: the circuit's total reward (sum of streams) */
-    IR_ROLE_WEIGHT    /* state: a predictor weight or bias (learned state) */
+    IR_ROLE_WEIGHT,   /* state: a predictor weight or bias (learned state) */
+    IR_ROLE_PROBE     /* output: a copy of an inner signal, for hosts that watch it */
 } ir_role;
 
 /* A named location in one of the three blocks. Vectors are stored as

@@ -90,6 +90,8 @@ static int can_end(const struct lex_extra *x)
     case MODULE: case TICK: case IMPORT: case CONST: case CIRCUIT: case INPUT: case OUTPUT:
     case PARAM: case LET: case STATE: case NEXT: case VEC: case HEURISTIC: case ATTENTION:
     case GATE: case REFLEX: case PREDICTOR: case REWARD: case REFRACTORY:
+    case SCENARIO: case EXPECT: case AT: case DURING: case EVERY: case SEED: case PLOT:
+    case VARIANT:
         return 1;
     default:
         return 0;

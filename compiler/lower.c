@@ -1058,6 +1058,7 @@ static void lower_instance(lower_ctx *x, frame *f, int i)
         }
     }
     lower_body(x, cf);
+    f->aux[i] = cf;
     f->val[i] = cal->n_outputs == 1 ? cf->val[cal->outputs[0]] : lv_new(x, 0);
     if (cal->n_outputs != 1)
         f->val[i].n = 0;
@@ -1089,7 +1090,66 @@ static uint32_t add_io(lower_ctx *x, int block, const sema_sym *s, ir_role role)
     return first;
 }
 
+/* Probes: the value of every named signal of frame f as extra outputs. */
+static void probe_frame(lower_ctx *x, frame *f, int depth)
+{
+    const sema_circuit *sc = f->sc;
+    for (int i = 0; i < sc->n_syms && !x->aborted; i++) {
+        const sema_sym *s = &sc->syms[i];
+        if (s->kind == SYM_CONST || (f->top && (s->kind == SYM_INPUT || s->kind == SYM_OUTPUT ||
+                                                s->kind == SYM_PARAM)))
+            continue;
+        if (s->kind == SYM_INSTANCE) {
+            if (depth == 0 && f->aux[i])
+                probe_frame(x, f->aux[i], 1);
+            continue;
+        }
+        if (!f->val[i].n && s->kind == SYM_FIELD) {
+            const sema_sym *o = &sc->syms[s->owner];
+            if (o->kind == SYM_PREDICTOR && f->aux[s->owner])
+                lower_pred_target(x, f, s->owner);
+            else if (o->kind == SYM_REFLEX && s->field == FIELD_STRENGTH && f->aux[s->owner])
+                lower_reflex_strength(x, f, i);
+        }
+        if (!f->val[i].n && (s->kind == SYM_STATE || s->kind == SYM_INPUT || s->kind == SYM_PARAM)) {
+            ast_expr name = { .kind = EX_NAME, .sym = i, .name = s->name, .type = s->type };
+            lower_name(x, f, &name);
+        }
+        lv v = f->val[i];
+        if (!v.n || s->type == TY_ERROR || s->type == TY_DUR)
+            continue;
+        const char *base = pname(x, f, s->name);
+        ir_type t = ir_ty(ty_is_vec(s->type) ? TY_REAL : s->type);
+        for (int k = 0; k < v.n && k < ty_len(s->type); k++) {
+            const char *nm = ty_is_vec(s->type) ? arena_printf(x->mem, "%s[%d]", base, k) : base;
+            uint32_t o = ir_add_var(x->mem, x->ir, IR_BLOCK_OUT, nm, t, 0, NULL);
+            ir_var *ov = &x->ir->outputs[o];
+            ov->role = IR_ROLE_PROBE;
+            if (ty_is_vec(s->type)) {
+                ov->base = base;
+                ov->index = (uint32_t)k;
+                ov->len = (uint32_t)ty_len(s->type);
+            }
+            ir_emit(x->mem, x->ir, (ir_inst){ .op = IR_OUTPUT, .type = t, .a = v.v[k], .slot = o });
+        }
+    }
+}
+
+static ir_circuit *lower_all(arena *mem, diag_ctx *diag, const sema_circuit *c, double tick,
+                             int probes);
+
 ir_circuit *lower_circuit(arena *mem, diag_ctx *diag, const sema_circuit *c, double tick)
+{
+    return lower_all(mem, diag, c, tick, 0);
+}
+
+ir_circuit *lower_circuit_probed(arena *mem, diag_ctx *diag, const sema_circuit *c, double tick)
+{
+    return lower_all(mem, diag, c, tick, 1);
+}
+
+static ir_circuit *lower_all(arena *mem, diag_ctx *diag, const sema_circuit *c, double tick,
+                             int probes)
 {
     lower_ctx x = { .mem = mem, .diag = diag, .tick = tick, .first_slot = -1,
                     .first_value = NONE };
@@ -1122,6 +1182,8 @@ ir_circuit *lower_circuit(arena *mem, diag_ctx *diag, const sema_circuit *c, dou
         }
     }
     lower_body(&x, f);
+    if (probes)
+        probe_frame(&x, f, 0);
 
     /* End of tick. Every value is computed before the first store, so each
      * load still sees last tick's state; lowering a stored expression may

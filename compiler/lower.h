@@ -17,4 +17,10 @@
 
 ir_circuit *lower_circuit(arena *mem, diag_ctx *diag, const sema_circuit *c, double tick);
 
+/* The same with probes: every named signal of the circuit, and of each
+ * instance one level down (as "c.name"), also written to an output of role
+ * IR_ROLE_PROBE after the circuit's own outputs, so a host can watch signals
+ * that are not outputs (scenarios, traces). Probes change no value. */
+ir_circuit *lower_circuit_probed(arena *mem, diag_ctx *diag, const sema_circuit *c, double tick);
+
 #endif

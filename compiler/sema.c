@@ -736,6 +736,10 @@ static ast_type check_binary(sema_ctx *x, ast_expr *e)
         if (l == r && !ty_is_vec(l))
             return TY_BOOL;
         break;
+    case OP_RANGE:
+        diag_report(x->diag, DIAG_ERROR, e->loc,
+                    "a time window 'a .. b' is only meaningful in a scenario");
+        return TY_ERROR;
     case OP_AND: case OP_OR:
         if (l == TY_BOOL && r == TY_BOOL)
             return TY_BOOL;
@@ -1258,7 +1262,11 @@ static ast_type check_expr(sema_ctx *x, ast_expr *e)
     }
     case EX_CALL: {
         const builtin_fn *fn = find_builtin(e->name);
-        if (fn && lookup(x, e->name) < 0) {
+        if (e->field) {
+            diag_report(x->diag, DIAG_ERROR, e->loc,
+                        "'%s.%s(...)' measures a scenario's variant; it is only meaningful in "
+                        "an 'expect'", e->field, e->name);
+        } else if (fn && lookup(x, e->name) < 0) {
             t = check_builtin(x, e, fn);
         } else if (e->ref) {
             check_instance_call(x, e, e->ref);

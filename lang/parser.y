@@ -39,6 +39,7 @@ void dyerror(DYLTYPE *lloc, yyscan_t scanner, ast_builder *b, const char *msg);
     ast_type type;
     ast_attrs attrs;
     ast_clause_list clauses;
+    struct ast_scn_item *sitem;
 }
 
 %token <str> IDENT "identifier" NUMBER "number" DURATION "duration"
@@ -54,6 +55,8 @@ void dyerror(DYLTYPE *lloc, yyscan_t scanner, ast_builder *b, const char *msg);
 %token HEURISTIC "heuristic" ATTENTION "attention" GATE "gate" WHEN "when"
 %token REFLEX "reflex" FOR "for" REFRACTORY "refractory" STRENGTH "strength"
 %token PREDICTOR "predictor" REWARD "reward"
+%token SCENARIO "scenario" EXPECT "expect" AT "at" DURING "during" EVERY "every"
+%token SEED "seed" PLOT "plot" VARIANT "variant" DOTDOT ".."
 
 %type <str> modname
 %type <expr> expr arg
@@ -61,7 +64,9 @@ void dyerror(DYLTYPE *lloc, yyscan_t scanner, ast_builder *b, const char *msg);
 %type <type> type
 %type <attrs> attrs reflexopts
 %type <clauses> clauses clauselist
+%type <sitem> timing
 
+%nonassoc DOTDOT
 %precedence ELSE
 %left OR
 %left AND
@@ -91,6 +96,7 @@ decl
     | IMPORT modname                            { ast_import_add(b, @2, $2); }
     | constdecl
     | circuit
+    | scenario
     ;
 
 constdecl
@@ -119,6 +125,49 @@ items
     | items SEP
     | items item SEP
     | items error SEP                           { yyerrok; }
+    ;
+
+scenario
+    : SCENARIO IDENT FOR expr '{'               { ast_scenario_begin(b, @2, $2, $4); }
+      sbody '}'                                 { ast_scenario_end(b); }
+    ;
+
+sbody
+    : sitems
+    | sitems sitem
+    | sitems error
+    ;
+
+sitems
+    : %empty
+    | sitems SEP
+    | sitems sitem SEP
+    | sitems error SEP                          { yyerrok; }
+    ;
+
+sitem
+    : CIRCUIT IDENT                             { ast_scn_circuit(b, @$, @2, $2); }
+    | SEED expr                                 { ast_scn_seed(b, @$, $2); }
+    | PARAM IDENT '=' expr                      { ast_scn_param(b, @$, @2, $2, $4); }
+    | PARAM IDENT '.' IDENT '=' expr            { ast_scn_param(b, @$, ast_span(@2, @4), ast_dotted(b, $2, $4), $6); }
+    | IDENT '=' expr                            { ast_scn_set(b, @$, @1, $1, NULL, $3); }
+    | IDENT '[' expr ']' '=' expr               { ast_scn_set(b, @$, @1, $1, $3, $6); }
+    | timing '{'                                { ast_scn_block_begin(b, $1); }
+      sbody '}'                                 { ast_scn_block_end(b, $1, @5); }
+    | VARIANT IDENT '{'                         { ast_scn_variant_begin(b, @$, @2, $2); }
+      sbody '}'                                 { ast_scn_variant_end(b, @6); }
+    | EXPECT expr                               { ast_scn_expect(b, @$, $2); }
+    | PLOT arglist                              { ast_scn_plot(b, @$, $2); }
+    ;
+
+timing
+    : AT expr                                   { $$ = ast_scn_timing(b, @$, 'a', $2, NULL, NULL); }
+    | AT expr FOR expr                          { $$ = ast_scn_timing(b, @$, 'a', $2, $4, NULL); }
+    | DURING expr                               { $$ = ast_scn_timing(b, @$, 'd', NULL, NULL, $2); }
+    | EVERY expr                                { $$ = ast_scn_timing(b, @$, 'e', $2, NULL, NULL); }
+    | EVERY expr FOR expr                       { $$ = ast_scn_timing(b, @$, 'e', $2, $4, NULL); }
+    | EVERY expr DURING expr                    { $$ = ast_scn_timing(b, @$, 'e', $2, NULL, $4); }
+    | EVERY expr FOR expr DURING expr           { $$ = ast_scn_timing(b, @$, 'e', $2, $4, $6); }
     ;
 
 item
@@ -186,6 +235,9 @@ expr
     | IDENT '(' args ')'                        { $$ = ast_call(b, @$, $1, $3); }
     | REAL '(' expr ')'                         { $$ = ast_call1(b, @$, "real", $3); }
     | IDENT '.' IDENT                           { $$ = ast_field(b, @$, $1, $3); }
+    | IDENT '.' IDENT '(' args ')'              { $$ = ast_measure(b, @$, $1, $3, $5); }
+    | IDENT '.' AT '(' args ')'                 { $$ = ast_measure(b, @$, $1, "at", $5); }
+    | AT '(' args ')'                           { $$ = ast_call(b, @$, "at", $3); }
     | IDENT '.' STRENGTH                        { $$ = ast_field(b, @$, $1, "strength"); }
     | IDENT '.' REWARD                          { $$ = ast_field(b, @$, $1, "reward"); }
     | '[' arglist ']'                           { $$ = ast_vec(b, @$, $2); }
@@ -206,6 +258,7 @@ expr
     | expr AND expr                             { $$ = ast_binary(b, @$, OP_AND, $1, $3); }
     | expr OR expr                              { $$ = ast_binary(b, @$, OP_OR, $1, $3); }
     | IF expr THEN expr ELSE expr               { $$ = ast_if(b, @$, $2, $4, $6); }
+    | expr DOTDOT expr                          { $$ = ast_binary(b, @$, OP_RANGE, $1, $3); }
     ;
 
 args

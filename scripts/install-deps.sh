@@ -9,6 +9,7 @@ packages=(
   flex bison
   llvm-19-dev
   libcmocka-dev
+  gnuplot-nox
 )
 
 missing=()
