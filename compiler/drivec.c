@@ -233,6 +233,14 @@ static int cmd_check(const cli *o)
     int status = EXIT_OK;
     for (int i = 0; i < o->n_files; i++) {
         compile_result *r = compile_or_report(o->files[i], o, NULL, 0);
+        if (!diag_errors(r->diag) && r->sema && r->ast->n_scenarios) {
+            /* Scenarios are checked against their circuits, not run. */
+            compile_opts copts = { .optimize = 0, .include_dirs = o->include,
+                                   .n_include_dirs = o->n_include };
+            scn_options so = { .check_only = 1, .out = stdout };
+            scn_totals t = { 0 };
+            scn_run_file(r, &copts, &so, &t);
+        }
         if (finish(r) != EXIT_OK)
             status = EXIT_ERRORS;
         compile_free(r);

@@ -1038,15 +1038,25 @@ static int run_one(scn *s, run *r, const rt_circuit *main_c, const rt_circuit *r
         }
     }
     long invalid = 0, first_invalid = -1;
+    const rt_field *bad = NULL;
+    double bad_value = 0;
     for (long k = 0; k < s->n_ticks; k++) {
         memset(in, 0, main_c->in_size);
         for (size_t i = 0; i < r->held.len; i++)
             apply(s, r, &((entry *)r->held.data)[i], k, in);
         for (size_t i = 0; i < r->blocks.len; i++)
             apply(s, r, &((entry *)r->blocks.data)[i], k, in);
-        if (main_c->step(main_c->ctx, st, in, out)) {
-            if (!invalid++)
-                first_invalid = k;
+        if (main_c->step(main_c->ctx, st, in, out) && !invalid++) {
+            first_invalid = k;
+            for (uint32_t f = 0; f < main_c->n_inputs && !bad; f++) {
+                const rt_field *fl = &main_c->inputs[f];
+                double v = rt_get(in, fl);
+                if (fl->kind == RT_REAL &&
+                    (!isfinite(v) || (fl->has_range && !(fl->lo <= v && v <= fl->hi)))) {
+                    bad = fl;
+                    bad_value = v;
+                }
+            }
         }
         if (ref_c) {
             ref_c->step(ref_c->ctx, st2, in, out2);
@@ -1074,13 +1084,19 @@ static int run_one(scn *s, run *r, const rt_circuit *main_c, const rt_circuit *r
         }
     }
     if (invalid) {
+        char buf[32];
+        const char *why = !bad ? "invalid"
+                          : !isfinite(bad_value)
+                              ? "not finite"
+                              : arena_printf(&s->r->mem, "outside its range [%g, %g]", bad->lo,
+                                             bad->hi);
         diag_report(s->diag, DIAG_ERROR, s->ast->name_loc,
-                    "%s%s%s: %ld tick%s had invalid inputs (not finite, or outside a declared "
-                    "range), the first at %g s; no state was kept on %s",
-                    s->ast->name, r->variant ? "." : "", r->variant ? r->variant : "", invalid,
-                    invalid > 1 ? "s" : "", (double)first_invalid * s->tick,
-                    invalid > 1 ? "them" : "it");
-        diag_hint(s->diag, "keep stimuli inside the inputs' ranges");
+                    "in %s%s%s, input '%s' is %s at %g s, %s; the circuit keeps no state on such "
+                    "a tick (%ld tick%s in all)",
+                    s->ast->name, r->variant ? "." : "", r->variant ? r->variant : "",
+                    bad ? bad->name : "?", rt_fmt_f64(buf, bad_value),
+                    (double)first_invalid * s->tick, why, invalid, invalid > 1 ? "s" : "");
+        diag_hint(s->diag, "keep stimuli inside the inputs' declared ranges");
         s->errors++;
         ok = 0;
     }
@@ -1383,6 +1399,8 @@ static compiled *get_compiled(file_ctx *fc, const sema_circuit *sc)
         c->failed = 1;
         return c;
     }
+    if (fc->o->check_only)
+        return c;
     if (fc->o->backend != SCN_INTERP) {
         char *msg = NULL;
         if (!fc->j)
@@ -1516,20 +1534,30 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
         v->variant = it->name;
         v->loc = it->name_loc;
     }
+    /* The scenario's own items are checked once; each variant starts from
+     * a copy of them and adds its own. */
     for (size_t ri = 0; ri < s->runs.len; ri++) {
         run *rn = &((run *)s->runs.data)[ri];
         arena_vec_init(&rn->params, sizeof(pset *));
         arena_vec_init(&rn->held, sizeof(entry));
         arena_vec_init(&rn->blocks, sizeof(entry));
-        for (int i = 0; i < a->top.n_items; i++) {
-            if (a->top.items[i]->kind != SC_VARIANT)
-                add_item(s, rn, a->top.items[i], 0);
-            else if (rn->variant && !strcmp(a->top.items[i]->name, rn->variant))
+        if (ri == 0) {
+            for (int i = 0; i < a->top.n_items; i++)
+                if (a->top.items[i]->kind != SC_VARIANT)
+                    add_item(s, rn, a->top.items[i], 0);
+            continue;
+        }
+        const run *b0 = (run *)s->runs.data;
+        for (size_t k = 0; k < b0->params.len; k++)
+            *(pset **)arena_vec_push(&r->mem, &rn->params) = ((pset **)b0->params.data)[k];
+        for (size_t k = 0; k < b0->held.len; k++)
+            *(entry *)arena_vec_push(&r->mem, &rn->held) = ((entry *)b0->held.data)[k];
+        for (size_t k = 0; k < b0->blocks.len; k++)
+            *(entry *)arena_vec_push(&r->mem, &rn->blocks) = ((entry *)b0->blocks.data)[k];
+        for (int i = 0; i < a->top.n_items; i++)
+            if (a->top.items[i]->kind == SC_VARIANT && !strcmp(a->top.items[i]->name, rn->variant))
                 for (int k = 0; k < a->top.items[i]->n_items; k++)
                     add_item(s, rn, a->top.items[i]->items[k], 1);
-        }
-        if (s->errors)
-            goto failed; /* the same errors again for each variant would be noise */
     }
     /* Expectations and plots. */
     int n_expect = 0;
@@ -1567,6 +1595,8 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
         err(s, a->name_loc, "scenario '%s' expects nothing", a->name);
     if (s->errors)
         goto failed;
+    if (o->check_only)
+        return 0;
 
     /* Run. */
     rt_circuit main_c = s->rt, ref_c = s->rt;
@@ -1617,6 +1647,8 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
 failed:
     for (size_t ri = 0; ri < s->runs.len; ri++)
         free(((run *)s->runs.data)[ri].rec);
+    if (o->check_only)
+        return -1;
     fprintf(o->out, "FAIL %s: %s (errors)\n", r->file->name, a->name);
     t->failed++;
     return -1;
@@ -1644,6 +1676,8 @@ int scn_run_file(compile_result *r, const compile_opts *copts, const scn_options
         t->matched++;
         if (run_scenario(&fc, m->scenarios[i], t) != 0)
             status = -1;
+        if (o->check_only)
+            continue; /* the caller prints the diagnostics */
         fflush(o->out);
         diag_flush(r->diag, stderr, diag_want_color(stderr));
     }

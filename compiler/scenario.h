@@ -29,6 +29,7 @@ typedef struct scn_options {
     int verbose;             /* print every expectation's measurements */
     scn_backend backend;     /* SCN_BOTH: the JIT checked against the interpreter */
     FILE *out;               /* the per-scenario lines */
+    int check_only;          /* check every scenario, run none (drivec check) */
 } scn_options;
 
 typedef struct scn_totals {

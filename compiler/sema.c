@@ -1656,6 +1656,39 @@ static void add_field(sema_ctx *x, int owner, const char *field, ast_type t, int
     f->field = which;
 }
 
+/* Whether a scenario of module m names `name` in an expectation or plot
+ * (a signal read only by scenarios is not unused). */
+static int names_in(const ast_expr *e, const char *name)
+{
+    if (!e)
+        return 0;
+    if ((e->kind == EX_NAME && !strcmp(e->name, name)) ||
+        (e->kind == EX_FIELD && (!strcmp(e->name, name) || !strcmp(e->field, name))))
+        return 1;
+    if (names_in(e->lhs, name) || names_in(e->rhs, name) || names_in(e->cond, name))
+        return 1;
+    for (int i = 0; i < e->args.len; i++)
+        if (names_in(e->args.items[i], name))
+            return 1;
+    return 0;
+}
+
+static int watched_by_scenario(const ast_module *m, const char *name)
+{
+    for (int i = 0; m && i < m->n_scenarios; i++) {
+        const ast_scn_item *top = &m->scenarios[i]->top;
+        for (int k = 0; k < top->n_items; k++) {
+            const ast_scn_item *it = top->items[k];
+            if (it->kind == SC_EXPECT && names_in(it->expr, name))
+                return 1;
+            for (int p = 0; it->kind == SC_PLOT && p < it->plots.len; p++)
+                if (names_in(it->plots.items[p], name))
+                    return 1;
+        }
+    }
+    return 0;
+}
+
 static int check_circuit(sema_glob *g, sema_circuit *c);
 
 /* The circuit a call names, checked first (instances need its outputs). */
@@ -2898,7 +2931,8 @@ static int check_circuit(sema_glob *g, sema_circuit *c)
         }
     for (int i = 0; i < c->n_syms; i++) {
         const sema_sym *s = &c->syms[i];
-        if (s->used || (x->suggested && x->suggested[i]) || s->hidden)
+        if (s->used || (x->suggested && x->suggested[i]) || s->hidden ||
+            watched_by_scenario(c->mod->ast, s->name))
             continue;
         if (s->kind == SYM_LET || (s->kind == SYM_INSTANCE && s->callee && s->callee->n_outputs))
             diag_report(x->diag, DIAG_WARNING, s->decl_loc, "%s '%s' is never used",

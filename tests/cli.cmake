@@ -45,3 +45,15 @@ cli_test(invalid_input_out   1 stdout run cli/ranged.drive --in cli/out_of_range
 cli_test(param_range         1 stderr run cli/ranged.drive --in cli/out_of_range.csv --param g=3)
 cli_test(include_dir         0 stdout run -I cli/inc2 cli/inc/use_extra.drive --random-inputs 1 --ticks 2 --out -)
 cli_test(missing_module      1 stderr check cli/inc/use_extra.drive)
+
+# drivec test: per-scenario lines and totals, failed expectations with their
+# measurements, runs with invalid inputs, selection, and usage errors.
+cli_test(test_lines          1 stdout test cli/scenarios.drive)
+cli_test(test_failures       1 stderr test cli/scenarios.drive)
+cli_test(test_verbose        0 stdout test cli/scenarios.drive --scenario doubles -v)
+cli_test(test_backend_both   0 stdout test cli/scenarios.drive --scenario doubles --backend both)
+cli_test(test_no_scenario    1 stderr test cli/scenarios.drive --scenario nope)
+cli_test(test_no_file        2 stderr test)
+cli_test(test_broken_file    1 stdout test diag/scenario_errors.drive)
+add_test(NAME cli_test_trace WORKING_DIRECTORY ${T}
+         COMMAND ${T}/scenario/trace.sh ${DRIVEC})
