@@ -168,6 +168,9 @@ timing
     | EVERY expr FOR expr                       { $$ = ast_scn_timing(b, @$, 'e', $2, $4, NULL); }
     | EVERY expr DURING expr                    { $$ = ast_scn_timing(b, @$, 'e', $2, NULL, $4); }
     | EVERY expr FOR expr DURING expr           { $$ = ast_scn_timing(b, @$, 'e', $2, $4, $6); }
+    | AT error                                  { $$ = ast_scn_timing(b, @$, 'a', NULL, NULL, NULL); }
+    | DURING error                              { $$ = ast_scn_timing(b, @$, 'd', NULL, NULL, NULL); }
+    | EVERY error                               { $$ = ast_scn_timing(b, @$, 'e', NULL, NULL, NULL); }
     ;
 
 item
