@@ -26,6 +26,8 @@
 
 /* Longest run: the recorded signals of a run are kept in memory. */
 enum { SCN_MAX_TICKS = 100000000 };
+/* Values recorded per scenario, over all its runs (8 bytes each). */
+#define SCN_MAX_RECORDED 2.5e8
 /* Points per series in a plot (longer runs are drawn from min/max buckets). */
 enum { PLOT_POINTS = 400 };
 
@@ -1597,6 +1599,15 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
         goto failed;
     if (o->check_only)
         return 0;
+    if ((double)s->n_rec * (double)s->n_ticks * (double)s->runs.len > SCN_MAX_RECORDED) {
+        err(s, a->length->loc,
+            "this scenario would record %.3g values (%d signals, %ld ticks, %zu runs); the limit "
+            "is %.3g",
+            (double)s->n_rec * (double)s->n_ticks * (double)s->runs.len, s->n_rec, s->n_ticks,
+            s->runs.len, (double)SCN_MAX_RECORDED);
+        diag_hint(s->diag, "measure fewer signals, or run a shorter scenario");
+        goto failed;
+    }
 
     /* Run. */
     rt_circuit main_c = s->rt, ref_c = s->rt;
