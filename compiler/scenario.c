@@ -124,18 +124,36 @@ static void err(scn *s, src_loc at, const char *fmt, ...)
     s->errors++;
 }
 
+/* The source text of a span, its lines joined by single spaces. */
 static const char *src_text(arena *mem, src_loc l)
 {
-    if (!l.file || l.line != l.end_line) {
-        size_t n = 0;
-        const char *t = l.file ? src_line(l.file, l.line, &n) : NULL;
-        return t ? arena_strndup(mem, t + l.col - 1, n - (size_t)(l.col - 1)) : "?";
-    }
-    size_t n = 0;
-    const char *t = src_line(l.file, l.line, &n);
-    if (!t || (size_t)(l.end_col - 1) > n || l.col < 1)
+    if (!l.file)
         return "?";
-    return arena_strndup(mem, t + l.col - 1, (size_t)(l.end_col - l.col));
+    size_t cap = 0;
+    for (int ln = l.line; ln <= l.end_line; ln++) {
+        size_t n = 0;
+        if (src_line(l.file, ln, &n))
+            cap += n + 1;
+    }
+    char *out = arena_alloc(mem, cap + 2), *o = out;
+    for (int ln = l.line; ln <= l.end_line; ln++) {
+        size_t n = 0;
+        const char *t = src_line(l.file, ln, &n);
+        if (!t)
+            break;
+        size_t from = ln == l.line ? (size_t)(l.col - 1) : 0;
+        size_t to = ln == l.end_line && (size_t)(l.end_col - 1) < n ? (size_t)(l.end_col - 1) : n;
+        while (ln != l.line && from < to && (t[from] == ' ' || t[from] == '\t'))
+            from++;
+        if (from > to)
+            from = to;
+        if (o != out && from < to)
+            *o++ = ' ';
+        memcpy(o, t + from, to - from);
+        o += to - from;
+    }
+    *o = 0;
+    return out;
 }
 
 static uint64_t mix64(uint64_t z)
