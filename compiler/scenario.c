@@ -1254,7 +1254,9 @@ static int write_plot(scn *s, const char *dir)
     int panels = s->n_panels;
     fprintf(g, "set terminal svg size 800,%d font 'sans,11' background '#ffffff'\n",
             120 + 200 * panels);
-    fputs("set encoding utf8\nset key outside right top\nset grid\n", g);
+    /* Fixed margins, so panels line up whatever their legends. */
+    fputs("set encoding utf8\nset key outside right top\nset grid\n"
+          "set lmargin 10\nset rmargin 28\n", g);
     /* The data: one column per series, one row per tick. */
     fputs("$data << EOD\n", g);
     size_t ns = s->series.len;

@@ -243,6 +243,7 @@ expr
     | AT '(' args ')'                           { $$ = ast_call(b, @$, "at", $3); }
     | IDENT '.' STRENGTH                        { $$ = ast_field(b, @$, $1, "strength"); }
     | IDENT '.' REWARD                          { $$ = ast_field(b, @$, $1, "reward"); }
+    | REWARD                                    { $$ = ast_name(b, @$, "reward"); }
     | '[' arglist ']'                           { $$ = ast_vec(b, @$, $2); }
     | expr '[' expr ']'                         { $$ = ast_index(b, @$, $1, $3); }
     | '(' expr ')'                              { $$ = $2; }
