@@ -55,5 +55,6 @@ cli_test(test_backend_both   0 stdout test cli/scenarios.drive --scenario double
 cli_test(test_no_scenario    1 stderr test cli/scenarios.drive --scenario nope)
 cli_test(test_no_file        2 stderr test)
 cli_test(test_broken_file    1 stdout test diag/scenario_errors.drive)
+cli_test(test_directory      0 stdout test scenario)
 add_test(NAME cli_test_trace WORKING_DIRECTORY ${T}
          COMMAND ${T}/scenario/trace.sh ${DRIVEC})
