@@ -73,6 +73,7 @@ struct ast_expr {
                        * EX_CALL of a circuit: its instance symbol; or -1 */
     const void *ref;  /* EX_NAME of a module constant: its sema_const;
                        * EX_CALL of a circuit: its sema_circuit */
+    int run;          /* scenarios: a signal of variant run-1 (V.s); 0: the run measured */
 };
 
 typedef enum {

@@ -185,6 +185,17 @@ static const sig *find_sig(scn *s, const char *name)
     return NULL;
 }
 
+/* A signal of one block (a param and its probe share a name). */
+static const sig *find_sig_in(scn *s, const char *name, int block)
+{
+    for (size_t i = 0; i < s->sigs.len; i++) {
+        sig *g = &((sig *)s->sigs.data)[i];
+        if (g->block == block && strcmp(g->name, name) == 0)
+            return g;
+    }
+    return NULL;
+}
+
 static const ir_var *sig_var(const scn *s, const sig *g, int k)
 {
     const ir_circuit *c = s->ir;
@@ -592,6 +603,12 @@ static ast_type type_of(scn *s, ast_expr *e, mode m)
     case EX_BOOL: t = TY_BOOL; break;
     case EX_NAME: t = type_name(s, e, m, e->name); break;
     case EX_FIELD: {
+        int vr = m == M_SIGNAL ? run_of_variant(s, e->name) : -1;
+        if (vr >= 0) { /* V.s: signal s of variant V's run */
+            t = type_name(s, e, m, e->field);
+            e->run = vr + 1;
+            break;
+        }
         const char *full = arena_printf(&s->r->mem, "%s.%s", e->name, e->field);
         if (m != M_SIGNAL) {
             if (find_sig(s, full))
@@ -733,7 +750,8 @@ static double eval(ectx *c, const ast_expr *e, int idx)
         if (e->sym == -3)
             return c->s->tick;
         const sig *g = &((sig *)c->s->sigs.data)[e->sym];
-        return c->r->rec[(size_t)g->rec[i] * (size_t)c->s->n_ticks + (size_t)c->k];
+        const run *r = e->run ? &((run *)c->s->runs.data)[e->run - 1] : c->r;
+        return r->rec[(size_t)g->rec[i] * (size_t)c->s->n_ticks + (size_t)c->k];
     }
     case EX_UNARY: {
         double a = eval(c, e->lhs, i);
@@ -799,7 +817,9 @@ static void add_item(scn *s, run *r, const ast_scn_item *it, int in_block);
 
 static void check_set(scn *s, run *r, const ast_scn_item *it, entry *en)
 {
-    const sig *g = find_sig(s, it->name);
+    const sig *g = find_sig_in(s, it->name, IR_BLOCK_IN);
+    if (!g)
+        g = find_sig(s, it->name);
     if (!g || g->block != IR_BLOCK_IN) {
         if (g)
             err(s, it->name_loc, "'%s' is not an input of circuit '%s': a scenario sets inputs",
@@ -853,7 +873,7 @@ static void check_set(scn *s, run *r, const ast_scn_item *it, entry *en)
 
 static void check_param(scn *s, run *r, const ast_scn_item *it)
 {
-    const sig *g = find_sig(s, it->name);
+    const sig *g = find_sig_in(s, it->name, IR_BLOCK_PARAM);
     if (!g || g->block != IR_BLOCK_PARAM) {
         err(s, it->name_loc, "circuit '%s' has no runtime param '%s'", s->sc->name, it->name);
         const char **names = arena_calloc(&s->r->mem, s->sigs.len + 1, sizeof *names);
@@ -1348,8 +1368,17 @@ static const sema_circuit *pick_circuit(scn *s, const ast_scenario *a)
         if (m->n_circuits == 1)
             return &m->circuits[0];
         err(s, a->name_loc, "say which circuit scenario '%s' runs", a->name);
-        diag_hint(s->diag, m->n_circuits ? "add a line 'circuit NAME'"
-                                         : "add a line 'circuit NAME' (an imported circuit)");
+        if (m->n_circuits) {
+            size_t len = 0;
+            for (int i = 0; i < m->n_circuits; i++)
+                len += strlen(m->circuits[i].name) + 2;
+            char *list = arena_alloc(&s->r->mem, len + 1), *end = list;
+            for (int i = 0; i < m->n_circuits; i++)
+                end += sprintf(end, "%s%s", i ? ", " : "", m->circuits[i].name);
+            diag_hint(s->diag, "add a line 'circuit NAME'; this file has %s", list);
+        } else {
+            diag_hint(s->diag, "add a line 'circuit NAME' (an imported circuit)");
+        }
         return NULL;
     }
     const sema_circuit *c = sema_find_circuit(m, named->name), *other = NULL;
@@ -1546,9 +1575,15 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
         const ast_scn_item *it = a->top.items[i];
         if (it->kind != SC_VARIANT)
             continue;
-        if (find_sig(s, it->name))
-            err(s, it->name_loc, "variant '%s' has the name of a signal of circuit '%s'", it->name,
-                s->sc->name);
+        size_t nl = strlen(it->name);
+        int clash = find_sig(s, it->name) != NULL;
+        for (size_t g = 0; g < s->sigs.len && !clash; g++) {
+            const char *sn = ((sig *)s->sigs.data)[g].name;
+            clash = strncmp(sn, it->name, nl) == 0 && sn[nl] == '.';
+        }
+        if (clash)
+            err(s, it->name_loc, "variant '%s' has the name of a signal or instance of circuit '%s'",
+                it->name, s->sc->name);
         else if (run_of_variant(s, it->name) >= 0)
             err(s, it->name_loc, "a second variant named '%s'", it->name);
         run *v = arena_vec_push(&r->mem, &s->runs);
@@ -1596,14 +1631,6 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
                 series *se = arena_vec_push(&r->mem, &s->series);
                 se->panel = s->n_panels;
                 se->title = src_text(&r->mem, e->loc);
-                if (e->kind == EX_FIELD && run_of_variant(s, e->name) >= 0) {
-                    se->run = run_of_variant(s, e->name);
-                    ast_expr *n = arena_alloc(&r->mem, sizeof *n);
-                    *n = *e;
-                    n->kind = EX_NAME;
-                    n->name = e->field;
-                    e = n;
-                }
                 se->e = e;
                 ast_type pt = type_of(s, e, M_SIGNAL);
                 if (pt != TY_REAL && pt != TY_BOOL && pt != TY_ERROR)
