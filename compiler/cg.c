@@ -509,6 +509,9 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
     return 0;
 }
 
+static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
+                       const ir_circuit *c);
+
 LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
                       const cg_target *t)
 {
@@ -544,7 +547,7 @@ LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefi
         emit_init(&e, init, c);
         LLVMValueRef step =
             add_function(&e, prefix, "_step", e.i32, 3, step_names, step_access);
-        ok = step && emit_step(&e, step, c) == 0;
+        ok = step && emit_step(&e, step, c) == 0 && emit_step_n(&e, prefix, step, c) == 0;
     }
     LLVMDisposeBuilder(e.b);
     if (!ok) {
@@ -552,6 +555,57 @@ LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefi
         return NULL;
     }
     return m;
+}
+
+/* <prefix>_step_n(states, n, in, out): step n instances whose blocks lie end
+ * to end; returns how many reported invalid inputs. The optimizer inlines
+ * the step into the loop. */
+static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
+                       const ir_circuit *c)
+{
+    size_t len = strlen(prefix) + 8;
+    char *name = malloc(len);
+    if (!name)
+        return -1;
+    snprintf(name, len, "%s_step_n", prefix);
+    LLVMTypeRef params[4] = { e->ptr, e->i64, e->ptr, e->ptr };
+    LLVMValueRef fn = LLVMAddFunction(e->m, name, LLVMFunctionType(e->i64, params, 4, 0));
+    free(name);
+    LLVMSetLinkage(fn, LLVMExternalLinkage);
+    add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->ctx, fn, "entry");
+    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->ctx, fn, "loop");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->ctx, fn, "done");
+    LLVMPositionBuilderAtEnd(e->b, entry);
+    LLVMValueRef n = LLVMGetParam(fn, 1);
+    LLVMValueRef zero = LLVMConstInt(e->i64, 0, 0);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, n, zero, "empty"), done, loop);
+
+    LLVMPositionBuilderAtEnd(e->b, loop);
+    LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
+    LLVMValueRef bad = LLVMBuildPhi(e->b, e->i64, "bad");
+    LLVMValueRef at[3];
+    uint32_t sizes[3] = { c->state_size, c->in_size, c->out_size };
+    LLVMValueRef bases[3] = { LLVMGetParam(fn, 0), LLVMGetParam(fn, 2), LLVMGetParam(fn, 3) };
+    for (int k = 0; k < 3; k++)
+        at[k] = LLVMBuildGEP2(e->b, e->i8, bases[k],
+                              (LLVMValueRef[]){ LLVMBuildMul(e->b, i,
+                                                             LLVMConstInt(e->i64, sizes[k], 0),
+                                                             "off") },
+                              1, "blk");
+    LLVMTypeRef step_ty = LLVMGlobalGetValueType(step);
+    LLVMValueRef r = LLVMBuildCall2(e->b, step_ty, step, at, 3, "r");
+    LLVMValueRef bad2 = LLVMBuildAdd(e->b, bad, LLVMBuildZExt(e->b, r, e->i64, "r64"), "bad2");
+    LLVMValueRef i2 = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "i2");
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, i2, n, "end"), done, loop);
+    LLVMAddIncoming(i, (LLVMValueRef[]){ zero, i2 }, (LLVMBasicBlockRef[]){ entry, loop }, 2);
+    LLVMAddIncoming(bad, (LLVMValueRef[]){ zero, bad2 }, (LLVMBasicBlockRef[]){ entry, loop }, 2);
+
+    LLVMPositionBuilderAtEnd(e->b, done);
+    LLVMValueRef total = LLVMBuildPhi(e->b, e->i64, "total");
+    LLVMAddIncoming(total, (LLVMValueRef[]){ zero, bad2 }, (LLVMBasicBlockRef[]){ entry, loop }, 2);
+    LLVMBuildRet(e->b, total);
+    return 0;
 }
 
 /* ---- optimizing and printing ------------------------------------------ */

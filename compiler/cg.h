@@ -7,6 +7,9 @@
  * ABI of the generated functions (C types):
  *   void <prefix>_init(void *state);
  *   int <prefix>_step(void *state, const void *in, void *out);
+ *   size_t <prefix>_step_n(void *states, size_t n, const void *in, void *out);
+ * step_n steps n instances whose blocks lie end to end (state_size, in_size
+ * and out_size bytes apart) and returns how many reported invalid inputs.
  * state, in and out are the blocks laid out by ir_layout; they must not
  * overlap and must be 8-byte aligned (the code loads doubles with align 8).
  * step returns the circuit's status, 0 or 1 (its IR_RETURN; 0 without one).

@@ -11,6 +11,7 @@
 
 #include <llvm-c/Core.h>
 
+#include "aot.h"
 #include "cg.h"
 #include "compile.h"
 #include "csv.h"
@@ -44,6 +45,11 @@ static const char USAGE[] =
     "      --backend jit|interp|both    JIT-compiled code (default), the reference\n"
     "                                   interpreter, or both checked against each other\n"
     "      -O0                          no optimisation (IR passes and LLVM)\n"
+    "  drivec build FILE -o LIB.so [options]  compile circuits to a shared object (C ABI)\n"
+    "      --circuit NAME               only this circuit (repeatable; default: all)\n"
+    "      --header FILE.h              also write the C header\n"
+    "      --cpu generic|native         code for any x86-64 (default) or this machine\n"
+    "      --no-cache                   neither read nor write the build cache\n"
     "  drivec test FILE|DIR... [options]  run the scenarios of the files (of every .drive\n"
     "                                   file under a DIR) and judge their expectations\n"
     "      --scenario NAME              only this scenario (repeatable)\n"
@@ -79,6 +85,10 @@ typedef struct cli {
     int n_scenarios;
     const char *trace_dir, *plot_dir;
     int verbose;
+    const char *out_so, *header, *cpu;
+    const char *circuits[64]; /* build --circuit NAME... */
+    int n_circuits;
+    int no_cache;
     const char *circuit, *in, *out, *dump_after, *backend;
     long ticks;
     unsigned long long seed;
@@ -110,12 +120,13 @@ static int take_value(int argc, char **argv, int *i, const char *name, const cha
 static const struct {
     const char *option, *commands;
 } OPTION_USE[] = {
-    { "--circuit", " ir run " },      { "--in", " run " },         { "--out", " run " },
+    { "--circuit", " ir run build " }, { "-o", " build " },        { "--header", " build " },
+    { "--cpu", " build " },           { "--no-cache", " build " },      { "--in", " run " },         { "--out", " run " },
     { "--ticks", " run " },           { "--backend", " run test " },
     { "--scenario", " test " },       { "--trace", " test " },     { "--plot", " test " },
     { "-v", " test " },    { "--random-inputs", " run " },
     { "--param", " run " },           { "--dump-after", " ir " },  { "--llvm", " ir " },
-    { "-O0", " ir run test " },       { "-I", " check ir run test " },       { "-O2", " ir run test " },
+    { "-O0", " ir run test " },       { "-I", " check ir run test build " },       { "-O2", " ir run test " },
 };
 
 static int option_allowed(const char *cmd, const char *arg)
@@ -144,7 +155,15 @@ static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
             fputs("(run 'drivec help' for usage)\n", stderr);
             return EXIT_USAGE;
         }
-        if ((r = take_value(argc, argv, &i, "--circuit", &o->circuit)) ||
+        if ((r = take_value(argc, argv, &i, "--circuit", &o->circuit))) {
+            if (r < 0)
+                return usage_error("option '%s' needs a value", a);
+            if (o->n_circuits == (int)(sizeof o->circuits / sizeof o->circuits[0]))
+                return usage_error("too many --circuit options (the limit is 64): %s", a);
+            o->circuits[o->n_circuits++] = o->circuit;
+        } else if ((r = take_value(argc, argv, &i, "-o", &o->out_so)) ||
+            (r = take_value(argc, argv, &i, "--header", &o->header)) ||
+            (r = take_value(argc, argv, &i, "--cpu", &o->cpu)) ||
             (r = take_value(argc, argv, &i, "--in", &o->in)) ||
             (r = take_value(argc, argv, &i, "--out", &o->out)) ||
             (r = take_value(argc, argv, &i, "--dump-after", &o->dump_after)) ||
@@ -191,6 +210,8 @@ static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
             if (o->n_scenarios == (int)(sizeof o->scenarios / sizeof o->scenarios[0]))
                 return usage_error("too many --scenario options (the limit is 64): %s", v);
             o->scenarios[o->n_scenarios++] = v;
+        } else if (strcmp(a, "--no-cache") == 0) {
+            o->no_cache = 1;
         } else if (strcmp(a, "-v") == 0) {
             o->verbose = 1;
         } else if (strcmp(a, "-O0") == 0) {
@@ -653,6 +674,57 @@ done:
     return status ? status : s;
 }
 
+static int cmd_build(const cli *o)
+{
+    if (o->n_files != 1)
+        return usage_error("%s", "build needs exactly one FILE");
+    if (!o->out_so)
+        return usage_error("%s", "build needs the shared object to write: -o LIB.so");
+    if (o->cpu && strcmp(o->cpu, "generic") != 0 && strcmp(o->cpu, "native") != 0)
+        return usage_error("--cpu must be generic or native, not '%s'", o->cpu);
+    compile_result *r = compile_or_report(o->files[0], o, NULL, 0);
+    if (diag_errors(r->diag) || r->n_circuits == 0) {
+        int s = finish(r);
+        if (!s && r->n_circuits == 0)
+            diag_plain(r->diag, DIAG_ERROR, "'%s' defines no circuit to build", o->files[0]);
+        s = finish(r);
+        compile_free(r);
+        return EXIT_ERRORS;
+    }
+    ir_circuit *chosen[256];
+    int n = 0;
+    if (o->n_circuits) {
+        for (int i = 0; i < o->n_circuits; i++) {
+            ir_circuit *c = compile_pick(r, o->circuits[i]);
+            if (!c) {
+                finish(r);
+                compile_free(r);
+                return EXIT_ERRORS;
+            }
+            chosen[n++] = c;
+        }
+    } else {
+        for (int i = 0; i < r->n_circuits && n < 256; i++)
+            chosen[n++] = r->circuits[i];
+    }
+    aot_options ao = { .out_so = o->out_so, .out_header = o->header, .cpu = o->cpu,
+                       .cache_dir = o->no_cache ? NULL : aot_cache_dir(&r->mem) };
+    char *msg = NULL;
+    int cached = 0;
+    int status = EXIT_OK;
+    if (aot_build(r, chosen, n, &ao, &cached, &msg) != 0) {
+        diag_plain(r->diag, DIAG_ERROR, "%s", msg ? msg : "build failed");
+        status = EXIT_ERRORS;
+    } else {
+        printf("%s: %d circuit%s%s\n", o->out_so, n, n > 1 ? "s" : "",
+               cached ? " (unchanged: from the build cache)" : "");
+    }
+    free(msg);
+    int s = finish(r);
+    compile_free(r);
+    return status ? status : s;
+}
+
 static int ensure_dir(const char *dir)
 {
     struct stat sb;
@@ -802,6 +874,8 @@ int main(int argc, char **argv)
         status = cmd_run(&o);
     else if (!strcmp(cmd, "test"))
         status = cmd_test(&o);
+    else if (!strcmp(cmd, "build"))
+        status = cmd_build(&o);
     else
         return usage_error("unknown command '%s'", cmd);
     LLVMShutdown();

@@ -226,13 +226,14 @@ int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **
     /* From here the module belongs to the JIT, even if adding fails. */
     LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(m, j->tsc);
     LLVMErrorRef e = LLVMOrcLLJITAddLLVMIRModuleWithRT(j->lljit, u->rt, tsm);
-    LLVMOrcExecutorAddress init = 0, step = 0;
+    LLVMOrcExecutorAddress init = 0, step = 0, step_n = 0;
     int rc = 0;
     if (e) {
         set_llvm_err(j, err, "cannot add the module to the JIT", e);
         rc = -1;
     } else if (lookup(j, prefix, "_init", &init, err) != 0 ||
-               lookup(j, prefix, "_step", &step, err) != 0) {
+               lookup(j, prefix, "_step", &step, err) != 0 ||
+               lookup(j, prefix, "_step_n", &step_n, err) != 0) {
         rc = -1;
     }
     free(prefix);
@@ -247,6 +248,7 @@ int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **
     }
     out->init = (void (*)(void *))(uintptr_t)init;
     out->step = (int (*)(void *, const void *, void *))(uintptr_t)step;
+    out->step_n = (size_t (*)(void *, size_t, const void *, void *))(uintptr_t)step_n;
     out->unit = u;
     return 0;
 }

@@ -13,6 +13,8 @@
 #ifndef DRIVE_JIT_H
 #define DRIVE_JIT_H
 
+#include <stddef.h>
+
 #include "ir.h"
 
 typedef struct jit jit;
@@ -29,6 +31,7 @@ void jit_destroy(jit *j);
 typedef struct jit_fn {
     void (*init)(void *state);
     int (*step)(void *state, const void *in, void *out); /* returns the status (cg.h) */
+    size_t (*step_n)(void *states, size_t n, const void *in, void *out); /* a population */
     jit_unit *unit; /* the code's resource tracker; owned by the jit */
 } jit_fn;
 

@@ -1,0 +1,581 @@
+/* aot.c — `drivec build`: circuits to a shared object and a C header.
+ *
+ * The step code comes from the same cg_emit/cg_optimize path as the JIT's
+ * (so the two agree bit for bit), written as one object file per circuit
+ * for the chosen CPU. What a host needs besides (the reflection table,
+ * params by index and name, the module table) is generated as C and linked
+ * with the objects by the system C compiler; C is the simplest way to get
+ * static tables and string literals into an ELF shared object, and a linker
+ * is needed anyway.
+ */
+#include "aot.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "abi_text.h"
+#include "cg.h"
+
+static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(char **err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    *err = s;
+}
+
+/* ---- hashing and naming --------------------------------------------------- */
+
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+const char *aot_source_hash(compile_result *r, const char *options)
+{
+    uint64_t h = 14695981039346656037ull;
+    char ver[64];
+    snprintf(ver, sizeof ver, "drive %s llvm %d abi %d", DRIVE_VERSION, LLVM_VERSION_MAJOR,
+             DRIVE_ABI_VERSION);
+    h = fnv(h, ver, strlen(ver) + 1);
+    h = fnv(h, options ? options : "", strlen(options ? options : "") + 1);
+    for (int i = 0; i < r->n_modules; i++) {
+        const src_file *f = r->modules[i]->file;
+        const char *name = r->modules[i]->name ? r->modules[i]->name : "";
+        h = fnv(h, name, strlen(name) + 1);
+        if (f) {
+            uint64_t len = f->len;
+            h = fnv(h, &len, sizeof len);
+            h = fnv(h, f->text, f->len);
+        }
+    }
+    return arena_printf(&r->mem, "%016llx", (unsigned long long)h);
+}
+
+const char *aot_prefix(arena *mem, const ir_circuit *c)
+{
+    char *p = arena_printf(mem, "%s_%s", c->module ? c->module : "drive", c->name);
+    for (char *q = p; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
+            *q = '_';
+    if (p[0] >= '0' && p[0] <= '9')
+        p = arena_printf(mem, "d_%s", p);
+    return p;
+}
+
+static void describe_block(drive_abi_field *f, const ir_var *v, uint32_t n, int kind)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        f[i] = (drive_abi_field){
+            .name = v[i].name, .base = v[i].base ? v[i].base : v[i].name,
+            .index = v[i].base ? v[i].index : 0, .len = v[i].base ? v[i].len : 1,
+            .offset = v[i].offset, .kind = (uint8_t)kind,
+            .type = v[i].type == IR_BOOL ? DRIVE_ABI_BOOL : DRIVE_ABI_REAL,
+            .role = (uint8_t)v[i].role, .has_range = (uint8_t)(v[i].has_range != 0),
+            .lo = v[i].lo, .hi = v[i].hi, .init = v[i].init,
+        };
+    }
+}
+
+drive_abi_circuit *aot_describe(arena *mem, const ir_circuit *c, const char *hash)
+{
+    uint32_t n = c->n_inputs + c->n_outputs + c->n_params + c->n_state;
+    drive_abi_field *f = arena_calloc(mem, (size_t)n + 1, sizeof *f);
+    describe_block(f, c->inputs, c->n_inputs, DRIVE_ABI_INPUT);
+    describe_block(f + c->n_inputs, c->outputs, c->n_outputs, DRIVE_ABI_OUTPUT);
+    describe_block(f + c->n_inputs + c->n_outputs, c->params, c->n_params, DRIVE_ABI_PARAM);
+    describe_block(f + c->n_inputs + c->n_outputs + c->n_params, c->state, c->n_state,
+                   DRIVE_ABI_STATE);
+    drive_abi_circuit *d = arena_calloc(mem, 1, sizeof *d);
+    *d = (drive_abi_circuit){
+        .abi_version = DRIVE_ABI_VERSION, .n_fields = n, .module = c->module, .name = c->name,
+        .source_hash = hash, .tick_seconds = c->tick_seconds, .in_size = c->in_size,
+        .out_size = c->out_size, .state_size = c->state_size, .n_inputs = c->n_inputs,
+        .n_outputs = c->n_outputs, .n_params = c->n_params, .n_state = c->n_state, .fields = f,
+    };
+    return d;
+}
+
+/* ---- the cache ------------------------------------------------------------ */
+
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    if (strlen(path) >= sizeof buf)
+        return -1;
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(buf, 0777) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+const char *aot_cache_dir(arena *mem)
+{
+    const char *d = getenv("DRIVE_CACHE_DIR");
+    const char *dir = NULL;
+    if (d && *d)
+        dir = arena_strdup(mem, d);
+    else if ((d = getenv("XDG_CACHE_HOME")) && *d)
+        dir = arena_printf(mem, "%s/drive", d);
+    else if ((d = getenv("HOME")) && *d)
+        dir = arena_printf(mem, "%s/.cache/drive", d);
+    if (!dir || make_dirs(dir) != 0)
+        return NULL;
+    return dir;
+}
+
+/* Copy src to dst through a temporary file renamed into place, so a reader
+ * never sees half a file. */
+static int copy_file(const char *src, const char *dst, char **err)
+{
+    FILE *in = fopen(src, "rb");
+    if (!in) {
+        set_err(err, "cannot read '%s': %s", src, strerror(errno));
+        return -1;
+    }
+    size_t n = strlen(dst) + 32;
+    char *tmp = malloc(n);
+    snprintf(tmp, n, "%s.tmp%ld", dst, (long)getpid());
+    FILE *out = fopen(tmp, "wb");
+    if (!out) {
+        set_err(err, "cannot write '%s': %s", dst, strerror(errno));
+        fclose(in);
+        free(tmp);
+        return -1;
+    }
+    char buf[65536];
+    size_t k;
+    int bad = 0;
+    while ((k = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, k, out) != k)
+            bad = 1;
+    bad |= ferror(in);
+    fclose(in);
+    bad |= fclose(out) != 0;
+    if (!bad)
+        chmod(tmp, 0755);
+    if (bad || rename(tmp, dst) != 0) {
+        set_err(err, "cannot write '%s': %s", dst, strerror(errno));
+        remove(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+/* ---- generated C ---------------------------------------------------------- */
+
+static void c_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+            fprintf(f, "\\%03o", (unsigned char)*s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* A double as C source that reads back exactly (hex float; inf and NaN by
+ * expression). */
+static void c_double(FILE *f, double d)
+{
+    if (d != d)
+        fputs("(0.0 / 0.0)", f);
+    else if (d == 1.0 / 0.0)
+        fputs("(1.0 / 0.0)", f);
+    else if (d == -1.0 / 0.0)
+        fputs("(-1.0 / 0.0)", f);
+    else
+        fprintf(f, "%a", d);
+}
+
+static const char *const C_KEYWORDS[] = {
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+    "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex", "_Imaginary", "bool",
+    "true", "false", "NULL",
+};
+
+/* A struct member or enum name for a drive name: C keywords get a '_'. */
+static const char *c_ident(arena *mem, const char *name)
+{
+    char *p = arena_strdup(mem, name);
+    for (char *q = p; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
+            *q = '_';
+    for (size_t i = 0; i < sizeof C_KEYWORDS / sizeof C_KEYWORDS[0]; i++)
+        if (!strcmp(p, C_KEYWORDS[i]))
+            return arena_printf(mem, "%s_", p);
+    return p;
+}
+
+static void emit_fields(FILE *f, const char *pfx, const drive_abi_circuit *d)
+{
+    fprintf(f, "static const drive_abi_field %s_fields[] = {\n", pfx);
+    for (uint32_t i = 0; i < d->n_fields; i++) {
+        const drive_abi_field *x = &d->fields[i];
+        fputs("    { ", f);
+        c_string(f, x->name);
+        fputs(", ", f);
+        c_string(f, x->base);
+        fprintf(f, ", %u, %u, %u, %u, %u, %u, %u, ", x->index, x->len, x->offset, x->kind,
+                x->type, x->role, x->has_range);
+        c_double(f, x->lo);
+        fputs(", ", f);
+        c_double(f, x->hi);
+        fputs(", ", f);
+        c_double(f, x->init);
+        fputs(" },\n", f);
+    }
+    if (!d->n_fields)
+        fputs("    { 0 }\n", f);
+    fputs("};\n\n", f);
+}
+
+static void emit_glue_circuit(FILE *f, const char *pfx, const drive_abi_circuit *d)
+{
+    emit_fields(f, pfx, d);
+    fprintf(f,
+            "void %s_init(void *state);\n"
+            "int %s_step(void *state, const void *in, void *out);\n"
+            "size_t %s_step_n(void *states, size_t n, const void *in, void *out);\n\n",
+            pfx, pfx, pfx);
+    fprintf(f, "static const drive_abi_circuit %s_circuit = {\n    DRIVE_ABI_VERSION, %u, ", pfx,
+            d->n_fields);
+    c_string(f, d->module);
+    fputs(", ", f);
+    c_string(f, d->name);
+    fputs(", ", f);
+    c_string(f, d->source_hash);
+    fputs(", ", f);
+    c_double(f, d->tick_seconds);
+    fprintf(f, ",\n    %u, %u, %u, %u, %u, %u, %u,\n    %s_fields, %s_init, %s_step, %s_step_n\n};\n\n",
+            d->in_size, d->out_size, d->state_size, d->n_inputs, d->n_outputs, d->n_params,
+            d->n_state, pfx, pfx, pfx, pfx);
+    uint32_t p0 = d->n_inputs + d->n_outputs;
+    fprintf(f,
+            "const drive_abi_circuit *%s_reflect(void) { return &%s_circuit; }\n"
+            "size_t %s_state_size(void) { return %u; }\n\n"
+            "int %s_param_index(const char *name)\n{\n"
+            "    for (int i = 0; i < %u; i++)\n"
+            "        if (strcmp(%s_fields[%u + i].name, name) == 0)\n"
+            "            return i;\n"
+            "    return -1;\n}\n\n"
+            "double %s_param_get(const void *state, int index)\n{\n"
+            "    if (index < 0 || index >= %u)\n        return 0.0 / 0.0;\n"
+            "    const drive_abi_field *f = &%s_fields[%u + index];\n"
+            "    const unsigned char *p = (const unsigned char *)state + f->offset;\n"
+            "    if (f->type == DRIVE_ABI_BOOL)\n        return *p;\n"
+            "    double v;\n    memcpy(&v, p, sizeof v);\n    return v;\n}\n\n"
+            "int %s_param_set(void *state, int index, double value)\n{\n"
+            "    if (index < 0 || index >= %u)\n        return -1;\n"
+            "    const drive_abi_field *f = &%s_fields[%u + index];\n"
+            "    unsigned char *p = (unsigned char *)state + f->offset;\n"
+            "    if (f->type == DRIVE_ABI_BOOL) {\n"
+            "        if (value != 0 && value != 1)\n            return -1;\n"
+            "        *p = (unsigned char)value;\n        return 0;\n    }\n"
+            "    if (f->has_range && !(f->lo <= value && value <= f->hi))\n        return -1;\n"
+            "    memcpy(p, &value, sizeof value);\n    return 0;\n}\n\n",
+            pfx, pfx, pfx, d->state_size, pfx, d->n_params, pfx, p0, pfx, d->n_params, pfx, p0,
+            pfx, d->n_params, pfx, p0);
+}
+
+static void emit_struct(FILE *f, arena *mem, const char *pfx, const char *suffix,
+                        const drive_abi_circuit *d, uint32_t first, uint32_t n, uint32_t size)
+{
+    fprintf(f, "typedef struct %s_%s {\n", pfx, suffix);
+    uint32_t off = 0;
+    int pad = 0;
+    for (uint32_t i = first; i < first + n; i++) {
+        const drive_abi_field *x = &d->fields[i];
+        if (x->index != 0)
+            continue;
+        if (x->offset > off)
+            fprintf(f, "    unsigned char _pad%d[%u];\n", pad++, x->offset - off);
+        const char *ty = x->type == DRIVE_ABI_BOOL ? "unsigned char" : "double";
+        if (x->len > 1 || strcmp(x->base, x->name) != 0)
+            fprintf(f, "    %s %s[%u];\n", ty, c_ident(mem, x->base), x->len);
+        else
+            fprintf(f, "    %s %s;\n", ty, c_ident(mem, x->name));
+        off = x->offset + (x->type == DRIVE_ABI_BOOL ? 1 : 8) * x->len;
+    }
+    if (n == 0)
+        fputs("    unsigned char _none; /* no fields: pass NULL or any block */\n", f);
+    fprintf(f, "} %s_%s;\n", pfx, suffix);
+    if (n > 0)
+        fprintf(f, "_Static_assert(sizeof(%s_%s) == %u, \"layout of %s_%s\");\n", pfx, suffix, size,
+                pfx, suffix);
+    fputc('\n', f);
+}
+
+static void emit_header_circuit(FILE *f, arena *mem, const char *pfx, const drive_abi_circuit *d)
+{
+    fprintf(f, "/* ---- circuit %s.%s (tick %g ms) ---- */\n\n", d->module, d->name,
+            d->tick_seconds * 1000);
+    emit_struct(f, mem, pfx, "in", d, 0, d->n_inputs, d->in_size);
+    emit_struct(f, mem, pfx, "out", d, d->n_inputs, d->n_outputs, d->out_size);
+    fprintf(f, "/* Params, by index (the order of %s_param_get/set). */\nenum {\n", pfx);
+    uint32_t p0 = d->n_inputs + d->n_outputs;
+    for (uint32_t i = 0; i < d->n_params; i++)
+        fprintf(f, "    %s_PARAM_%s = %u, /* %s */\n", pfx, c_ident(mem, d->fields[p0 + i].name), i,
+                d->fields[p0 + i].name);
+    fprintf(f, "    %s_N_PARAMS = %u\n};\n", pfx, d->n_params);
+    fprintf(f, "#define %s_STATE_SIZE %u\n\n", pfx, d->state_size);
+    fprintf(f,
+            "/* Bytes of one instance's state (params and state slots); 8-byte aligned. */\n"
+            "size_t %s_state_size(void);\n"
+            "/* Params to their defaults, every state slot to its initial value. */\n"
+            "void %s_init(void *state);\n"
+            "/* One tick of one instance; returns 1 when an input was invalid (not\n"
+            " * finite, or outside its range): outputs written, no state kept. */\n"
+            "int %s_step(void *state, const %s_in *in, %s_out *out);\n"
+            "/* One tick of n instances (arrays of n); returns how many had invalid inputs. */\n"
+            "size_t %s_step_n(void *states, size_t n, const %s_in *in, %s_out *out);\n"
+            "/* Params by index or name; set returns -1 for a bad index or a value\n"
+            " * outside the param's range (or a bool other than 0 or 1). */\n"
+            "int %s_param_index(const char *name);\n"
+            "double %s_param_get(const void *state, int index);\n"
+            "int %s_param_set(void *state, int index, double value);\n"
+            "/* The reflection table of this circuit. */\n"
+            "const drive_abi_circuit *%s_reflect(void);\n\n",
+            pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx);
+}
+
+/* ---- building ------------------------------------------------------------- */
+
+static int run_cc(const char *const *argv, const char *log, char **err)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        set_err(err, "cannot start the C compiler: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        FILE *l = freopen(log, "w", stderr);
+        (void)l;
+        execvp(argv[0], (char *const *)argv);
+        fprintf(stderr, "cannot run '%s': %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        char msg[2048] = "";
+        FILE *l = fopen(log, "r");
+        if (l) {
+            size_t k = fread(msg, 1, sizeof msg - 1, l);
+            msg[k] = 0;
+            fclose(l);
+        }
+        set_err(err, "linking with '%s' failed%s%s", argv[0], msg[0] ? ":\n" : "", msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_object(LLVMModuleRef m, cg_target *t, const char *path, char **err)
+{
+    char *msg = NULL;
+    if (LLVMTargetMachineEmitToFile(cg_target_machine(t), m, (char *)path, LLVMObjectFile, &msg)) {
+        set_err(err, "LLVM could not write '%s': %s", path, msg ? msg : "?");
+        LLVMDisposeMessage(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void remove_tree(const char *dir, const char *const *files, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (files[i])
+            remove(files[i]);
+    rmdir(dir);
+}
+
+int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_options *o,
+              int *cached, char **err)
+{
+    arena *mem = &r->mem;
+    *cached = 0;
+    int native = o->cpu && !strcmp(o->cpu, "native");
+    char *opts = arena_printf(mem, "cpu=%s", native ? "native" : "generic");
+    for (int i = 0; i < n; i++)
+        opts = arena_printf(mem, "%s circuit=%s", opts, circuits[i]->name);
+    const char *hash = aot_source_hash(r, opts);
+    const char *cso = o->cache_dir ? arena_printf(mem, "%s/%s.so", o->cache_dir, hash) : NULL;
+    const char *ch = o->cache_dir ? arena_printf(mem, "%s/%s.h", o->cache_dir, hash) : NULL;
+    struct stat sb;
+    if (cso && stat(cso, &sb) == 0 && stat(ch, &sb) == 0) {
+        if (copy_file(cso, o->out_so, err) != 0 ||
+            (o->out_header && copy_file(ch, o->out_header, err) != 0))
+            return -1;
+        *cached = 1;
+        return 0;
+    }
+
+    char tmpl[] = "/tmp/drive-build-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    if (!dir) {
+        set_err(err, "cannot make a temporary directory: %s", strerror(errno));
+        return -1;
+    }
+    const char **files = arena_calloc(mem, (size_t)n + 8, sizeof *files);
+    int nf = 0;
+    cg_target *t = native ? cg_target_host(err) : cg_target_generic(err);
+    if (!t) {
+        rmdir(dir);
+        return -1;
+    }
+    int rc = 0;
+    const char **pfx = arena_calloc(mem, (size_t)n + 1, sizeof *pfx);
+    drive_abi_circuit **desc = arena_calloc(mem, (size_t)n + 1, sizeof *desc);
+    for (int i = 0; i < n && rc == 0; i++) {
+        pfx[i] = aot_prefix(mem, circuits[i]);
+        for (int k = 0; k < i; k++)
+            if (!strcmp(pfx[k], pfx[i])) {
+                set_err(err, "circuits '%s' and '%s' would have the same C names (%s)",
+                        circuits[k]->name, circuits[i]->name, pfx[i]);
+                rc = -1;
+            }
+        desc[i] = aot_describe(mem, circuits[i], hash);
+        LLVMContextRef ctx = LLVMContextCreate();
+        LLVMModuleRef m = rc == 0 ? cg_emit(ctx, circuits[i], pfx[i], t) : NULL;
+        if (rc == 0 && !m) {
+            set_err(err, "circuit %s has malformed IR", circuits[i]->name);
+            rc = -1;
+        }
+        if (m && cg_optimize(m, t, 2, err) != 0)
+            rc = -1;
+        const char *obj = arena_printf(mem, "%s/c%d.o", dir, i);
+        if (m && rc == 0) {
+            files[nf++] = obj;
+            rc = write_object(m, t, obj, err);
+        }
+        if (m)
+            LLVMDisposeModule(m);
+        LLVMContextDispose(ctx);
+    }
+    cg_target_free(t);
+
+    /* The glue: reflection tables, params, the module table. */
+    const char *glue = arena_printf(mem, "%s/glue.c", dir);
+    const char *hdr = arena_printf(mem, "%s/circuits.h", dir);
+    const char *so = arena_printf(mem, "%s/out.so", dir);
+    const char *log = arena_printf(mem, "%s/cc.log", dir);
+    files[nf++] = glue;
+    files[nf++] = hdr;
+    files[nf++] = so;
+    files[nf++] = log;
+    if (rc == 0) {
+        FILE *g = fopen(glue, "w");
+        FILE *h = fopen(hdr, "w");
+        if (!g || !h) {
+            set_err(err, "cannot write in '%s': %s", dir, strerror(errno));
+            rc = -1;
+        } else {
+            fprintf(g, "/* Generated by drivec build (source hash %s); do not edit. */\n"
+                       "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n%s\n",
+                    hash, AOT_ABI_TEXT);
+            for (int i = 0; i < n; i++)
+                emit_glue_circuit(g, pfx[i], desc[i]);
+            fputs("static const drive_abi_circuit *const module_circuits[] = {\n", g);
+            for (int i = 0; i < n; i++)
+                fprintf(g, "    &%s_circuit,\n", pfx[i]);
+            fprintf(g, "};\n\nstatic const drive_abi_module module_table = { DRIVE_ABI_VERSION, %d, "
+                       "module_circuits };\n\n"
+                       "const drive_abi_module *drive_module(void) { return &module_table; }\n",
+                    n);
+            const char *guard = arena_printf(mem, "DRIVE_%s_H", c_ident(mem, pfx[0]));
+            for (char *q = (char *)guard; *q; q++)
+                if (*q >= 'a' && *q <= 'z')
+                    *q = (char)(*q - 'a' + 'A');
+            fprintf(h, "/* Generated by drivec build from %s (source hash %s); do not edit.\n"
+                       " *\n * The C interface of the circuits in the matching shared object.\n"
+                       " * Blocks must be 8-byte aligned; see drive_abi_circuit below for\n"
+                       " * the reflection table every circuit also carries. */\n"
+                       "#ifndef %s\n#define %s\n\n#include <stddef.h>\n#include <stdint.h>\n\n%s\n"
+                       "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
+                    r->file->name, hash, guard, guard, AOT_ABI_TEXT);
+            for (int i = 0; i < n; i++)
+                emit_header_circuit(h, mem, pfx[i], desc[i]);
+            fputs("/* The table of every circuit in the shared object. */\n"
+                  "const drive_abi_module *drive_module(void);\n\n"
+                  "#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
+                  h);
+        }
+        if (g && fclose(g) != 0)
+            rc = -1;
+        if (h && fclose(h) != 0)
+            rc = -1;
+    }
+    if (rc == 0) {
+        /* The header compiles on its own (its layout asserts included). */
+        const char *cc = getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
+        const char **argv = arena_calloc(mem, (size_t)n + 16, sizeof *argv);
+        int a = 0;
+        argv[a++] = cc;
+        argv[a++] = "-std=c11";
+        argv[a++] = "-O2";
+        argv[a++] = "-fPIC";
+        argv[a++] = "-shared";
+        argv[a++] = "-o";
+        argv[a++] = so;
+        argv[a++] = glue;
+        for (int i = 0; i < n; i++)
+            argv[a++] = arena_printf(mem, "%s/c%d.o", dir, i);
+        argv[a++] = "-lm";
+        argv[a] = NULL;
+        rc = run_cc(argv, log, err);
+        if (rc == 0) { /* the header must compile on its own, layout asserts included */
+            const char *check[] = { cc, "-std=c11", "-fsyntax-only", "-x", "c", hdr, NULL };
+            rc = run_cc(check, log, err);
+        }
+    }
+    if (rc == 0) {
+        if (copy_file(so, o->out_so, err) != 0 ||
+            (o->out_header && copy_file(hdr, o->out_header, err) != 0))
+            rc = -1;
+    }
+    if (rc == 0 && cso) { /* best effort: a cache that cannot be written is no error */
+        char *ignore = NULL;
+        if (copy_file(hdr, ch, &ignore) != 0 || copy_file(so, cso, &ignore) != 0)
+            remove(ch);
+        free(ignore);
+    }
+    remove_tree(dir, files, nf);
+    return rc;
+}

@@ -1,0 +1,85 @@
+/* drive_abi.h — the binary interface of a compiled circuit, shared by the
+ * shared objects that `drivec build` writes and every host that loads them.
+ *
+ * A shared object built by drivec exports one function,
+ *
+ *     const drive_abi_module *drive_module(void);
+ *
+ * returning a table of the circuits it holds. Everything a generic host
+ * needs is in that table: names, the source hash, the tick, the sizes of the
+ * three blocks, one entry per field (inputs, outputs, params, state slots)
+ * with its offset, type, shape, range and role, and the entry points. A host
+ * reads `abi_version` first and refuses any other version than the one it
+ * was built for. Each circuit also has named entry points and C structs in
+ * the header drivec writes beside the .so (`drivec build --header`).
+ *
+ * Blocks: `state`, `in` and `out` are byte blocks of the sizes given,
+ * 8-byte aligned, not overlapping. Reals are doubles, bools one byte 0 or 1;
+ * a vector is consecutive doubles, one field per element ("v[3]"). A
+ * population of n instances is n blocks of each kind laid end to end.
+ *
+ * This file is plain C with no dependencies, so the generated code and any
+ * host can include it; its definitions are guarded so that a generated
+ * header can carry a copy.
+ */
+#ifndef DRIVE_ABI_DEFINED
+#define DRIVE_ABI_DEFINED
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bumped on any change to the structs below or to the meaning of a field. */
+#define DRIVE_ABI_VERSION 1
+
+enum drive_abi_kind { DRIVE_ABI_INPUT = 0, DRIVE_ABI_OUTPUT = 1, DRIVE_ABI_PARAM = 2,
+                      DRIVE_ABI_STATE = 3 };
+enum drive_abi_type { DRIVE_ABI_REAL = 0, DRIVE_ABI_BOOL = 1 };
+/* What a field means to a host (traces, checkpoints, diagrams). */
+enum drive_abi_role { DRIVE_ABI_PLAIN = 0, DRIVE_ABI_LEARNED = 1, /* input: a learned feature */
+                      DRIVE_ABI_REWARD = 2,                       /* output: one reward stream */
+                      DRIVE_ABI_TOTAL = 3,                        /* output: the total reward */
+                      DRIVE_ABI_WEIGHT = 4,                       /* state: a learned weight */
+                      DRIVE_ABI_PROBE = 5 };                      /* output: an inner signal */
+
+typedef struct drive_abi_field {
+    const char *name;     /* "gain", "v[3]", "finder.w[0]" */
+    const char *base;     /* the vector's name ("v"), or the same as name */
+    uint32_t index, len;  /* element index and vector length (0 and 1 for a scalar) */
+    uint32_t offset;      /* in its block */
+    uint8_t kind;         /* drive_abi_kind: which block */
+    uint8_t type;         /* drive_abi_type */
+    uint8_t role;         /* drive_abi_role */
+    uint8_t has_range;    /* declared `in [lo, hi]` */
+    double lo, hi;
+    double init;          /* params: the default; state: the initial value */
+} drive_abi_field;
+
+typedef struct drive_abi_circuit {
+    uint32_t abi_version; /* DRIVE_ABI_VERSION */
+    uint32_t n_fields;
+    const char *module, *name;
+    const char *source_hash; /* of the source, its imports and the build options */
+    double tick_seconds;
+    uint32_t in_size, out_size, state_size;
+    uint32_t n_inputs, n_outputs, n_params, n_state; /* fields of each kind, in that order */
+    const drive_abi_field *fields;
+    /* Params to their defaults, every state slot to its initial value. */
+    void (*init)(void *state);
+    /* One tick of one instance; returns 1 when an input was invalid (not
+     * finite, or outside its declared range): the outputs are written but no
+     * state is kept (lang/SPEC.md). */
+    int (*step)(void *state, const void *in, void *out);
+    /* One tick of n instances (blocks end to end); returns how many had
+     * invalid inputs. */
+    size_t (*step_n)(void *states, size_t n, const void *in, void *out);
+} drive_abi_circuit;
+
+typedef struct drive_abi_module {
+    uint32_t abi_version; /* DRIVE_ABI_VERSION */
+    uint32_t n_circuits;
+    const drive_abi_circuit *const *circuits;
+} drive_abi_module;
+
+typedef const drive_abi_module *(*drive_module_fn)(void);
+
+#endif
