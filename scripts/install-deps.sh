@@ -10,6 +10,7 @@ packages=(
   llvm-19-dev
   libcmocka-dev
   gnuplot-nox
+  python3 python3-numpy
 )
 
 missing=()
