@@ -135,10 +135,11 @@ static char *dir_of(const char *path)
  * that restore would refuse. */
 static int save_name_ok(const char *path, const char *what, const char *name)
 {
-    if (strlen(name) > CKPT_NAME_MAX)
-        return host_fail("%s: cannot save: the %s '%.64s...' is longer than %u bytes", path, what,
-                         name, CKPT_NAME_MAX) + 1;
-    return 1;
+    if (strlen(name) <= CKPT_NAME_MAX)
+        return 1;
+    host_fail("%s: cannot save: the %s '%.64s...' is longer than %u bytes", path, what, name,
+              CKPT_NAME_MAX);
+    return 0;
 }
 
 int drive_save(const drive_pop *p, const char *path)
@@ -456,17 +457,25 @@ static int take_str(const char *path, cursor *c, const char *what, uint32_t inde
         snprintf(label, sizeof label, "the %s", what);
     else
         snprintf(label, sizeof label, "the name of field %" PRIu32, index);
-    if (!take(c, 4, &b))
-        return host_fail("%s: malformed checkpoint: %s runs past the end", path, label) + 1;
+    if (!take(c, 4, &b)) {
+        host_fail("%s: malformed checkpoint: %s runs past the end", path, label);
+        return 0;
+    }
     uint32_t len = le32(b);
-    if (len > CKPT_NAME_MAX)
-        return host_fail("%s: malformed checkpoint: %s is %" PRIu32 " bytes long (at most %u)", path,
-                         label, len, CKPT_NAME_MAX) + 1;
-    if (!take(c, len, &b))
-        return host_fail("%s: malformed checkpoint: %s (%" PRIu32 " bytes) runs past the end", path,
-                         label, len) + 1;
-    if (memchr(b, 0, len))
-        return host_fail("%s: malformed checkpoint: %s holds a NUL byte", path, label) + 1;
+    if (len > CKPT_NAME_MAX) {
+        host_fail("%s: malformed checkpoint: %s is %" PRIu32 " bytes long (at most %u)", path,
+                  label, len, CKPT_NAME_MAX);
+        return 0;
+    }
+    if (!take(c, len, &b)) {
+        host_fail("%s: malformed checkpoint: %s (%" PRIu32 " bytes) runs past the end", path, label,
+                  len);
+        return 0;
+    }
+    if (memchr(b, 0, len)) {
+        host_fail("%s: malformed checkpoint: %s holds a NUL byte", path, label);
+        return 0;
+    }
     s->p = b;
     s->len = len;
     return 1;
@@ -508,24 +517,25 @@ static int parse(const char *path, ckpt *k)
         f->pos = i;
         if (!take_str(path, &c, "field", i, &f->name))
             return -1;
+        /* Named by place and name: a crafted name may well be empty. */
+        int nl = (int)f->name.len;
+        const char *nm = (const char *)f->name.p;
         if (f->kind != DRIVE_ABI_PARAM && f->kind != DRIVE_ABI_STATE)
-            return host_fail("%s: malformed checkpoint: field %.*s has kind %u (a param is %d, a "
-                             "state slot %d)",
-                             path, (int)f->name.len, (const char *)f->name.p, f->kind,
-                             DRIVE_ABI_PARAM, DRIVE_ABI_STATE);
+            return host_fail("%s: malformed checkpoint: field %" PRIu32 " (%.*s) has kind %u (a "
+                             "param is %d, a state slot %d)",
+                             path, i, nl, nm, f->kind, DRIVE_ABI_PARAM, DRIVE_ABI_STATE);
         if (f->type != DRIVE_ABI_REAL && f->type != DRIVE_ABI_BOOL)
-            return host_fail("%s: malformed checkpoint: field %.*s has type %u (real is %d, bool "
-                             "%d)",
-                             path, (int)f->name.len, (const char *)f->name.p, f->type,
-                             DRIVE_ABI_REAL, DRIVE_ABI_BOOL);
+            return host_fail("%s: malformed checkpoint: field %" PRIu32 " (%.*s) has type %u (real "
+                             "is %d, bool %d)",
+                             path, i, nl, nm, f->type, DRIVE_ABI_REAL, DRIVE_ABI_BOOL);
         if (e[7] != 0)
-            return host_fail("%s: malformed checkpoint: field %.*s has a reserved byte of %u", path,
-                             (int)f->name.len, (const char *)f->name.p, e[7]);
+            return host_fail("%s: malformed checkpoint: field %" PRIu32 " (%.*s) has a reserved "
+                             "byte of %u",
+                             path, i, nl, nm, e[7]);
         if ((uint64_t)f->offset + type_width(f->type) > k->state_size)
-            return host_fail("%s: malformed checkpoint: field %.*s at offset %" PRIu32
+            return host_fail("%s: malformed checkpoint: field %" PRIu32 " (%.*s) at offset %" PRIu32
                              " lies outside the %" PRIu32 "-byte state block",
-                             path, (int)f->name.len, (const char *)f->name.p, f->offset,
-                             k->state_size);
+                             path, i, nl, nm, f->offset, k->state_size);
     }
     /* What is left is exactly the state blocks (n may be anything a crafted
      * header says, so the product is never formed before the division). */
