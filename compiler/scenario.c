@@ -1468,6 +1468,46 @@ static compiled *get_compiled(file_ctx *fc, const sema_circuit *sc)
     return c;
 }
 
+/* Whether e is obvious once its measurements are shown: a number, a
+ * duration, or one measurement. */
+static int plain_side(const ast_expr *e)
+{
+    return e->kind == EX_NUM || e->kind == EX_DUR || e->kind == EX_BOOL ||
+           (e->kind == EX_UNARY && e->op == OP_NEG && e->lhs->kind == EX_NUM) ||
+           (e->kind == EX_CALL && (e->field || is_measure_name(e->name)) && e->sym >= 0);
+}
+
+/* The two sides of every comparison in an expectation whose sides are
+ * computed (ratios, differences, sums of measurements). */
+static void print_sides(scn *s, const scn_options *o, const ast_expr *e, int pass)
+{
+    if (e->kind == EX_BINARY && (e->op == OP_AND || e->op == OP_OR)) {
+        print_sides(s, o, e->lhs, pass);
+        print_sides(s, o, e->rhs, pass);
+        return;
+    }
+    if (e->kind == EX_UNARY && e->op == OP_NOT) {
+        print_sides(s, o, e->lhs, pass);
+        return;
+    }
+    if (e->kind != EX_BINARY || e->op < OP_LT || e->op > OP_NE || ty_is_vec(e->lhs->type))
+        return;
+    if (plain_side(e->lhs) && plain_side(e->rhs))
+        return;
+    ectx c = { .s = s, .r = (run *)s->runs.data };
+    char b1[32], b2[32];
+    const char *l = src_text(&s->r->mem, e->lhs->loc), *r = src_text(&s->r->mem, e->rhs->loc);
+    double lv = eval(&c, e->lhs, 0), rv = eval(&c, e->rhs, 0);
+    if (pass && e->rhs->kind == EX_NUM)
+        fprintf(o->out, "     %s = %s, against %s\n", l, rt_fmt_f64(b1, lv), r);
+    else if (pass)
+        fprintf(o->out, "     %s = %s, against %s = %s\n", l, rt_fmt_f64(b1, lv), r,
+                rt_fmt_f64(b2, rv));
+    else if (eval(&c, e, 0) == 0)
+        diag_report(s->diag, DIAG_NOTE, e->loc, "the left side is %s, the right side %s",
+                    rt_fmt_f64(b1, lv), rt_fmt_f64(b2, rv));
+}
+
 static int print_expectations(scn *s, const scn_options *o, int all)
 {
     int failed = 0;
@@ -1492,6 +1532,15 @@ static int print_expectations(scn *s, const scn_options *o, int all)
                 continue;
             char buf[32];
             const char *what = src_text(&s->r->mem, m->call->loc);
+            int seen = 0; /* the same measurement twice in one expectation: once */
+            for (size_t q = 0; q < k && !seen; q++) {
+                const meas *mq = &((meas *)s->meas.data)[q];
+                seen = mq->call->loc.line >= it->loc.line && mq->call->loc.line <= it->loc.end_line &&
+                       (mq->call->loc.line != it->loc.line || mq->call->loc.col >= it->loc.col) &&
+                       !strcmp(src_text(&s->r->mem, mq->call->loc), what);
+            }
+            if (seen)
+                continue;
             const char *where = m->k1 - m->k0 == 1
                                     ? arena_printf(&s->r->mem, "tick %ld, %g s", m->k0,
                                                    (double)m->k0 * s->tick)
@@ -1504,6 +1553,7 @@ static int print_expectations(scn *s, const scn_options *o, int all)
             else
                 fprintf(o->out, "     %s = %s (%s)\n", what, rt_fmt_f64(buf, m->value), where);
         }
+        print_sides(s, o, it->expr, pass);
         if (!pass)
             diag_hint(s->diag, "to see the run: drivec test %s --scenario %s --trace DIR",
                       s->r->file->name, s->ast->name);
