@@ -25,7 +25,7 @@
 
 /* ---- errors --------------------------------------------------------------- */
 
-static _Thread_local char last_error[4096];
+static _Thread_local char last_error[16384]; /* room for many diagnostics */
 
 const char *drive_last_error(void) { return last_error; }
 
@@ -191,9 +191,16 @@ drive_circuit *drive_compile(const char *path, const char *name, const char *inc
     char *dirs_text = include_path ? strdup(include_path) : NULL;
     const char *dirs[64];
     int n_dirs = 0;
-    for (char *p = dirs_text, *save = NULL, *d; p && (d = strtok_r(p, ":", &save)); p = NULL)
-        if (n_dirs < 64)
-            dirs[n_dirs++] = d;
+    char *save = NULL;
+    for (char *d = dirs_text ? strtok_r(dirs_text, ":", &save) : NULL; d;
+         d = strtok_r(NULL, ":", &save)) {
+        if (n_dirs == 64) {
+            host_fail("drive_compile: more than 64 include directories");
+            free(dirs_text);
+            return NULL;
+        }
+        dirs[n_dirs++] = d;
+    }
     compile_opts copts = { .optimize = !(flags & DRIVE_OPT0), .include_dirs = dirs,
                            .n_include_dirs = n_dirs };
     compile_result *r = compile_file(path, &copts);
@@ -532,10 +539,13 @@ drive_trace *drive_trace_open(drive_pop *p, size_t i, const char *path, const ch
                 bad = add_col(t, (int)k) != 0;
     } else {
         char *list = strdup(signals);
-        for (char *q = list, *save = NULL, *name; !bad && q && (name = strtok_r(q, ",", &save));
-             q = NULL) {
+        char *save = NULL;
+        for (char *name = list ? strtok_r(list, ",", &save) : NULL; !bad && name;
+             name = strtok_r(NULL, ",", &save)) {
             while (*name == ' ')
                 name++;
+            for (size_t e = strlen(name); e > 0 && name[e - 1] == ' '; e--)
+                name[e - 1] = 0;
             int k = drive_find(p->c, -1, name);
             if (k < 0) {
                 bad = 1;
