@@ -23,6 +23,7 @@
 #include <llvm-c/TargetMachine.h>
 
 #include "abi_text.h"
+#include "build_id.h"
 #include "cg.h"
 
 static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -56,9 +57,11 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
 const char *aot_source_hash(compile_result *r, const char *options)
 {
     uint64_t h = 14695981039346656037ull;
-    char ver[64];
-    snprintf(ver, sizeof ver, "drive %s llvm %d abi %d", DRIVE_VERSION, LLVM_VERSION_MAJOR,
-             DRIVE_ABI_VERSION);
+    /* The compiler's own identity (a hash of its sources), so that a
+     * changed compiler never reuses a stale artefact from the cache. */
+    char ver[160];
+    snprintf(ver, sizeof ver, "drive %s llvm %d abi %d build %s", DRIVE_VERSION,
+             LLVM_VERSION_MAJOR, DRIVE_ABI_VERSION, AOT_BUILD_ID);
     h = fnv(h, ver, strlen(ver) + 1);
     h = fnv(h, options ? options : "", strlen(options ? options : "") + 1);
     for (int i = 0; i < r->n_modules; i++) {
@@ -153,7 +156,7 @@ const char *aot_cache_dir(arena *mem)
 
 /* Copy src to dst through a temporary file renamed into place, so a reader
  * never sees half a file. */
-static int copy_file(const char *src, const char *dst, char **err)
+static int copy_file(const char *src, const char *dst, int executable, char **err)
 {
     FILE *in = fopen(src, "rb");
     if (!in) {
@@ -180,7 +183,7 @@ static int copy_file(const char *src, const char *dst, char **err)
     fclose(in);
     bad |= fclose(out) != 0;
     if (!bad)
-        chmod(tmp, 0755);
+        chmod(tmp, executable ? 0755 : 0644);
     if (bad || rename(tmp, dst) != 0) {
         set_err(err, "cannot write '%s': %s", dst, strerror(errno));
         remove(tmp);
@@ -313,9 +316,28 @@ static void emit_glue_circuit(FILE *f, const char *pfx, const drive_abi_circuit 
             pfx, d->n_params, pfx, p0);
 }
 
+/* A member name not used before in this struct (names that differ only in
+ * characters C cannot spell, or by a keyword's '_', get a number). */
+static const char *member(arena *mem, const char *name, const char **used, int *n_used)
+{
+    const char *m = c_ident(mem, name);
+    for (int k = 2;; k++) {
+        int clash = 0;
+        for (int i = 0; i < *n_used && !clash; i++)
+            clash = !strcmp(used[i], m);
+        if (!clash)
+            break;
+        m = arena_printf(mem, "%s_%d", c_ident(mem, name), k);
+    }
+    used[(*n_used)++] = m;
+    return m;
+}
+
 static void emit_struct(FILE *f, arena *mem, const char *pfx, const char *suffix,
                         const drive_abi_circuit *d, uint32_t first, uint32_t n, uint32_t size)
 {
+    const char **used = arena_calloc(mem, (size_t)n + 1, sizeof *used);
+    int n_used = 0;
     fprintf(f, "typedef struct %s_%s {\n", pfx, suffix);
     uint32_t off = 0;
     int pad = 0;
@@ -327,17 +349,17 @@ static void emit_struct(FILE *f, arena *mem, const char *pfx, const char *suffix
             fprintf(f, "    unsigned char _pad%d[%u];\n", pad++, x->offset - off);
         const char *ty = x->type == DRIVE_ABI_BOOL ? "unsigned char" : "double";
         if (x->len > 1 || strcmp(x->base, x->name) != 0)
-            fprintf(f, "    %s %s[%u];\n", ty, c_ident(mem, x->base), x->len);
+            fprintf(f, "    %s %s[%u];\n", ty, member(mem, x->base, used, &n_used), x->len);
         else
-            fprintf(f, "    %s %s;\n", ty, c_ident(mem, x->name));
+            fprintf(f, "    %s %s;\n", ty, member(mem, x->name, used, &n_used));
         off = x->offset + (x->type == DRIVE_ABI_BOOL ? 1 : 8) * x->len;
     }
     if (n == 0)
         fputs("    unsigned char _none; /* no fields: pass NULL or any block */\n", f);
     fprintf(f, "} %s_%s;\n", pfx, suffix);
     if (n > 0)
-        fprintf(f, "_Static_assert(sizeof(%s_%s) == %u, \"layout of %s_%s\");\n", pfx, suffix, size,
-                pfx, suffix);
+        fprintf(f, "DRIVE_STATIC_ASSERT(sizeof(%s_%s) == %u, \"layout of %s_%s\");\n", pfx, suffix,
+                size, pfx, suffix);
     fputc('\n', f);
 }
 
@@ -349,9 +371,11 @@ static void emit_header_circuit(FILE *f, arena *mem, const char *pfx, const driv
     emit_struct(f, mem, pfx, "out", d, d->n_inputs, d->n_outputs, d->out_size);
     fprintf(f, "/* Params, by index (the order of %s_param_get/set). */\nenum {\n", pfx);
     uint32_t p0 = d->n_inputs + d->n_outputs;
+    const char **used = arena_calloc(mem, (size_t)d->n_params + 1, sizeof *used);
+    int n_used = 0;
     for (uint32_t i = 0; i < d->n_params; i++)
-        fprintf(f, "    %s_PARAM_%s = %u, /* %s */\n", pfx, c_ident(mem, d->fields[p0 + i].name), i,
-                d->fields[p0 + i].name);
+        fprintf(f, "    %s_PARAM_%s = %u, /* %s */\n", pfx,
+                member(mem, d->fields[p0 + i].name, used, &n_used), i, d->fields[p0 + i].name);
     fprintf(f, "    %s_N_PARAMS = %u\n};\n", pfx, d->n_params);
     fprintf(f, "#define %s_STATE_SIZE %u\n\n", pfx, d->state_size);
     fprintf(f,
@@ -435,13 +459,14 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
     char *opts = arena_printf(mem, "cpu=%s", native ? "native" : "generic");
     for (int i = 0; i < n; i++)
         opts = arena_printf(mem, "%s circuit=%s", opts, circuits[i]->name);
+    opts = arena_printf(mem, "%s opt=2", opts);
     const char *hash = aot_source_hash(r, opts);
     const char *cso = o->cache_dir ? arena_printf(mem, "%s/%s.so", o->cache_dir, hash) : NULL;
     const char *ch = o->cache_dir ? arena_printf(mem, "%s/%s.h", o->cache_dir, hash) : NULL;
     struct stat sb;
     if (cso && stat(cso, &sb) == 0 && stat(ch, &sb) == 0) {
-        if (copy_file(cso, o->out_so, err) != 0 ||
-            (o->out_header && copy_file(ch, o->out_header, err) != 0))
+        if (copy_file(cso, o->out_so, 1, err) != 0 ||
+            (o->out_header && copy_file(ch, o->out_header, 0, err) != 0))
             return -1;
         *cached = 1;
         return 0;
@@ -528,7 +553,8 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
                        " * Blocks must be 8-byte aligned; see drive_abi_circuit below for\n"
                        " * the reflection table every circuit also carries. */\n"
                        "#ifndef %s\n#define %s\n\n#include <stddef.h>\n#include <stdint.h>\n\n%s\n"
-                       "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
+                       "#ifdef __cplusplus\n#define DRIVE_STATIC_ASSERT static_assert\n"
+                       "extern \"C\" {\n#else\n#define DRIVE_STATIC_ASSERT _Static_assert\n#endif\n\n",
                     r->file->name, hash, guard, guard, AOT_ABI_TEXT);
             for (int i = 0; i < n; i++)
                 emit_header_circuit(h, mem, pfx[i], desc[i]);
@@ -562,17 +588,23 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
         rc = run_cc(argv, log, err);
         if (rc == 0) { /* the header must compile on its own, layout asserts included */
             const char *check[] = { cc, "-std=c11", "-fsyntax-only", "-x", "c", hdr, NULL };
-            rc = run_cc(check, log, err);
+            char *why = NULL;
+            rc = run_cc(check, log, &why);
+            if (rc != 0) {
+                set_err(err, "internal error: the generated header does not compile: %s",
+                        why ? why : "?");
+                free(why);
+            }
         }
     }
     if (rc == 0) {
-        if (copy_file(so, o->out_so, err) != 0 ||
-            (o->out_header && copy_file(hdr, o->out_header, err) != 0))
+        if (copy_file(so, o->out_so, 1, err) != 0 ||
+            (o->out_header && copy_file(hdr, o->out_header, 0, err) != 0))
             rc = -1;
     }
     if (rc == 0 && cso) { /* best effort: a cache that cannot be written is no error */
         char *ignore = NULL;
-        if (copy_file(hdr, ch, &ignore) != 0 || copy_file(so, cso, &ignore) != 0)
+        if (copy_file(hdr, ch, 0, &ignore) != 0 || copy_file(so, cso, 1, &ignore) != 0)
             remove(ch);
         free(ignore);
     }

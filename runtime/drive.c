@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "aot.h"
 #include "compile.h"
@@ -74,25 +75,49 @@ static const drive_abi_circuit *pick(const drive_abi_module *m, const char *name
     return NULL;
 }
 
-static drive_circuit *load_as(const char *so_path, const char *name, const char *origin)
+/* dlopen a private copy of the file: dlopen hands back an object already
+ * loaded from the same path, so a .so rebuilt in place would otherwise keep
+ * running its old code. The copy is unlinked at once; its mapping stays. */
+static void *open_copy(const char *so_path)
 {
-    /* dlopen looks a name without a slash up on the library path: say what
-     * is meant. */
-    char *path = NULL;
-    if (!strchr(so_path, '/')) {
-        path = malloc(strlen(so_path) + 3);
-        if (!path) {
-            host_fail("out of memory");
-            return NULL;
-        }
-        sprintf(path, "./%s", so_path);
-    }
-    void *dl = dlopen(path ? path : so_path, RTLD_NOW | RTLD_LOCAL);
-    free(path);
-    if (!dl) {
-        host_fail("cannot load '%s': %s", so_path, dlerror());
+    FILE *in = fopen(so_path, "rb");
+    if (!in) {
+        host_fail("cannot load '%s': %s", so_path, strerror(errno));
         return NULL;
     }
+    const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/drive-load-XXXXXX", tmpdir);
+    int fd = mkstemp(path);
+    FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!out) {
+        host_fail("cannot load '%s': no temporary file in %s: %s", so_path, tmpdir,
+                  strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fclose(in);
+        return NULL;
+    }
+    char buf[65536];
+    size_t k;
+    int bad = 0;
+    while ((k = fread(buf, 1, sizeof buf, in)) > 0)
+        bad |= fwrite(buf, 1, k, out) != k;
+    bad |= ferror(in);
+    fclose(in);
+    bad |= fclose(out) != 0;
+    void *dl = bad ? NULL : dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!dl)
+        host_fail("cannot load '%s': %s", so_path, bad ? strerror(errno) : dlerror());
+    unlink(path);
+    return dl;
+}
+
+static drive_circuit *load_as(const char *so_path, const char *name, const char *origin)
+{
+    void *dl = open_copy(so_path);
+    if (!dl)
+        return NULL;
     drive_module_fn fn = (drive_module_fn)(uintptr_t)dlsym(dl, "drive_module");
     const drive_abi_module *m = fn ? fn() : NULL;
     if (!m) {
@@ -213,15 +238,33 @@ drive_circuit *drive_compile(const char *path, const char *name, const char *inc
         compile_free(r);
         return NULL;
     }
-    ir_circuit *ic = compile_pick(r, name);
+    ir_circuit *ic = NULL;
+    for (int i = 0; i < r->n_circuits && !ic; i++)
+        if (name ? !strcmp(r->circuits[i]->name, name) : r->n_circuits == 1)
+            ic = r->circuits[i];
     if (!ic) {
-        fail_with_diagnostics(r, path);
+        char list[1024] = "";
+        for (int i = 0; i < r->n_circuits; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                     r->circuits[i]->name);
+        const char *names[256];
+        int nn = 0;
+        for (int i = 0; i < r->n_circuits && nn < 256; i++)
+            names[nn++] = r->circuits[i]->name;
+        const char *sug = name ? diag_suggest(name, names, (size_t)nn) : NULL;
+        if (name)
+            host_fail("%s has no circuit '%s' (it has: %s)%s%s%s", path, name, list,
+                      sug ? "; did you mean '" : "", sug ? sug : "", sug ? "'?" : "");
+        else
+            host_fail("%s defines %d circuits (%s): name the one to use", path, r->n_circuits,
+                      list);
         compile_free(r);
         return NULL;
     }
     /* The same options string as drivec build --circuit NAME, so either
      * fills the cache for the other. */
-    const char *opts = arena_printf(&r->mem, "cpu=generic circuit=%s", ic->name);
+    const char *opts = arena_printf(&r->mem, "cpu=generic circuit=%s opt=%d", ic->name,
+                                    (flags & DRIVE_OPT0) ? 0 : 2);
     const char *hash = aot_source_hash(r, opts);
     const char *cache = (flags & (DRIVE_NO_CACHE | DRIVE_OPT0)) ? NULL : aot_cache_dir(&r->mem);
     if (cache) {
@@ -438,6 +481,8 @@ static int check_set(const drive_pop *p, size_t i, int field, double value)
     if (f->kind == DRIVE_ABI_PARAM && f->has_range && !(f->lo <= value && value <= f->hi))
         return host_fail("%g is outside the range of param '%s' [%g, %g]", value, f->name, f->lo,
                          f->hi);
+    if (f->kind == DRIVE_ABI_PARAM && f->type == DRIVE_ABI_REAL && !isfinite(value))
+        return host_fail("param '%s' must be finite, not %g", f->name, value);
     return 0;
 }
 

@@ -10,7 +10,10 @@
  * three blocks, one entry per field (inputs, outputs, params, state slots)
  * with its offset, type, shape, range and role, and the entry points. A host
  * reads `abi_version` first and refuses any other version than the one it
- * was built for. Each circuit also has named entry points and C structs in
+ * was built for. Every drivec-built object exports `drive_module`, so a
+ * program that links two of them directly sees only one: load them with
+ * dlopen (RTLD_LOCAL), as libdrive does, or use each circuit's own
+ * <prefix>_reflect. Each circuit also has named entry points and C structs in
  * the header drivec writes beside the .so (`drivec build --header`).
  *
  * Blocks: `state`, `in` and `out` are byte blocks of the sizes given,
