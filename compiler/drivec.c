@@ -725,12 +725,21 @@ static int cmd_build(const cli *o)
     return status ? status : s;
 }
 
+/* mkdir -p */
 static int ensure_dir(const char *dir)
 {
     struct stat sb;
     if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
         return 1;
-    if (mkdir(dir, 0777) == 0)
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(buf, 0777); /* an error shows at the last step */
+            *p = '/';
+        }
+    if (mkdir(buf, 0777) == 0 || (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)))
         return 1;
     fprintf(stderr, "drivec: error: cannot make directory '%s': %s\n", dir, strerror(errno));
     return 0;

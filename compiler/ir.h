@@ -91,6 +91,7 @@ typedef struct ir_var {
     const char *base;  /* vector element: the vector's name; else name */
     uint32_t index, len;
     int has_range;     /* inputs and params declared `in [lo, hi]` */
+    int is_dur;        /* a duration param (seconds) */
     double lo, hi;
     ir_role role;
 } ir_var;

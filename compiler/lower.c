@@ -997,6 +997,7 @@ static uint32_t add_param(lower_ctx *x, const frame *f, const sema_sym *s)
         uint32_t p = ir_add_var(x->mem, x->ir, IR_BLOCK_PARAM, nm,
                                 ir_ty(ty_is_vec(s->type) ? TY_REAL : s->type), v, NULL);
         ir_var *pv = &x->ir->params[p];
+        pv->is_dur = s->type == TY_DUR;
         if (ty_is_vec(s->type)) {
             pv->base = base;
             pv->index = (uint32_t)k;
@@ -1099,11 +1100,12 @@ static void probe_frame(lower_ctx *x, frame *f, int depth)
         if (s->kind == SYM_CONST || (f->top && (s->kind == SYM_INPUT || s->kind == SYM_OUTPUT ||
                                                 s->kind == SYM_PARAM)))
             continue;
-        if (s->kind == SYM_INSTANCE) {
-            if (depth == 0 && f->aux[i])
-                probe_frame(x, f->aux[i], 1);
+        if (s->kind == SYM_INSTANCE && depth == 0 && f->aux[i])
+            probe_frame(x, f->aux[i], 1);
+        /* An instance with one output is a value (`let l = leaky(x)`): l is
+         * probed as that output; others are reached through their fields. */
+        if (s->kind == SYM_INSTANCE && (s->hidden || !s->callee || s->callee->n_outputs != 1))
             continue;
-        }
         if (!f->val[i].n && s->kind == SYM_FIELD) {
             const sema_sym *o = &sc->syms[s->owner];
             if (o->kind == SYM_PREDICTOR && f->aux[s->owner])
@@ -1214,6 +1216,8 @@ static ir_circuit *lower_all(arena *mem, diag_ctx *diag, const sema_circuit *c, 
     /* The validity of this tick's inputs: every real finite (x - x == 0
      * exactly then) and inside its declared range. */
     uint32_t ok = NONE;
+    arena_vec goods;
+    arena_vec_init(&goods, sizeof(uint32_t));
     for (uint32_t k = 0; k < x.ir->n_inputs; k++) {
         const ir_var *v = &x.ir->inputs[k];
         if (v->type != IR_F64)
@@ -1234,8 +1238,19 @@ static ir_circuit *lower_all(arena *mem, diag_ctx *diag, const sema_circuit *c, 
                                  emit(&x, IR_LE, IR_BOOL, in, konst(&x, IR_F64, v->hi), 0), 0),
                             0);
         }
-        ok = ok == NONE ? good : emit(&x, IR_AND, IR_BOOL, ok, good, 0);
+        *(uint32_t *)arena_vec_push(mem, &goods) = good;
     }
+    /* All of them, combined as a balanced tree: a chain as long as a wide
+     * vector input would be as deep, and LLVM recurses on such chains. */
+    for (size_t n = goods.len; n > 1; n = (n + 1) / 2) {
+        uint32_t *g = goods.data;
+        for (size_t k = 0; k < n / 2; k++)
+            g[k] = emit(&x, IR_AND, IR_BOOL, g[2 * k], g[2 * k + 1], 0);
+        if (n % 2)
+            g[n / 2] = g[n - 1];
+    }
+    if (goods.len)
+        ok = ((uint32_t *)goods.data)[0];
     for (size_t k = 0; k < x.stores.len; k++) {
         store st = ((store *)x.stores.data)[k];
         ir_type t = x.ir->state[st.slot].type;

@@ -86,6 +86,7 @@ typedef struct meas {
 typedef struct series {
     const ast_expr *e;      /* a signal expression */
     int run, panel;
+    int finite;             /* some value is finite (found while drawing) */
     const char *title;
 } series;
 
@@ -107,6 +108,7 @@ typedef struct scn {
     int n_rec;              /* rows recorded per run */
     int errors;
     int cur_run;            /* the run a signal expression refers to (checking) */
+    int indexing;           /* typing the vector of v[i]: record only element i */
     const char *only_names[1];
 } scn;
 
@@ -228,7 +230,22 @@ static void add_sigs(scn *s, int block, const ir_var *v, uint32_t n)
     }
 }
 
-static long ticks_at(scn *s, double secs) { return (long)sema_round_ticks(secs, s->tick, NULL); }
+/* A time in ticks, rounded (halves to even), as a double: NaN, infinite and
+ * enormous values survive so the caller can reject them before any cast. A
+ * time that is not a whole number of ticks is warned about once, at `at`. */
+static double ticks_at(scn *s, double secs, src_loc at)
+{
+    if (!isfinite(secs))
+        return secs;
+    double exact;
+    double k = sema_round_ticks(secs, s->tick, &exact);
+    if (at.file && fabs(exact - k) > 1e-9 * (fabs(k) > 1 ? fabs(k) : 1) && fabs(k) < 1e15) {
+        diag_report(s->diag, DIAG_WARNING, at,
+                    "%g s is %.4g ticks of %g ms; rounded to %.0f tick%s (%g s)", secs, exact,
+                    s->tick * 1000, k, k == 1 ? "" : "s", k * s->tick);
+    }
+    return k;
+}
 
 /* ---- constants (module constants visible from the scenario's file) ------- */
 
@@ -282,21 +299,21 @@ static int window_of(scn *s, ast_expr *w, long *k0, long *k1)
         return 0;
     }
     double ta = scn_const_value(s, w->lhs, 0), tb = scn_const_value(s, w->rhs, 0);
-    *k0 = ticks_at(s, ta);
-    *k1 = ticks_at(s, tb);
-    if (!(ta >= 0) || *k0 < 0) {
+    double a0 = ticks_at(s, ta, w->lhs->loc), a1 = ticks_at(s, tb, w->rhs->loc);
+    if (!(ta >= 0) || !(a0 >= 0)) {
         err(s, w->lhs->loc, "the window starts before the run");
         return 0;
     }
-    if (*k1 <= *k0) {
-        err(s, w->loc, "the window is empty (%ld to %ld ticks of %g ms)", *k0, *k1,
-            s->tick * 1000);
-        return 0;
-    }
-    if (*k1 > s->n_ticks) {
+    if (!(a1 <= (double)s->n_ticks)) {
         err(s, w->rhs->loc, "the window ends after the run (%g s)", (double)s->n_ticks * s->tick);
         return 0;
     }
+    if (!(a1 > a0)) {
+        err(s, w->loc, "the window is empty (%.0f to %.0f ticks of %g ms)", a0, a1, s->tick * 1000);
+        return 0;
+    }
+    *k0 = (long)a0;
+    *k1 = (long)a1;
     return 1;
 }
 
@@ -312,12 +329,17 @@ static int time_of(scn *s, ast_expr *e, long *k, int may_end)
         return 0;
     }
     double v = scn_const_value(s, e, 0);
-    *k = ticks_at(s, v);
-    if (!(v >= 0) || *k < 0 || *k > s->n_ticks - (may_end ? 0 : 1)) {
+    double d = ticks_at(s, v, e->loc);
+    if (!isfinite(v)) {
+        err(s, e->loc, "this time is not a finite number of seconds");
+        return 0;
+    }
+    if (!(v >= 0) || !(d >= 0) || !(d <= (double)(s->n_ticks - (may_end ? 0 : 1)))) {
         err(s, e->loc, "%g s is outside the run (0 s to %g s)", v,
             (double)(s->n_ticks - 1) * s->tick);
         return 0;
     }
+    *k = (long)d;
     return 1;
 }
 
@@ -372,8 +394,12 @@ static ast_type type_measure(scn *s, ast_expr *e, int run_index)
     }
     if (n == 2) {
         if (kind == MS_AT) {
-            long k;
-            if (!time_of(s, e->args.items[1], &k, 0))
+            long k = 0;
+            if (e->args.items[1]->kind == EX_BINARY && e->args.items[1]->op == OP_RANGE) {
+                err(s, e->args.items[1]->loc, "'at' takes one time, not a window");
+                diag_hint(s->diag, "for a window use mean, min, max, final, sum or count");
+                ok = 0;
+            } else if (!time_of(s, e->args.items[1], &k, 0))
                 ok = 0;
             m->k0 = k;
             m->k1 = k + 1;
@@ -381,10 +407,10 @@ static ast_type type_measure(scn *s, ast_expr *e, int run_index)
             ok = 0;
         }
     }
-    if (kind == MS_FINAL)
-        m->k0 = m->k1 - 1;
     if (!ok)
         return TY_ERROR;
+    if (kind == MS_FINAL)
+        m->k0 = m->k1 - 1;
     /* A bool's value at one tick stays a bool; aggregates are numbers. */
     return (kind == MS_AT || kind == MS_FINAL) && t == TY_BOOL ? TY_BOOL : TY_REAL;
 }
@@ -397,7 +423,8 @@ static ast_type type_name(scn *s, ast_expr *e, mode m, const char *name)
         const sig *g = find_sig(s, name);
         if (g) {
             e->sym = (int)(g - (sig *)s->sigs.data);
-            for (int k = 0; k < g->len; k++)
+            /* Indexed (v[3]): the caller records that element only. */
+            for (int k = 0; k < g->len && !s->indexing; k++)
                 record(s, (sig *)g, k);
             return g->len > 1 || sig_var(s, g, 0)->base ? TY_VEC(g->len)
                    : g->is_bool                         ? TY_BOOL
@@ -419,8 +446,11 @@ static ast_type type_name(scn *s, ast_expr *e, mode m, const char *name)
     }
     if (m == M_SIGNAL)
         err(s, e->loc, "'%s' is not a signal of circuit '%s'", name, s->sc->name);
-    else if (find_sig(s, name))
+    else if (find_sig(s, name) && m == M_EXPECT)
         err(s, e->loc, "'%s' is a signal: measure it, e.g. 'mean(%s)'", name, name);
+    else if (find_sig(s, name))
+        err(s, e->loc, "'%s' is a signal of the circuit; %s cannot read the circuit", name,
+            m == M_STIM ? "a stimulus" : "a constant");
     else
         err(s, e->loc, "unknown name '%s'", name);
     if (m == M_SIGNAL || m == M_EXPECT) {
@@ -611,7 +641,10 @@ static ast_type type_of(scn *s, ast_expr *e, mode m)
         }
         const char *full = arena_printf(&s->r->mem, "%s.%s", e->name, e->field);
         if (m != M_SIGNAL) {
-            if (find_sig(s, full))
+            if (m == M_EXPECT && run_of_variant(s, e->name) >= 0)
+                err(s, e->loc, "'%s' is a signal of variant '%s': measure it, e.g. '%s.mean(%s)'",
+                    e->field, e->name, e->name, e->field);
+            else if (find_sig(s, full))
                 err(s, e->loc, "'%s' is a signal: measure it, e.g. 'mean(%s)'", full, full);
             else
                 err(s, e->loc, "unknown name '%s'", full);
@@ -661,7 +694,11 @@ static ast_type type_of(scn *s, ast_expr *e, mode m)
         break;
     }
     case EX_INDEX: {
-        ast_type v = type_of(s, e->lhs, m), i = type_of(s, e->rhs, M_CONST);
+        int direct = m == M_SIGNAL && (e->lhs->kind == EX_NAME || e->lhs->kind == EX_FIELD);
+        s->indexing = direct;
+        ast_type v = type_of(s, e->lhs, m);
+        s->indexing = 0;
+        ast_type i = type_of(s, e->rhs, M_CONST);
         if (v == TY_ERROR || i == TY_ERROR)
             break;
         double k = i == TY_REAL ? scn_const_value(s, e->rhs, 0) : -1;
@@ -672,6 +709,8 @@ static ast_type type_of(scn *s, ast_expr *e, mode m)
         else {
             e->num = k;
             t = TY_REAL;
+            if (direct && e->lhs->sym >= 0)
+                record(s, &((sig *)s->sigs.data)[e->lhs->sym], (int)k);
         }
         break;
     }
@@ -867,7 +906,7 @@ static void check_set(scn *s, run *r, const ast_scn_item *it, entry *en)
     }
     en->s = g;
     en->it = it;
-    en->site = mix64(s->seed ^ hash_name(it->name)) ^ (uint64_t)(en->elem + 1);
+    en->site = mix64(s->seed ^ hash_name(it->name)); /* elements mixed in per tick */
     *(entry *)arena_vec_push(&s->r->mem, en->held ? &r->held : &r->blocks) = *en;
 }
 
@@ -884,8 +923,10 @@ static void check_param(scn *s, run *r, const ast_scn_item *it)
         const char *sug = diag_suggest(it->name, names, n);
         if (sug)
             diag_hint(s->diag, "did you mean '%s'?", sug);
-        else if (n == 0)
-            diag_hint(s->diag, "params bound by an instance's call are not runtime params");
+        else if (find_sig_in(s, it->name, IR_BLOCK_IN))
+            diag_hint(s->diag, "'%s' is an input: set it with '%s = ...'", it->name, it->name);
+        else if (strchr(it->name, '.'))
+            diag_hint(s->diag, "a param bound by its instance's call is not a runtime param");
         return;
     }
     ast_type t = type_of(s, it->expr, M_CONST);
@@ -895,8 +936,9 @@ static void check_param(scn *s, run *r, const ast_scn_item *it)
     /* A duration param is seconds in the state block. */
     const sema_sym *ps = NULL;
     (void)ps;
-    ast_type want = is_vec ? TY_VEC(g->len) : g->is_bool ? TY_BOOL : TY_REAL;
-    int ok = t == want || (is_vec && t == TY_REAL) || (!is_vec && !g->is_bool && t == TY_DUR);
+    int is_dur = sig_var(s, g, 0)->is_dur;
+    ast_type want = is_vec ? TY_VEC(g->len) : g->is_bool ? TY_BOOL : is_dur ? TY_DUR : TY_REAL;
+    int ok = t == want || (is_vec && t == TY_REAL);
     if (!ok) {
         err(s, it->expr->loc, "param '%s' is %s, but this is %s", it->name, ast_type_name(want),
             ast_type_name(t));
@@ -930,20 +972,25 @@ static void check_block(scn *s, run *r, const ast_scn_item *it)
         if (!time_of(s, when, &proto.k0, 0))
             return;
         proto.k1 = proto.k0 + 1;
-        if (len) {
-            long d;
+        if (len) { /* [T, T + D): its end is the tick of time T + D */
             ast_type t = type_of(s, len, M_CONST);
             if (t != TY_DUR) {
                 if (t != TY_ERROR)
                     err(s, len->loc, "a length needs a unit");
                 return;
             }
-            d = ticks_at(s, scn_const_value(s, len, 0));
-            if (d < 1) {
+            double dl = scn_const_value(s, len, 0);
+            double end = ticks_at(s, scn_const_value(s, when, 0) + dl, len->loc);
+            if (!(end >= (double)proto.k0 + 1)) {
                 err(s, len->loc, "the length is less than one tick");
                 return;
             }
-            proto.k1 = proto.k0 + d > s->n_ticks ? s->n_ticks : proto.k0 + d;
+            if (!(end <= (double)s->n_ticks)) {
+                err(s, len->loc, "the block ends after the run (%g s)",
+                    (double)s->n_ticks * s->tick);
+                return;
+            }
+            proto.k1 = (long)end;
         }
     } else {
         if (win && !window_of(s, win, &proto.k0, &proto.k1))
@@ -954,11 +1001,13 @@ static void check_block(scn *s, run *r, const ast_scn_item *it)
                 err(s, when->loc, "a period needs a unit");
             return;
         }
-        proto.period = ticks_at(s, scn_const_value(s, when, 0));
-        if (proto.period < 1) {
+        double per = ticks_at(s, scn_const_value(s, when, 0), when->loc);
+        if (!(per >= 1)) {
             err(s, when->loc, "the period is less than one tick");
             return;
         }
+        /* A period longer than the run fires once. */
+        proto.period = per > (double)s->n_ticks ? s->n_ticks + 1 : (long)per;
         proto.on = 1;
         if (len) {
             t = type_of(s, len, M_CONST);
@@ -967,11 +1016,12 @@ static void check_block(scn *s, run *r, const ast_scn_item *it)
                     err(s, len->loc, "a length needs a unit");
                 return;
             }
-            proto.on = ticks_at(s, scn_const_value(s, len, 0));
-            if (proto.on < 1 || proto.on > proto.period) {
+            double on = ticks_at(s, scn_const_value(s, len, 0), len->loc);
+            if (!(on >= 1 && on <= per)) {
                 err(s, len->loc, "the length must be from one tick to the period");
                 return;
             }
+            proto.on = on > (double)s->n_ticks ? s->n_ticks + 1 : (long)on;
         }
     }
     for (int i = 0; i < it->n_items; i++) {
@@ -1258,7 +1308,8 @@ static int write_plot(scn *s, const char *dir)
     }
     char *path = arena_printf(&s->r->mem, "%s/%s.svg", dir, s->ast->name);
     char *tmp = arena_printf(&s->r->mem, "%s.tmp", path);
-    char *cmd = arena_printf(&s->r->mem, "gnuplot > '%s'", tmp);
+    char *log = arena_printf(&s->r->mem, "%s.log", tmp);
+    char *cmd = arena_printf(&s->r->mem, "gnuplot > '%s' 2> '%s'", tmp, log);
     if (strchr(tmp, '\'')) {
         diag_plain(s->diag, DIAG_ERROR, "cannot plot into a path with a quote: %s", dir);
         return 0;
@@ -1297,6 +1348,7 @@ static int write_plot(scn *s, const char *dir)
                 if (isfinite(v)) {
                     lo[i] = v < lo[i] ? v : lo[i];
                     hi[i] = v > hi[i] ? v : hi[i];
+                    se->finite = 1;
                 }
             }
         }
@@ -1320,16 +1372,28 @@ static int write_plot(scn *s, const char *dir)
     gp_quote(g, arena_printf(&s->r->mem, "scenario %s (circuit %s)", s->ast->name, s->sc->name));
     fputc('\n', g);
     for (int p = 0; p < panels; p++) {
-        fprintf(g, "set xrange [0:%.17g]\n", (double)(s->n_ticks - 1) * s->tick);
+        /* A one-tick run still gets a range gnuplot accepts. */
+        fprintf(g, "set xrange [0:%.17g]\n", (double)(s->n_ticks > 1 ? s->n_ticks - 1 : 1) * s->tick);
         fputs(p == panels - 1 ? "set xlabel 'time (s)'\n" : "unset xlabel\n", g);
+        int any = 0;
+        for (size_t i = 0; i < ns; i++)
+            any |= ((series *)s->series.data)[i].panel == p && ((series *)s->series.data)[i].finite;
+        fputs(any ? "set autoscale y\n" : "set yrange [-1:1]\n", g);
         fputs("plot ", g);
         int first = 1;
         for (size_t i = 0; i < ns; i++) {
             series *se = &((series *)s->series.data)[i];
             if (se->panel != p)
                 continue;
-            fprintf(g, "%s$data using 1:%zu with lines lw 1.5 title ", first ? "" : ", ", i + 2);
-            gp_quote(g, se->title);
+            /* A series with no finite value is named but not drawn (gnuplot
+             * refuses a panel whose points are all undefined). */
+            if (!se->finite)
+                fprintf(g, "%s1/0 with lines title ", first ? "" : ", ");
+            else
+                fprintf(g, "%s$data using 1:%zu with lines lw 1.5 title ", first ? "" : ", ",
+                        i + 2);
+            gp_quote(g, se->finite ? se->title
+                                   : arena_printf(&s->r->mem, "%s (never finite)", se->title));
             first = 0;
         }
         fputc('\n', g);
@@ -1337,12 +1401,18 @@ static int write_plot(scn *s, const char *dir)
     fputs("unset multiplot\n", g);
     int st = pclose(g);
     signal(SIGPIPE, old_pipe);
+    char why[1024] = "";
+    FILE *lf = fopen(log, "r");
+    if (lf) {
+        size_t k = fread(why, 1, sizeof why - 1, lf);
+        why[k] = 0;
+        fclose(lf);
+    }
+    remove(log);
     if (st != 0) {
         remove(tmp);
-        diag_plain(s->diag, DIAG_ERROR,
-                   "gnuplot failed drawing '%s' (is it installed? scripts/install-deps.sh "
-                   "installs gnuplot-nox)",
-                   path);
+        diag_plain(s->diag, DIAG_ERROR, "gnuplot failed drawing '%s': %s", path,
+                   why[0] ? why : "(no message)");
         return 0;
     }
     if (rename(tmp, path) != 0) {
@@ -1468,6 +1538,15 @@ static compiled *get_compiled(file_ctx *fc, const sema_circuit *sc)
     return c;
 }
 
+/* Whether span a lies within span b (one expectation's measurements, even
+ * with several expectations on a line). */
+static int inside(src_loc a, src_loc b)
+{
+    long as = (long)a.line * 100000 + a.col, ae = (long)a.end_line * 100000 + a.end_col;
+    long bs = (long)b.line * 100000 + b.col, be = (long)b.end_line * 100000 + b.end_col;
+    return a.file == b.file && as >= bs && ae <= be;
+}
+
 /* Whether e is obvious once its measurements are shown: a number, a
  * duration, or one measurement. */
 static int plain_side(const ast_expr *e)
@@ -1527,16 +1606,14 @@ static int print_expectations(scn *s, const scn_options *o, int all)
             fprintf(o->out, "  ok %s\n", src_text(&s->r->mem, it->expr->loc));
         for (size_t k = 0; k < s->meas.len; k++) {
             meas *m = &((meas *)s->meas.data)[k];
-            if (m->call->loc.line < it->loc.line || m->call->loc.line > it->loc.end_line ||
-                (m->call->loc.line == it->loc.line && m->call->loc.col < it->loc.col))
+            if (!inside(m->call->loc, it->loc))
                 continue;
             char buf[32];
             const char *what = src_text(&s->r->mem, m->call->loc);
             int seen = 0; /* the same measurement twice in one expectation: once */
             for (size_t q = 0; q < k && !seen; q++) {
                 const meas *mq = &((meas *)s->meas.data)[q];
-                seen = mq->call->loc.line >= it->loc.line && mq->call->loc.line <= it->loc.end_line &&
-                       (mq->call->loc.line != it->loc.line || mq->call->loc.col >= it->loc.col) &&
+                seen = inside(mq->call->loc, it->loc) &&
                        !strcmp(src_text(&s->r->mem, mq->call->loc), what);
             }
             if (seen)
@@ -1612,7 +1689,9 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
             continue;
         ast_type st = type_of(s, it->expr, M_CONST);
         double v = st == TY_REAL ? scn_const_value(s, it->expr, 0) : -1;
-        if (st != TY_ERROR && !(v >= 0 && v < 9007199254740992.0 && v == floor(v)))
+        if (st == TY_ERROR)
+            continue;
+        if (!(v >= 0 && v <= 9007199254740992.0 && v == floor(v)))
             err(s, it->expr->loc, "a seed is a whole number from 0 to 2^53");
         else
             s->seed = (uint64_t)v;
@@ -1735,17 +1814,21 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
         s->errors++;
     int nfail = 0;
     if (o->verbose) {
-        fprintf(o->out, "%s %s (%s, %ld ticks, %zu run%s)\n", "scenario", a->name, s->sc->name,
-                s->n_ticks, s->runs.len, s->runs.len > 1 ? "s" : "");
+        fprintf(o->out, "%s %s (%s, %ld tick%s, %zu run%s)\n", "scenario", a->name, s->sc->name,
+                s->n_ticks, s->n_ticks > 1 ? "s" : "", s->runs.len, s->runs.len > 1 ? "s" : "");
     }
     nfail = print_expectations(s, o, o->verbose);
     if (nfail || s->errors) {
-        fprintf(o->out, "FAIL %s: %s (%d of %d expectations failed)\n", r->file->name, a->name,
-                nfail, n_expect);
+        if (nfail)
+            fprintf(o->out, "FAIL %s: %s (%d of %d expectations failed)\n", r->file->name, a->name,
+                    nfail, n_expect);
+        else
+            fprintf(o->out, "FAIL %s: %s (its expectations hold, but its trace or plot could not "
+                            "be written)\n", r->file->name, a->name);
         t->failed++;
     } else {
-        fprintf(o->out, "ok   %s: %s (%d expectation%s, %ld ticks%s)\n", r->file->name, a->name,
-                n_expect, n_expect > 1 ? "s" : "", s->n_ticks,
+        fprintf(o->out, "ok   %s: %s (%d expectation%s, %ld tick%s%s)\n", r->file->name, a->name,
+                n_expect, n_expect > 1 ? "s" : "", s->n_ticks, s->n_ticks > 1 ? "s" : "",
                 s->runs.len > 1 ? arena_printf(&r->mem, ", %zu runs", s->runs.len) : "");
         t->passed++;
     }
@@ -1782,6 +1865,15 @@ int scn_run_file(compile_result *r, const compile_opts *copts, const scn_options
         if (!selected(o, m->scenarios[i]->name))
             continue;
         t->matched++;
+        int dup = 0;
+        for (int k = 0; k < i && !dup; k++)
+            dup = !strcmp(m->scenarios[k]->name, m->scenarios[i]->name);
+        if (dup && !o->check_only) { /* reported above; its results would be ambiguous */
+            fprintf(o->out, "FAIL %s: %s (a second scenario with this name)\n", r->file->name,
+                    m->scenarios[i]->name);
+            t->failed++;
+            continue;
+        }
         if (run_scenario(&fc, m->scenarios[i], t) != 0)
             status = -1;
         if (o->check_only)

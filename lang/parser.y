@@ -239,6 +239,8 @@ expr
     | REAL '(' expr ')'                         { $$ = ast_call1(b, @$, "real", $3); }
     | IDENT '.' IDENT                           { $$ = ast_field(b, @$, $1, $3); }
     | IDENT '.' IDENT '.' IDENT                 { $$ = ast_field(b, @$, $1, ast_dotted(b, $3, $5)); }
+    | IDENT '.' IDENT '.' STRENGTH              { $$ = ast_field(b, @$, $1, ast_dotted(b, $3, "strength")); }
+    | IDENT '.' IDENT '.' REWARD                { $$ = ast_field(b, @$, $1, ast_dotted(b, $3, "reward")); }
     | IDENT '.' IDENT '(' args ')'              { $$ = ast_measure(b, @$, $1, $3, $5); }
     | IDENT '.' AT '(' args ')'                 { $$ = ast_measure(b, @$, $1, "at", $5); }
     | AT '(' args ')'                           { $$ = ast_call(b, @$, "at", $3); }
