@@ -58,3 +58,10 @@ cli_test(test_broken_file    1 stdout test diag/scenario_errors.drive)
 cli_test(test_directory      0 stdout test scenario)
 add_test(NAME cli_test_trace WORKING_DIRECTORY ${T}
          COMMAND ${T}/scenario/trace.sh ${DRIVEC})
+
+# drivec build: usage and program errors (building itself is tested in host/).
+cli_test(build_no_output     2 stderr build cli/two.drive)
+cli_test(build_bad_cpu       2 stderr build cli/two.drive -o two.so --cpu pentium)
+cli_test(build_no_circuit    1 stderr build cli/two.drive --circuit fist -o two.so)
+cli_test(build_two_files     2 stderr build cli/two.drive cli/startle.drive -o two.so)
+add_test(NAME install_and_pkg_config COMMAND ${T}/install.sh ${PROJECT_BINARY_DIR} ${T})
