@@ -12,3 +12,8 @@ example=examples/social_attention
 echo
 echo "== drivec run $example/social_attention.drive --in $example/scene.csv"
 build/drivec run "$example/social_attention.drive" --in "$example/scene.csv"
+
+example=examples/05_compassion_spite
+echo
+echo "== drivec test $example (behaviours of the theory, checked as scenarios)"
+build/drivec test "$example"
