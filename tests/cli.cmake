@@ -64,4 +64,5 @@ cli_test(build_no_output     2 stderr build cli/two.drive)
 cli_test(build_bad_cpu       2 stderr build cli/two.drive -o two.so --cpu pentium)
 cli_test(build_no_circuit    1 stderr build cli/two.drive --circuit fist -o two.so)
 cli_test(build_two_files     2 stderr build cli/two.drive cli/startle.drive -o two.so)
-add_test(NAME install_and_pkg_config COMMAND ${T}/install.sh ${PROJECT_BINARY_DIR} ${T})
+add_test(NAME install_and_pkg_config
+         COMMAND ${T}/install.sh ${PROJECT_BINARY_DIR} $<IF:$<BOOL:${DRIVE_SANITIZE}>,sanitize,plain>)

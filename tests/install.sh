@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# install.sh BUILD_DIR TESTS_DIR — `cmake --install` into a temporary prefix,
+# install.sh BUILD_DIR plain|sanitize — `cmake --install` into a temporary prefix,
 # then a C program built only with `pkg-config drive` compiles a circuit with
 # libdrive, steps it and checks an output: the installed library, headers,
 # pkg-config file and stdlib work together.
 set -eu
-build=$1 tests=$2
+build=$1 kind=${2:-plain}
+# A sanitized libdrive needs a sanitized program to load it.
+cflags=""
+[ "$kind" = sanitize ] && cflags="-fsanitize=address,undefined"
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
@@ -34,7 +37,7 @@ circuit smooth {
 }
 D
 # shellcheck disable=SC2046
-cc -std=c11 -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs drive)
+cc -std=c11 $cflags -o "$prefix/use" "$prefix/use.c" $(pkg-config --cflags --libs drive)
 libdir=$(pkg-config --variable=libdir drive)
 out=$(LD_LIBRARY_PATH=$libdir "$prefix/use" "$prefix/smooth.drive")
 echo "$out"
