@@ -11,7 +11,6 @@
 #include "aot.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,23 +25,6 @@
 #include "build_id.h"
 #include "cg.h"
 
-static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(char **err, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s) {
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    *err = s;
-}
 
 /* ---- hashing and naming --------------------------------------------------- */
 
@@ -160,7 +142,7 @@ static int copy_file(const char *src, const char *dst, int executable, char **er
 {
     FILE *in = fopen(src, "rb");
     if (!in) {
-        set_err(err, "cannot read '%s': %s", src, strerror(errno));
+        cg_errorf(err, "cannot read '%s': %s", src, strerror(errno));
         return -1;
     }
     size_t n = strlen(dst) + 32;
@@ -168,7 +150,7 @@ static int copy_file(const char *src, const char *dst, int executable, char **er
     snprintf(tmp, n, "%s.tmp%ld", dst, (long)getpid());
     FILE *out = fopen(tmp, "wb");
     if (!out) {
-        set_err(err, "cannot write '%s': %s", dst, strerror(errno));
+        cg_errorf(err, "cannot write '%s': %s", dst, strerror(errno));
         fclose(in);
         free(tmp);
         return -1;
@@ -185,7 +167,7 @@ static int copy_file(const char *src, const char *dst, int executable, char **er
     if (!bad)
         chmod(tmp, executable ? 0755 : 0644);
     if (bad || rename(tmp, dst) != 0) {
-        set_err(err, "cannot write '%s': %s", dst, strerror(errno));
+        cg_errorf(err, "cannot write '%s': %s", dst, strerror(errno));
         remove(tmp);
         free(tmp);
         return -1;
@@ -404,7 +386,7 @@ static int run_cc(const char *const *argv, const char *log, char **err)
 {
     pid_t pid = fork();
     if (pid < 0) {
-        set_err(err, "cannot start the C compiler: %s", strerror(errno));
+        cg_errorf(err, "cannot start the C compiler: %s", strerror(errno));
         return -1;
     }
     if (pid == 0) {
@@ -425,7 +407,7 @@ static int run_cc(const char *const *argv, const char *log, char **err)
             msg[k] = 0;
             fclose(l);
         }
-        set_err(err, "linking with '%s' failed%s%s", argv[0], msg[0] ? ":\n" : "", msg);
+        cg_errorf(err, "linking with '%s' failed%s%s", argv[0], msg[0] ? ":\n" : "", msg);
         return -1;
     }
     return 0;
@@ -435,7 +417,7 @@ static int write_object(LLVMModuleRef m, cg_target *t, const char *path, char **
 {
     char *msg = NULL;
     if (LLVMTargetMachineEmitToFile(cg_target_machine(t), m, (char *)path, LLVMObjectFile, &msg)) {
-        set_err(err, "LLVM could not write '%s': %s", path, msg ? msg : "?");
+        cg_errorf(err, "LLVM could not write '%s': %s", path, msg ? msg : "?");
         LLVMDisposeMessage(msg);
         return -1;
     }
@@ -475,7 +457,7 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
     char tmpl[] = "/tmp/drive-build-XXXXXX";
     char *dir = mkdtemp(tmpl);
     if (!dir) {
-        set_err(err, "cannot make a temporary directory: %s", strerror(errno));
+        cg_errorf(err, "cannot make a temporary directory: %s", strerror(errno));
         return -1;
     }
     const char **files = arena_calloc(mem, (size_t)n + 8, sizeof *files);
@@ -492,7 +474,7 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
         pfx[i] = aot_prefix(mem, circuits[i]);
         for (int k = 0; k < i; k++)
             if (!strcmp(pfx[k], pfx[i])) {
-                set_err(err, "circuits '%s' and '%s' would have the same C names (%s)",
+                cg_errorf(err, "circuits '%s' and '%s' would have the same C names (%s)",
                         circuits[k]->name, circuits[i]->name, pfx[i]);
                 rc = -1;
             }
@@ -500,7 +482,7 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
         LLVMContextRef ctx = LLVMContextCreate();
         LLVMModuleRef m = rc == 0 ? cg_emit(ctx, circuits[i], pfx[i], t) : NULL;
         if (rc == 0 && !m) {
-            set_err(err, "circuit %s has malformed IR", circuits[i]->name);
+            cg_errorf(err, "circuit %s has malformed IR", circuits[i]->name);
             rc = -1;
         }
         if (m && cg_optimize(m, t, 2, err) != 0)
@@ -529,7 +511,7 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
         FILE *g = fopen(glue, "w");
         FILE *h = fopen(hdr, "w");
         if (!g || !h) {
-            set_err(err, "cannot write in '%s': %s", dir, strerror(errno));
+            cg_errorf(err, "cannot write in '%s': %s", dir, strerror(errno));
             rc = -1;
         } else {
             fprintf(g, "/* Generated by drivec build (source hash %s); do not edit. */\n"
@@ -591,7 +573,7 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
             char *why = NULL;
             rc = run_cc(check, log, &why);
             if (rc != 0) {
-                set_err(err, "internal error: the generated header does not compile: %s",
+                cg_errorf(err, "internal error: the generated header does not compile: %s",
                         why ? why : "?");
                 free(why);
             }

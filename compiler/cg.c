@@ -18,10 +18,7 @@ struct cg_target {
     LLVMTargetMachineRef tm;
 };
 
-static void set_err(char **err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void set_err(char **err, const char *fmt, ...)
+void cg_errorf(char **err, const char *fmt, ...)
 {
     if (!err)
         return;
@@ -55,14 +52,14 @@ static cg_target *target_new(const char *cpu, const char *features, char **err)
 {
     call_once(&native_once, init_native);
     if (native_failed) {
-        set_err(err, "LLVM has no native target for this machine");
+        cg_errorf(err, "LLVM has no native target for this machine");
         return NULL;
     }
     char *triple = LLVMGetDefaultTargetTriple();
     LLVMTargetRef target;
     char *msg = NULL;
     if (LLVMGetTargetFromTriple(triple, &target, &msg)) {
-        set_err(err, "no LLVM target for %s: %s", triple, msg ? msg : "");
+        cg_errorf(err, "no LLVM target for %s: %s", triple, msg ? msg : "");
         LLVMDisposeMessage(msg);
         LLVMDisposeMessage(triple);
         return NULL;
@@ -76,7 +73,7 @@ static cg_target *target_new(const char *cpu, const char *features, char **err)
         target, triple, cpu, features ? features : "", LLVMCodeGenLevelDefault,
         LLVMRelocPIC, LLVMCodeModelSmall);
     if (!tm) {
-        set_err(err, "cannot create an LLVM target machine for %s (cpu %s)", triple, cpu);
+        cg_errorf(err, "cannot create an LLVM target machine for %s (cpu %s)", triple, cpu);
         LLVMDisposeMessage(triple);
         return NULL;
     }
@@ -84,7 +81,7 @@ static cg_target *target_new(const char *cpu, const char *features, char **err)
     cg_target *t = malloc(sizeof *t);
     if (!t) {
         LLVMDisposeTargetMachine(tm);
-        set_err(err, "out of memory");
+        cg_errorf(err, "out of memory");
         return NULL;
     }
     t->tm = tm;
@@ -614,7 +611,7 @@ int cg_optimize(LLVMModuleRef m, const cg_target *t, int opt_level, char **err)
 {
     char *msg = NULL;
     if (LLVMVerifyModule(m, LLVMReturnStatusAction, &msg)) {
-        set_err(err, "generated LLVM IR is invalid: %s", msg ? msg : "");
+        cg_errorf(err, "generated LLVM IR is invalid: %s", msg ? msg : "");
         LLVMDisposeMessage(msg);
         return -1;
     }
@@ -629,7 +626,7 @@ int cg_optimize(LLVMModuleRef m, const cg_target *t, int opt_level, char **err)
     LLVMDisposePassBuilderOptions(opts);
     if (e) {
         char *em = LLVMGetErrorMessage(e);
-        set_err(err, "LLVM passes failed: %s", em);
+        cg_errorf(err, "LLVM passes failed: %s", em);
         LLVMDisposeErrorMessage(em);
         return -1;
     }

@@ -64,4 +64,8 @@ int cg_optimize(LLVMModuleRef m, const cg_target *t, int opt_level, char **err);
 /* The module as LLVM assembly text. */
 char *cg_print_module(LLVMModuleRef m);
 
+/* *err = a malloc'd message formatted printf-style (nothing if err is
+ * NULL): how the back end, the JIT and the AOT builder report failures. */
+void cg_errorf(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -355,16 +355,6 @@ static int cmd_ir(const cli *o)
 }
 
 /* Adapters from the runtime's calling convention to each back end. */
-static void jit_init_thunk(void *ctx, void *state) { ((jit_fn *)ctx)->init(state); }
-static int jit_step_thunk(void *ctx, void *state, const void *in, void *out)
-{
-    return ((jit_fn *)ctx)->step(state, in, out);
-}
-static void interp_init_thunk(void *ctx, void *state) { interp_init(ctx, state); }
-static int interp_step_thunk(void *ctx, void *state, const void *in, void *out)
-{
-    return interp_step(ctx, state, in, out);
-}
 
 typedef struct warn_sink {
     diag_ctx *diag;
@@ -569,16 +559,12 @@ static int cmd_run(const cli *o)
             status = EXIT_ERRORS;
             goto done;
         }
-        main_c.ctx = &fn;
-        main_c.init = jit_init_thunk;
-        main_c.step = jit_step_thunk;
+        jit_bind(&main_c, &fn);
     }
     if (use_interp) {
         ip = interp_new(c);
         rt_circuit *ic = use_jit ? &ref_c : &main_c;
-        ic->ctx = ip;
-        ic->init = interp_init_thunk;
-        ic->step = interp_step_thunk;
+        interp_bind(ic, ip);
     }
 
     rt_param_value params[64];

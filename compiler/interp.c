@@ -124,3 +124,16 @@ int interp_step(interp *ip, void *state, const void *in, void *out)
     }
     return status;
 }
+
+static void bound_init(void *ctx, void *state) { interp_init(ctx, state); }
+static int bound_step(void *ctx, void *state, const void *in, void *out)
+{
+    return interp_step(ctx, state, in, out);
+}
+
+void interp_bind(rt_circuit *c, interp *ip)
+{
+    c->ctx = ip;
+    c->init = bound_init;
+    c->step = bound_step;
+}

@@ -12,6 +12,7 @@
 #define DRIVE_INTERP_H
 
 #include "ir.h"
+#include "rt.h"
 
 typedef struct interp interp;
 
@@ -22,5 +23,8 @@ void interp_free(interp *ip);
 void interp_init(const interp *ip, void *state);
 /* One tick; returns the circuit's status (its IR_RETURN, else 0). */
 int interp_step(interp *ip, void *state, const void *in, void *out);
+
+/* Point c's entry points (rt.h) at ip, which must outlive c's use. */
+void interp_bind(rt_circuit *c, interp *ip);
 
 #endif

@@ -9,7 +9,6 @@
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,26 +27,6 @@ struct jit {
     char *report;                    /* what the session reported lately */
     unsigned long serial;            /* makes every symbol prefix unique */
 };
-
-static void set_err(char **err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void set_err(char **err, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s) {
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    *err = s;
-}
 
 /* The session sends some failures (such as the names of unresolved symbols)
  * here instead of into the error a lookup returns: keep them for the next
@@ -72,9 +51,9 @@ static void set_llvm_err(jit *j, char **err, const char *what, LLVMErrorRef e)
 {
     char *msg = LLVMGetErrorMessage(e); /* consumes e */
     if (j->report)
-        set_err(err, "%s: %s (%s)", what, msg, j->report);
+        cg_errorf(err, "%s: %s (%s)", what, msg, j->report);
     else
-        set_err(err, "%s: %s", what, msg);
+        cg_errorf(err, "%s: %s", what, msg);
     LLVMDisposeErrorMessage(msg);
     free(j->report);
     j->report = NULL;
@@ -86,7 +65,7 @@ jit *jit_create_cpu(const char *cpu, const char *features, char **err)
 {
     jit *j = calloc(1, sizeof *j);
     if (!j) {
-        set_err(err, "out of memory");
+        cg_errorf(err, "out of memory");
         return NULL;
     }
     /* Two machines with one CPU: the passes borrow one, and ORC's builder
@@ -174,7 +153,7 @@ static int lookup(jit *j, const char *prefix, const char *suffix,
     size_t len = strlen(prefix) + strlen(suffix) + 1;
     char *name = malloc(len);
     if (!name) {
-        set_err(err, "out of memory");
+        cg_errorf(err, "out of memory");
         return -1;
     }
     snprintf(name, len, "%s%s", prefix, suffix);
@@ -195,12 +174,12 @@ int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **
     j->report = NULL;
     char *prefix = symbol_prefix(j, c);
     if (!prefix) {
-        set_err(err, "out of memory");
+        cg_errorf(err, "out of memory");
         return -1;
     }
     LLVMModuleRef m = cg_emit(LLVMOrcThreadSafeContextGetContext(j->tsc), c, prefix, j->target);
     if (!m) {
-        set_err(err, "circuit %s.%s has malformed IR", c->module ? c->module : "?",
+        cg_errorf(err, "circuit %s.%s has malformed IR", c->module ? c->module : "?",
                 c->name ? c->name : "?");
         free(prefix);
         return -1;
@@ -214,7 +193,7 @@ int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **
     if (!u) {
         LLVMDisposeModule(m);
         free(prefix);
-        set_err(err, "out of memory");
+        cg_errorf(err, "out of memory");
         return -1;
     }
     u->rt = LLVMOrcJITDylibCreateResourceTracker(LLVMOrcLLJITGetMainJITDylib(j->lljit));
@@ -266,4 +245,17 @@ int jit_remove(jit *j, jit_fn *fn, char **err)
     }
     memset(fn, 0, sizeof *fn);
     return rc;
+}
+
+static void bound_init(void *ctx, void *state) { ((jit_fn *)ctx)->init(state); }
+static int bound_step(void *ctx, void *state, const void *in, void *out)
+{
+    return ((jit_fn *)ctx)->step(state, in, out);
+}
+
+void jit_bind(rt_circuit *c, jit_fn *fn)
+{
+    c->ctx = fn;
+    c->init = bound_init;
+    c->step = bound_step;
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "ir.h"
+#include "rt.h"
 
 typedef struct jit jit;
 typedef struct jit_unit jit_unit;
@@ -39,6 +40,9 @@ typedef struct jit_fn {
  * the JIT -> look up init and step. c must be laid out and pass ir_verify.
  * Returns 0 and fills *out, or -1 with a message in *err. */
 int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **err);
+
+/* Point c's entry points (rt.h) at fn, which must outlive c's use. */
+void jit_bind(rt_circuit *c, jit_fn *fn);
 
 /* Frees fn's code (its pointers dangle afterwards) and clears *fn. Returns 0,
  * or -1 with a message in *err (the unit is released either way). */

@@ -467,16 +467,6 @@ static ast_type type_name(scn *s, ast_expr *e, mode m, const char *name)
     return TY_ERROR;
 }
 
-static ast_type elementwise(ast_type l, ast_type r)
-{
-    if (l == TY_REAL && r == TY_REAL)
-        return TY_REAL;
-    if (ty_is_vec(l) && (r == TY_REAL || r == l))
-        return l;
-    if (ty_is_vec(r) && l == TY_REAL)
-        return r;
-    return TY_ERROR;
-}
 
 static ast_type type_binary(scn *s, ast_expr *e, mode m)
 {
@@ -491,22 +481,22 @@ static ast_type type_binary(scn *s, ast_expr *e, mode m)
     case OP_ADD: case OP_SUB:
         if (l == TY_DUR && r == TY_DUR)
             return TY_DUR;
-        if (elementwise(l, r))
-            return elementwise(l, r);
+        if (sema_elementwise(l, r))
+            return sema_elementwise(l, r);
         break;
     case OP_MUL:
         if ((l == TY_DUR && r == TY_REAL) || (l == TY_REAL && r == TY_DUR))
             return TY_DUR;
-        if (elementwise(l, r))
-            return elementwise(l, r);
+        if (sema_elementwise(l, r))
+            return sema_elementwise(l, r);
         break;
     case OP_DIV:
         if (l == TY_DUR && r == TY_REAL)
             return TY_DUR;
         if (l == TY_DUR && r == TY_DUR)
             return TY_REAL;
-        if (elementwise(l, r))
-            return elementwise(l, r);
+        if (sema_elementwise(l, r))
+            return sema_elementwise(l, r);
         break;
     case OP_LT: case OP_LE: case OP_GT: case OP_GE:
         if (l == r && (l == TY_REAL || l == TY_DUR))
@@ -606,12 +596,12 @@ static ast_type type_call(scn *s, ast_expr *e, mode m)
                 }
                 return TY_REAL;
             }
-            if (elementwise(t, at) == TY_ERROR) {
+            if (sema_elementwise(t, at) == TY_ERROR) {
                 err(s, e->args.items[a]->loc, "'%s' takes reals or vectors, not %s", e->name,
                     ast_type_name(at));
                 return TY_ERROR;
             }
-            t = elementwise(t, at);
+            t = sema_elementwise(t, at);
         }
         return t;
     }
@@ -1058,16 +1048,6 @@ static void add_item(scn *s, run *r, const ast_scn_item *it, int in_variant)
 
 /* ---- running -------------------------------------------------------------- */
 
-static void jit_init_thunk(void *ctx, void *state) { ((jit_fn *)ctx)->init(state); }
-static int jit_step_thunk(void *ctx, void *state, const void *in, void *out)
-{
-    return ((jit_fn *)ctx)->step(state, in, out);
-}
-static void interp_init_thunk(void *ctx, void *state) { interp_init(ctx, state); }
-static int interp_step_thunk(void *ctx, void *state, const void *in, void *out)
-{
-    return interp_step(ctx, state, in, out);
-}
 
 static int entry_active(const entry *en, long k, double *frac)
 {
@@ -1788,16 +1768,10 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
     /* Run. */
     rt_circuit main_c = s->rt, ref_c = s->rt;
     if (o->backend == SCN_INTERP) {
-        main_c.ctx = cc->ip;
-        main_c.init = interp_init_thunk;
-        main_c.step = interp_step_thunk;
+        interp_bind(&main_c, cc->ip);
     } else {
-        main_c.ctx = &cc->fn;
-        main_c.init = jit_init_thunk;
-        main_c.step = jit_step_thunk;
-        ref_c.ctx = cc->ip;
-        ref_c.init = interp_init_thunk;
-        ref_c.step = interp_step_thunk;
+        jit_bind(&main_c, &cc->fn);
+        interp_bind(&ref_c, cc->ip);
     }
     int ran = 1;
     for (size_t ri = 0; ri < s->runs.len && ran; ri++)

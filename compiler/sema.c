@@ -689,7 +689,7 @@ static void mismatch_hint(sema_ctx *x, ast_type got, ast_type want)
 
 /* The vector type of an elementwise combination of l and r (with reals
  * broadcast), or TY_ERROR. */
-static ast_type elementwise(ast_type l, ast_type r)
+ast_type sema_elementwise(ast_type l, ast_type r)
 {
     if (l == TY_REAL && r == TY_REAL)
         return TY_REAL;
@@ -711,22 +711,22 @@ static ast_type check_binary(sema_ctx *x, ast_expr *e)
     case OP_SUB:
         if (l == TY_DUR && r == TY_DUR)
             return TY_DUR;
-        if (elementwise(l, r) != TY_ERROR)
-            return elementwise(l, r);
+        if (sema_elementwise(l, r) != TY_ERROR)
+            return sema_elementwise(l, r);
         break;
     case OP_MUL:
         if ((l == TY_DUR && r == TY_REAL) || (l == TY_REAL && r == TY_DUR))
             return TY_DUR;
-        if (elementwise(l, r) != TY_ERROR)
-            return elementwise(l, r);
+        if (sema_elementwise(l, r) != TY_ERROR)
+            return sema_elementwise(l, r);
         break;
     case OP_DIV:
         if (l == TY_DUR && r == TY_REAL)
             return TY_DUR;
         if (l == TY_DUR && r == TY_DUR)
             return TY_REAL;
-        if (elementwise(l, r) != TY_ERROR)
-            return elementwise(l, r);
+        if (sema_elementwise(l, r) != TY_ERROR)
+            return sema_elementwise(l, r);
         break;
     case OP_LT: case OP_LE: case OP_GT: case OP_GE:
         if (l == r && is_num(l))
@@ -872,14 +872,14 @@ static ast_type check_builtin(sema_ctx *x, ast_expr *e, const builtin_fn *fn)
         want = "a real or a vector";
         break;
     case B_MINMAX:
-        result = elementwise(t[0], t[1]);
+        result = sema_elementwise(t[0], t[1]);
         if (result != TY_ERROR)
             return result;
         want = "reals or vectors of one length";
         break;
     case B_CLAMP:
-        result = elementwise(elementwise(t[0], t[1]), t[2]);
-        if (result != TY_ERROR && elementwise(t[0], t[1]) != TY_ERROR)
+        result = sema_elementwise(sema_elementwise(t[0], t[1]), t[2]);
+        if (result != TY_ERROR && sema_elementwise(t[0], t[1]) != TY_ERROR)
             return result;
         want = "reals or vectors of one length";
         break;

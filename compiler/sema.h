@@ -128,6 +128,10 @@ sema_program *sema_check(arena *mem, diag_ctx *diag, ast_module *const *asts,
 int sema_const_eval(const sema_circuit *c, const sema_module *m, const ast_expr *e, int idx,
                     double tick, double *out);
 
+/* The type of an elementwise combination of l and r (reals broadcast to a
+ * vector), or TY_ERROR. */
+ast_type sema_elementwise(ast_type l, ast_type r);
+
 const sema_circuit *sema_find_circuit(const sema_module *m, const char *name);
 
 /* A duration as a number of ticks, rounded to the nearest whole number with
