@@ -1360,7 +1360,7 @@ static int write_plot(scn *s, const char *dir)
             any |= ((series *)s->series.data)[i].panel == p && ((series *)s->series.data)[i].finite;
         fputs(any ? "set autoscale y\n" : "set yrange [-1:1]\n", g);
         fputs("plot ", g);
-        int first = 1;
+        int first = 1, k_in_panel = 0;
         for (size_t i = 0; i < ns; i++) {
             series *se = &((series *)s->series.data)[i];
             if (se->panel != p)
@@ -1369,9 +1369,10 @@ static int write_plot(scn *s, const char *dir)
              * refuses a panel whose points are all undefined). */
             if (!se->finite)
                 fprintf(g, "%s1/0 with lines title ", first ? "" : ", ");
-            else
-                fprintf(g, "%s$data using 1:%zu with lines lw 1.5 title ", first ? "" : ", ",
-                        i + 2);
+            else /* dashes tell apart series that coincide (a variant equal to the run) */
+                fprintf(g, "%s$data using 1:%zu with lines lw %s dt %d title ", first ? "" : ", ",
+                        i + 2, first ? "2" : "1.5", k_in_panel % 4 + 1);
+            k_in_panel++;
             gp_quote(g, se->finite ? se->title
                                    : arena_printf(&s->r->mem, "%s (never finite)", se->title));
             first = 0;
