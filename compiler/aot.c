@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,17 +142,29 @@ const char *aot_cache_dir(arena *mem)
  * never sees half a file. */
 static int copy_file(const char *src, const char *dst, int executable, char **err)
 {
+    /* Only a regular file is replaced: renaming over a symlink, a FIFO or a
+     * device (-o /dev/null as root) would destroy it. */
+    struct stat sb;
+    if (lstat(dst, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        cg_errorf(err, "'%s' exists and is not a regular file: not replacing it", dst);
+        return -1;
+    }
     FILE *in = fopen(src, "rb");
     if (!in) {
         cg_errorf(err, "cannot read '%s': %s", src, strerror(errno));
         return -1;
     }
-    size_t n = strlen(dst) + 32;
+    size_t n = strlen(dst) + 16;
     char *tmp = malloc(n);
-    snprintf(tmp, n, "%s.tmp%ld", dst, (long)getpid());
-    FILE *out = fopen(tmp, "wb");
+    snprintf(tmp, n, "%s.XXXXXX", dst); /* unique per process and thread */
+    int fd = tmp ? mkstemp(tmp) : -1;
+    FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!out) {
         cg_errorf(err, "cannot write '%s': %s", dst, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            remove(tmp);
+        }
         fclose(in);
         free(tmp);
         return -1;
@@ -164,8 +178,11 @@ static int copy_file(const char *src, const char *dst, int executable, char **er
     bad |= ferror(in);
     fclose(in);
     bad |= fclose(out) != 0;
-    if (!bad)
-        chmod(tmp, executable ? 0755 : 0644);
+    if (!bad) { /* mkstemp made it 0600: the usual mode, under the umask */
+        mode_t mask = umask(0);
+        umask(mask);
+        chmod(tmp, (executable ? 0777 : 0666) & ~mask);
+    }
     if (bad || rename(tmp, dst) != 0) {
         cg_errorf(err, "cannot write '%s': %s", dst, strerror(errno));
         remove(tmp);
@@ -174,6 +191,19 @@ static int copy_file(const char *src, const char *dst, int executable, char **er
     }
     free(tmp);
     return 0;
+}
+
+/* Whether a cached shared object looks whole (an ELF file, not empty): a
+ * damaged entry is rebuilt, never copied out. */
+static int looks_like_so(const char *path)
+{
+    unsigned char magic[4] = { 0 };
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t k = fread(magic, 1, 4, f);
+    fclose(f);
+    return k == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
 }
 
 /* ---- generated C ---------------------------------------------------------- */
@@ -206,13 +236,37 @@ static void c_double(FILE *f, double d)
         fprintf(f, "%a", d);
 }
 
+/* Names a generated header cannot use as they are: C11, GNU C and C++
+ * keywords (the header is also for C++), and the macros and types of the
+ * headers it includes. */
 static const char *const C_KEYWORDS[] = {
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
     "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
     "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
-    "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex", "_Imaginary", "bool",
-    "true", "false", "NULL",
+    "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex", "_Imaginary",
+    "_Alignas", "_Alignof", "_Atomic", "_Generic", "_Noreturn", "_Static_assert",
+    "_Thread_local", "bool", "true", "false", "NULL", "offsetof", "asm", "typeof", "__asm__",
+    "__typeof__", "alignas", "alignof", "and", "and_eq", "bitand", "bitor", "catch", "char8_t",
+    "char16_t", "char32_t", "class", "co_await", "co_return", "co_yield", "compl", "concept",
+    "const_cast", "consteval", "constexpr", "constinit", "decltype", "delete", "dynamic_cast",
+    "explicit", "export", "friend", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+    "nullptr", "operator", "or", "or_eq", "private", "protected", "public",
+    "reinterpret_cast", "requires", "static_assert", "static_cast", "template", "this",
+    "thread_local", "throw", "try", "typeid", "typename", "using", "virtual", "wchar_t", "xor",
+    "xor_eq", "size_t", "ptrdiff_t", "max_align_t",
 };
+
+/* All capitals, digits and '_' (INT8_MAX, SIZE_MAX): the style of macros. */
+static int macro_like(const char *p)
+{
+    int upper = 0;
+    for (; *p; p++) {
+        if (*p >= 'a' && *p <= 'z')
+            return 0;
+        upper |= *p >= 'A' && *p <= 'Z';
+    }
+    return upper;
+}
 
 /* A struct member or enum name for a drive name: C keywords get a '_'. */
 static const char *c_ident(arena *mem, const char *name)
@@ -224,6 +278,9 @@ static const char *c_ident(arena *mem, const char *name)
     for (size_t i = 0; i < sizeof C_KEYWORDS / sizeof C_KEYWORDS[0]; i++)
         if (!strcmp(p, C_KEYWORDS[i]))
             return arena_printf(mem, "%s_", p);
+    if (macro_like(p) || (p[0] == '_' && p[1] >= 'A' && p[1] <= 'Z') ||
+        (p[0] == '_' && p[1] == '_'))
+        return arena_printf(mem, "%s_", p); /* reserved or macro-like */
     return p;
 }
 
@@ -293,6 +350,7 @@ static void emit_glue_circuit(FILE *f, const char *pfx, const drive_abi_circuit 
             "        if (value != 0 && value != 1)\n            return -1;\n"
             "        *p = (unsigned char)value;\n        return 0;\n    }\n"
             "    if (f->has_range && !(f->lo <= value && value <= f->hi))\n        return -1;\n"
+            "    if (value != value || value - value != 0)\n        return -1; /* not finite */\n"
             "    memcpy(p, &value, sizeof value);\n    return 0;\n}\n\n",
             pfx, pfx, pfx, d->state_size, pfx, d->n_params, pfx, p0, pfx, d->n_params, pfx, p0,
             pfx, d->n_params, pfx, p0);
@@ -318,8 +376,13 @@ static const char *member(arena *mem, const char *name, const char **used, int *
 static void emit_struct(FILE *f, arena *mem, const char *pfx, const char *suffix,
                         const drive_abi_circuit *d, uint32_t first, uint32_t n, uint32_t size)
 {
-    const char **used = arena_calloc(mem, (size_t)n + 1, sizeof *used);
+    const char **used = arena_calloc(mem, 2 * (size_t)n + 2, sizeof *used);
     int n_used = 0;
+    /* Field names first, so padding never takes a name a field wants. */
+    const char **names = arena_calloc(mem, (size_t)n + 1, sizeof *names);
+    for (uint32_t i = first; i < first + n; i++)
+        if (d->fields[i].index == 0)
+            names[i - first] = member(mem, d->fields[i].base, used, &n_used);
     fprintf(f, "typedef struct %s_%s {\n", pfx, suffix);
     uint32_t off = 0;
     int pad = 0;
@@ -328,16 +391,18 @@ static void emit_struct(FILE *f, arena *mem, const char *pfx, const char *suffix
         if (x->index != 0)
             continue;
         if (x->offset > off)
-            fprintf(f, "    unsigned char _pad%d[%u];\n", pad++, x->offset - off);
+            fprintf(f, "    unsigned char %s[%u];\n",
+                    member(mem, arena_printf(mem, "pad%d_", pad++), used, &n_used),
+                    x->offset - off);
         const char *ty = x->type == DRIVE_ABI_BOOL ? "unsigned char" : "double";
         if (x->len > 1 || strcmp(x->base, x->name) != 0)
-            fprintf(f, "    %s %s[%u];\n", ty, member(mem, x->base, used, &n_used), x->len);
+            fprintf(f, "    %s %s[%u];\n", ty, names[i - first], x->len);
         else
-            fprintf(f, "    %s %s;\n", ty, member(mem, x->name, used, &n_used));
+            fprintf(f, "    %s %s;\n", ty, names[i - first]);
         off = x->offset + (x->type == DRIVE_ABI_BOOL ? 1 : 8) * x->len;
     }
     if (n == 0)
-        fputs("    unsigned char _none; /* no fields: pass NULL or any block */\n", f);
+        fputs("    unsigned char none_; /* no fields: pass NULL or any block */\n", f);
     fprintf(f, "} %s_%s;\n", pfx, suffix);
     if (n > 0)
         fprintf(f, "DRIVE_STATIC_ASSERT(sizeof(%s_%s) == %u, \"layout of %s_%s\");\n", pfx, suffix,
@@ -382,19 +447,21 @@ static void emit_header_circuit(FILE *f, arena *mem, const char *pfx, const driv
 
 /* ---- building ------------------------------------------------------------- */
 
+/* Run argv with its stderr into log, without fork: posix_spawn is safe
+ * inside a multithreaded host (libdrive runs this from drive_compile). */
 static int run_cc(const char *const *argv, const char *log, char **err)
 {
-    pid_t pid = fork();
-    if (pid < 0) {
-        cg_errorf(err, "cannot start the C compiler: %s", strerror(errno));
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    extern char **environ;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        cg_errorf(err, "cannot run the C compiler '%s': %s (set CC to another)", argv[0],
+                  strerror(rc));
         return -1;
-    }
-    if (pid == 0) {
-        FILE *l = freopen(log, "w", stderr);
-        (void)l;
-        execvp(argv[0], (char *const *)argv);
-        fprintf(stderr, "cannot run '%s': %s\n", argv[0], strerror(errno));
-        _exit(127);
     }
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -407,7 +474,7 @@ static int run_cc(const char *const *argv, const char *log, char **err)
             msg[k] = 0;
             fclose(l);
         }
-        cg_errorf(err, "linking with '%s' failed%s%s", argv[0], msg[0] ? ":\n" : "", msg);
+        cg_errorf(err, "'%s' failed%s%s", argv[0], msg[0] ? ":\n" : "", msg);
         return -1;
     }
     return 0;
@@ -439,6 +506,12 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
     *cached = 0;
     int native = o->cpu && !strcmp(o->cpu, "native");
     char *opts = arena_printf(mem, "cpu=%s", native ? "native" : "generic");
+    if (native) { /* the key names this machine's CPU: a shared cache stays safe */
+        char *cpu = LLVMGetHostCPUName(), *feat = LLVMGetHostCPUFeatures();
+        opts = arena_printf(mem, "%s(%s %s)", opts, cpu, feat);
+        LLVMDisposeMessage(cpu);
+        LLVMDisposeMessage(feat);
+    }
     for (int i = 0; i < n; i++)
         opts = arena_printf(mem, "%s circuit=%s", opts, circuits[i]->name);
     opts = arena_printf(mem, "%s opt=2", opts);
@@ -446,16 +519,16 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
     const char *cso = o->cache_dir ? arena_printf(mem, "%s/%s.so", o->cache_dir, hash) : NULL;
     const char *ch = o->cache_dir ? arena_printf(mem, "%s/%s.h", o->cache_dir, hash) : NULL;
     struct stat sb;
-    if (cso && stat(cso, &sb) == 0 && stat(ch, &sb) == 0) {
-        if (copy_file(cso, o->out_so, 1, err) != 0 ||
-            (o->out_header && copy_file(ch, o->out_header, 0, err) != 0))
+    if (cso && looks_like_so(cso) && stat(ch, &sb) == 0) {
+        if ((o->out_header && copy_file(ch, o->out_header, 0, err) != 0) ||
+            copy_file(cso, o->out_so, 1, err) != 0)
             return -1;
         *cached = 1;
         return 0;
     }
 
-    char tmpl[] = "/tmp/drive-build-XXXXXX";
-    char *dir = mkdtemp(tmpl);
+    const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char *dir = mkdtemp(arena_printf(mem, "%s/drive-build-XXXXXX", tmpdir));
     if (!dir) {
         cg_errorf(err, "cannot make a temporary directory: %s", strerror(errno));
         return -1;
@@ -552,10 +625,16 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
     }
     if (rc == 0) {
         /* The header compiles on its own (its layout asserts included). */
-        const char *cc = getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
-        const char **argv = arena_calloc(mem, (size_t)n + 16, sizeof *argv);
+        /* $CC may hold words ("ccache gcc"). */
+        char *ccw = arena_strdup(mem, getenv("CC") && *getenv("CC") ? getenv("CC") : "cc");
+        const char **argv = arena_calloc(mem, (size_t)n + 48, sizeof *argv);
         int a = 0;
-        argv[a++] = cc;
+        for (char *save = NULL, *w = strtok_r(ccw, " \t", &save); w && a < 30;
+             w = strtok_r(NULL, " \t", &save))
+            argv[a++] = w;
+        if (a == 0)
+            argv[a++] = "cc";
+        int n_cc = a;
         argv[a++] = "-std=c11";
         argv[a++] = "-O2";
         argv[a++] = "-fPIC";
@@ -569,9 +648,30 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
         argv[a] = NULL;
         rc = run_cc(argv, log, err);
         if (rc == 0) { /* the header must compile on its own, layout asserts included */
-            const char *check[] = { cc, "-std=c11", "-fsyntax-only", "-x", "c", hdr, NULL };
+            /* in strict C11, GNU C, and C++ when a C++ compiler is there */
+            const char *modes[3][3] = { { "-std=c11", "-x", "c" },
+                                        { "-std=gnu17", "-x", "c" },
+                                        { "-std=c++17", "-x", "c++" } };
             char *why = NULL;
-            rc = run_cc(check, log, &why);
+            for (int m = 0; m < 3 && rc == 0; m++) {
+                const char **check = arena_calloc(mem, (size_t)n_cc + 8, sizeof *check);
+                int c = 0;
+                for (int w = 0; w < n_cc; w++)
+                    check[c++] = argv[w];
+                check[c++] = modes[m][0];
+                check[c++] = "-fsyntax-only";
+                check[c++] = modes[m][1];
+                check[c++] = modes[m][2];
+                check[c++] = hdr;
+                check[c] = NULL;
+                int r2 = run_cc(check, log, &why);
+                if (r2 != 0 && m == 2 && why && strstr(why, "c++")) {
+                    free(why); /* no C++ front end here: nothing to check */
+                    why = NULL;
+                    break;
+                }
+                rc = r2;
+            }
             if (rc != 0) {
                 cg_errorf(err, "internal error: the generated header does not compile: %s",
                         why ? why : "?");
@@ -580,8 +680,8 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
         }
     }
     if (rc == 0) {
-        if (copy_file(so, o->out_so, 1, err) != 0 ||
-            (o->out_header && copy_file(hdr, o->out_header, 0, err) != 0))
+        if ((o->out_header && copy_file(hdr, o->out_header, 0, err) != 0) ||
+            copy_file(so, o->out_so, 1, err) != 0)
             rc = -1;
     }
     if (rc == 0 && cso) { /* best effort: a cache that cannot be written is no error */

@@ -677,7 +677,7 @@ static int cmd_build(const cli *o)
         compile_free(r);
         return EXIT_ERRORS;
     }
-    ir_circuit *chosen[256];
+    ir_circuit **chosen = arena_calloc(&r->mem, (size_t)r->n_circuits + 1, sizeof *chosen);
     int n = 0;
     if (o->n_circuits) {
         for (int i = 0; i < o->n_circuits; i++) {
@@ -687,10 +687,14 @@ static int cmd_build(const cli *o)
                 compile_free(r);
                 return EXIT_ERRORS;
             }
-            chosen[n++] = c;
+            int dup = 0; /* --circuit a --circuit a: once */
+            for (int k = 0; k < n; k++)
+                dup |= chosen[k] == c;
+            if (!dup)
+                chosen[n++] = c;
         }
     } else {
-        for (int i = 0; i < r->n_circuits && n < 256; i++)
+        for (int i = 0; i < r->n_circuits; i++)
             chosen[n++] = r->circuits[i];
     }
     aot_options ao = { .out_so = o->out_so, .out_header = o->header, .cpu = o->cpu,

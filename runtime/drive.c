@@ -324,8 +324,11 @@ void drive_circuit_free(drive_circuit *c)
 {
     if (!c)
         return;
-    if (c->n_pops) /* its populations would dangle: keep it rather than crash */
+    if (c->n_pops) { /* its populations would dangle: keep it rather than crash */
+        host_fail("drive_circuit_free: circuit '%s' still has %d population%s; free them first",
+                  c->abi->name, c->n_pops, c->n_pops > 1 ? "s" : "");
         return;
+    }
     c->release(c);
     free(c);
 }

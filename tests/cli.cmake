@@ -66,3 +66,7 @@ cli_test(build_no_circuit    1 stderr build cli/two.drive --circuit fist -o two.
 cli_test(build_two_files     2 stderr build cli/two.drive cli/startle.drive -o two.so)
 add_test(NAME install_and_pkg_config
          COMMAND ${T}/install.sh ${PROJECT_BINARY_DIR} $<IF:$<BOOL:${DRIVE_SANITIZE}>,sanitize,plain>)
+cli_test(build_not_regular   1 stderr build cli/two.drive -o /dev/null --no-cache)
+add_test(NAME cli_build_awkward_names WORKING_DIRECTORY ${T}
+         COMMAND ${DRIVEC} build cli/names.drive -o ${CMAKE_CURRENT_BINARY_DIR}/names.so
+                 --header ${CMAKE_CURRENT_BINARY_DIR}/names.h --no-cache)

@@ -210,6 +210,11 @@ class Circuit:
         """n independent instances (params at their defaults, inputs 0).
         on_invalid: what step() does when an instance-tick had invalid inputs:
         "warn" (InvalidInputWarning), "raise" (DriveError) or "ignore"."""
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"population: n must be an int, not {type(n).__name__}")
+        if not 1 <= n < 2**62:  # ctypes would wrap a larger size_t silently
+            raise DriveError(f"population: a population needs at least one instance and "
+                             f"fewer than 2**62; n={n}")
         return Population(self, n, on_invalid)
 
     def instance(self, on_invalid="warn"):
@@ -566,6 +571,8 @@ class Population:
                 bad = (a != 0) & (a != 1)
             elif ranged:
                 bad = ~((a >= f.range[0]) & (a <= f.range[1]))
+            elif f.kind == "param":
+                bad = ~_np.isfinite(a)  # params must be finite, as drive_set says
             if bad is not None and bad.any():
                 i, k = (int(x) for x in _np.argwhere(bad)[0])
                 if lib.drive_set(h, i, f.index + elems[k], float(a[i, k])) != 0:
@@ -581,7 +588,8 @@ class Population:
         for k, col in enumerate(values):
             for i, v in enumerate(col):
                 refuse = ((f.type == "bool" and v != 0 and v != 1) or
-                          (ranged and not (f.range[0] <= v <= f.range[1])))
+                          (ranged and not (f.range[0] <= v <= f.range[1])) or
+                          (f.kind == "param" and f.type == "real" and not math.isfinite(v)))
                 if refuse:
                     if lib.drive_set(h, i, f.index + elems[k], v) != 0:
                         raise _fail()
@@ -652,8 +660,10 @@ class Population:
         on_invalid; the message names the instances and inputs. A raise
         comes after the ticks: the valid instances have been stepped."""
         self._check()
-        if isinstance(ticks, bool) or not isinstance(ticks, int) or ticks < 0:
-            raise DriveError(f"step: ticks must be a whole number >= 0, not {ticks!r}")
+        if (isinstance(ticks, bool) or not isinstance(ticks, int) or ticks < 0
+                or ticks >= 2**63):
+            raise DriveError(f"step: ticks must be a whole number from 0 to 2**63 - 1, "
+                             f"not {ticks!r}")
         lib, h = self._lib, self._h
         if self._traces:
             bad = 0

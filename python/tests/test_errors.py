@@ -51,7 +51,11 @@ class Errors:
         self.assertDriveError("outside the range of param 'hold' [0.01, 1]",
                               self.pop.set, "hold", 2)
         self.assertEqual(as_list(self.pop.get("gain")), [1.0, 2.0, 3.0])
-        self.pop.set("bias", -1e6)  # no declared range: anything goes
+        self.pop.set("bias", -1e6)  # no declared range: anything finite goes
+        self.assertEqual(as_list(self.pop.get("bias")), [-1e6] * 3)
+        self.assertDriveError("param 'bias' must be finite", self.pop.set, "bias",
+                              [0, float("nan"), 0])
+        self.assertDriveError("param 'bias' must be finite", self.pop.set, "bias", float("inf"))
         self.assertEqual(as_list(self.pop.get("bias")), [-1e6] * 3)
 
     def test_bools_take_0_1_true_false_only(self):
@@ -104,6 +108,7 @@ class Errors:
 
     def test_bad_counts(self):
         self.assertDriveError("at least one instance", self.c.population, 0)
+        self.assertDriveError("at least one instance", self.c.population, 2**64)
         self.assertDriveError("ticks must be", self.pop.step, -1)
         self.assertDriveError("instance 5 is outside", self.pop.reset, 5)
         with self.assertRaises(TypeError):
