@@ -8,13 +8,17 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <llvm-c/Core.h>
 
 #include "aot.h"
 #include "cg.h"
 #include "compile.h"
+#include "dot.h"
 #include "csv.h"
+#include "drivec_plot.h"
+#include "explain.h"
 #include "interp.h"
 #include "jit.h"
 #include "run.h"
@@ -42,6 +46,10 @@ static const char USAGE[] =
     "      --ticks N                    run N ticks (default: one per input row)\n"
     "      --random-inputs SEED         instead of --in: inputs drawn at random each tick\n"
     "      --param NAME=VALUE           set a param for this run (repeatable)\n"
+    "      --trace-signals A,B,...      write these signals instead of the outputs: any named\n"
+    "                                   signal (lets, reward streams, 'p.error', 'inst.y')\n"
+    "      --explain TICK               after the run, break that tick's total reward into its\n"
+    "                                   streams and the signals they read (TICK: 150 or 1.5s)\n"
     "      --backend jit|interp|both    JIT-compiled code (default), the reference\n"
     "                                   interpreter, or both checked against each other\n"
     "      -O0                          no optimisation (IR passes and LLVM)\n"
@@ -50,6 +58,11 @@ static const char USAGE[] =
     "      --header FILE.h              also write the C header\n"
     "      --cpu generic|native         code for any x86-64 (default) or this machine\n"
     "      --no-cache                   neither read nor write the build cache\n"
+    "  drivec plot TRACE.csv -o OUT.svg [options]  draw a trace (from run --out) with gnuplot\n"
+    "      --signals A,B,...            the columns to draw (default: all but tick and time)\n"
+    "      --rewards A,B,...            reward streams, drawn stacked in a panel of their own\n"
+    "      --circuit FILE.drive         the reward streams are those of the circuits in FILE\n"
+    "      --title TEXT                 the plot's title (default: the trace's file name)\n"
     "  drivec test FILE|DIR... [options]  run the scenarios of the files (of every .drive\n"
     "                                   file under a DIR) and judge their expectations\n"
     "      --scenario NAME              only this scenario (repeatable)\n"
@@ -58,7 +71,11 @@ static const char USAGE[] =
     "      --backend jit|interp|both    as for run (both: checked against each other)\n"
     "      -v                           show every expectation with its measurements\n"
     "      -O0                          no optimisation\n"
-    "  check, ir, run and test also take:\n"
+    "  drivec dot FILE [options]        draw a circuit as a Graphviz (DOT) diagram\n"
+    "      --circuit NAME               the circuit to draw (may be one the file imports)\n"
+    "      -o OUT.dot                   write the DOT text to OUT.dot (default: stdout)\n"
+    "      --svg OUT.svg                also render it to OUT.svg with Graphviz's dot\n"
+    "  check, ir, run, test and dot also take:\n"
     "      -I DIR                       look for imported modules in DIR too (repeatable;\n"
     "                                   also DRIVE_PATH=DIR:DIR...; the stdlib is last)\n"
     "  drivec help                      this text\n"
@@ -90,6 +107,7 @@ typedef struct cli {
     int n_circuits;
     int no_cache;
     const char *circuit, *in, *out, *dump_after, *backend;
+    const char *trace_signals, *explain, *signals, *rewards, *title; /* run, plot */
     long ticks;
     unsigned long long seed;
     int opt0, llvm;
@@ -120,13 +138,15 @@ static int take_value(int argc, char **argv, int *i, const char *name, const cha
 static const struct {
     const char *option, *commands;
 } OPTION_USE[] = {
-    { "--circuit", " ir run build " }, { "-o", " build " },        { "--header", " build " },
+    { "--circuit", " ir run build plot " }, { "-o", " build plot " },        { "--header", " build " },
     { "--cpu", " build " },           { "--no-cache", " build " },      { "--in", " run " },         { "--out", " run " },
     { "--ticks", " run " },           { "--backend", " run test " },
     { "--scenario", " test " },       { "--trace", " test " },     { "--plot", " test " },
     { "-v", " test " },    { "--random-inputs", " run " },
-    { "--param", " run " },           { "--dump-after", " ir " },  { "--llvm", " ir " },
-    { "-O0", " ir run test " },       { "-I", " check ir run test build " },       { "-O2", " ir run test " },
+    { "--param", " run " },           { "--trace-signals", " run " }, { "--explain", " run " },
+    { "--signals", " plot " },        { "--rewards", " plot " },   { "--title", " plot " },
+    { "--dump-after", " ir " },       { "--llvm", " ir " },
+    { "-O0", " ir run test " },       { "-I", " check ir run test build plot " },       { "-O2", " ir run test " },
 };
 
 static int option_allowed(const char *cmd, const char *arg)
@@ -169,7 +189,12 @@ static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
             (r = take_value(argc, argv, &i, "--dump-after", &o->dump_after)) ||
             (r = take_value(argc, argv, &i, "--backend", &o->backend)) ||
             (r = take_value(argc, argv, &i, "--trace", &o->trace_dir)) ||
-            (r = take_value(argc, argv, &i, "--plot", &o->plot_dir))) {
+            (r = take_value(argc, argv, &i, "--plot", &o->plot_dir)) ||
+            (r = take_value(argc, argv, &i, "--trace-signals", &o->trace_signals)) ||
+            (r = take_value(argc, argv, &i, "--explain", &o->explain)) ||
+            (r = take_value(argc, argv, &i, "--signals", &o->signals)) ||
+            (r = take_value(argc, argv, &i, "--rewards", &o->rewards)) ||
+            (r = take_value(argc, argv, &i, "--title", &o->title))) {
             if (r < 0)
                 return usage_error("option '%s' needs a value", a);
         } else if ((r = take_value(argc, argv, &i, "--ticks", &v))) {
@@ -510,6 +535,12 @@ static int cmd_run(const cli *o)
 
     compile_result *r = compile_or_report(o->files[0], o, NULL, 0);
     ir_circuit *c = diag_errors(r->diag) ? NULL : compile_pick(r, o->circuit);
+    const sema_circuit *sc = c ? sema_find_circuit(r->sema, c->name) : NULL;
+    if (c && (o->trace_signals || o->explain)) { /* inner signals: compiled with probes */
+        compile_opts popts = { .optimize = !o->opt0, .include_dirs = o->include,
+                               .n_include_dirs = o->n_include };
+        c = sc ? compile_probed(r, sc, &popts) : NULL;
+    }
     if (!c) {
         int s = finish(r);
         compile_free(r);
@@ -545,7 +576,14 @@ static int cmd_run(const cli *o)
     char *msg = NULL;
     FILE *out = NULL;
     char *tmp_path = NULL;
+    explain_ctx *ex = NULL;
+    long explain_tick = 0;
 
+    if (o->explain && !explain_parse_tick(o->explain, c->tick_seconds, &explain_tick)) {
+        status = usage_error("--explain needs a tick number or a time like 1.5s, not '%s'",
+                             o->explain);
+        goto done;
+    }
     if (o->in && !rt_csv_read(o->in, &table, &err)) {
         report_data(r->diag, DIAG_ERROR, &err);
         status = EXIT_ERRORS;
@@ -575,7 +613,22 @@ static int cmd_run(const cli *o)
     rt_run_opts ro = { .ticks = o->ticks, .in_name = o->in, .warn = warn_cb, .warn_ctx = r->diag,
                        .error = error_cb, .error_ctx = r->diag,
                        .random_seed = o->seed, .params = params, .n_params = (uint32_t)o->n_params,
-                       .reference = use_jit && use_interp ? &ref_c : NULL };
+                       .reference = use_jit && use_interp ? &ref_c : NULL,
+                       .progress = arena_printf(&r->mem, "%s.%s", c->module, c->name) };
+    rt_column *cols = NULL;
+    if (o->trace_signals &&
+        !explain_columns(&r->mem, r->diag, &main_c, o->trace_signals, &cols, &ro.n_columns)) {
+        status = EXIT_ERRORS;
+        goto done;
+    } else if (!o->trace_signals && o->explain) {
+        explain_default_columns(&r->mem, &main_c, &cols, &ro.n_columns);
+    }
+    ro.columns = cols;
+    if (o->explain) {
+        ex = explain_new(sc, &main_c, explain_tick);
+        ro.on_tick = explain_on_tick;
+        ro.tick_ctx = ex;
+    }
     struct stat sb;
     if (o->out && strcmp(o->out, "-") != 0 && stat(o->out, &sb) == 0 && !S_ISREG(sb.st_mode)) {
         out = fopen(o->out, "w"); /* a device or pipe: no temporary file */
@@ -613,11 +666,18 @@ static int cmd_run(const cli *o)
     /* A run with invalid ticks still wrote every output: its trace is kept
      * (the exit status tells the failure). */
     int complete = 1;
+    if (ro.out == stdout && isatty(STDOUT_FILENO))
+        ro.progress = NULL; /* the trace and a progress bar on one screen */
     if (!rt_run(&main_c, o->in ? &table : NULL, &ro, &err)) {
         report_data(r->diag, DIAG_ERROR, &err);
         status = EXIT_ERRORS;
         complete = err.complete;
     }
+    fflush(stdout);
+    if (ex && (status == EXIT_OK || complete) &&
+        !explain_print(ex, o->out && !strcmp(o->out, "-") ? stderr : stdout, r->diag,
+                       o->ticks >= 0 ? o->ticks : table.nrows))
+        status = EXIT_ERRORS;
     if (out && !tmp_path) {
         if (fclose(out) != 0) {
             diag_plain(r->diag, DIAG_ERROR, "cannot write '%s'", o->out);
@@ -651,6 +711,7 @@ done:
         remove(tmp_path);
     free(tmp_path);
     free(msg);
+    explain_free(ex);
     interp_free(ip);
     if (j)
         jit_destroy(j);
@@ -858,6 +919,8 @@ int main(int argc, char **argv)
         printf("drivec %s (LLVM %d)\n", DRIVE_VERSION, LLVM_VERSION_MAJOR);
         return EXIT_OK;
     }
+    if (!strcmp(cmd, "dot")) /* parses its own options (drivec_dot.c) */
+        return drivec_dot_command(argc - 2, argv + 2);
     cli o;
     int bad = parse_args(argc, argv, 2, cmd, &o);
     if (bad)
@@ -875,6 +938,9 @@ int main(int argc, char **argv)
         status = cmd_test(&o);
     else if (!strcmp(cmd, "build"))
         status = cmd_build(&o);
+    else if (!strcmp(cmd, "plot"))
+        status = drivec_plot(o.files, o.n_files, o.out_so, o.signals, o.rewards, o.title,
+                             o.circuit, o.include, o.n_include);
     else
         return usage_error("unknown command '%s'", cmd);
     LLVMShutdown();

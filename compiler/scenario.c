@@ -23,6 +23,7 @@
 
 #include "interp.h"
 #include "jit.h"
+#include "progress.h"
 
 /* Longest run: the recorded signals of a run are kept in memory. */
 enum { SCN_MAX_TICKS = 100000000 };
@@ -1083,6 +1084,7 @@ static void apply(scn *s, run *r, const entry *en, long k, unsigned char *in)
 /* Run r; every run of a scenario uses the same compiled code. */
 static int run_one(scn *s, run *r, const rt_circuit *main_c, const rt_circuit *ref_c)
 {
+    rt_progress bar = { 0 }; /* on a terminal, for long runs */
     size_t n_rec = (size_t)s->n_rec ? (size_t)s->n_rec : 1;
     r->rec = calloc(n_rec * (size_t)s->n_ticks, sizeof(double));
     unsigned char *in = calloc(1, main_c->in_size + 8), *out = calloc(1, main_c->out_size + 8);
@@ -1110,7 +1112,9 @@ static int run_one(scn *s, run *r, const rt_circuit *main_c, const rt_circuit *r
     long invalid = 0, first_invalid = -1;
     const rt_field *bad = NULL;
     double bad_value = 0;
+    rt_progress_start(&bar, arena_printf(&s->r->mem, "scenario %s", s->ast->name), s->n_ticks);
     for (long k = 0; k < s->n_ticks; k++) {
+        rt_progress_tick(&bar, k);
         memset(in, 0, main_c->in_size);
         for (size_t i = 0; i < r->held.len; i++)
             apply(s, r, &((entry *)r->held.data)[i], k, in);
@@ -1171,6 +1175,7 @@ static int run_one(scn *s, run *r, const rt_circuit *main_c, const rt_circuit *r
         ok = 0;
     }
 done:
+    rt_progress_end(&bar);
     free(in);
     free(out);
     free(st);

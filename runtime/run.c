@@ -1,6 +1,7 @@
 /* run.c — the loop behind `drivec run`: inputs from a table, one step per
  * tick, outputs to CSV or an aligned table. */
 #include "run.h"
+#include "progress.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -170,45 +171,52 @@ static int map_columns(const rt_circuit *c, const rt_table *t, const rt_run_opts
     return 1;
 }
 
-static void write_header(const rt_circuit *c, const rt_run_opts *opt, int *width)
+static void write_header(const rt_column *cols, uint32_t n, const rt_run_opts *opt, int *width)
 {
     FILE *f = opt->out;
     if (opt->format == RT_OUT_CSV) {
         fputs("tick,time", f);
-        for (uint32_t i = 0; i < c->n_outputs; i++)
-            fprintf(f, ",%s", c->outputs[i].name);
+        for (uint32_t i = 0; i < n; i++)
+            fprintf(f, ",%s", cols[i].field->name);
         fputc('\n', f);
         return;
     }
     fprintf(f, "%6s %9s", "tick", "time (s)");
-    for (uint32_t i = 0; i < c->n_outputs; i++) {
-        int w = (int)strlen(c->outputs[i].name);
+    for (uint32_t i = 0; i < n; i++) {
+        int w = (int)strlen(cols[i].field->name);
         width[i] = w < 10 ? 10 : w;
-        fprintf(f, "  %*s", width[i], c->outputs[i].name);
+        fprintf(f, "  %*s", width[i], cols[i].field->name);
     }
     fputc('\n', f);
 }
 
-static void write_row(const rt_circuit *c, const rt_run_opts *opt, const int *width, long tick,
-                      const void *out)
+static double column_value(const rt_column *col, const void *in, const void *out, const void *st)
+{
+    const void *b = col->block == RT_BLOCK_IN ? in : col->block == RT_BLOCK_STATE ? st : out;
+    return rt_get(b, col->field);
+}
+
+static void write_row(const rt_circuit *c, const rt_column *cols, uint32_t n,
+                      const rt_run_opts *opt, const int *width, long tick, const void *in,
+                      const void *out, const void *st)
 {
     FILE *f = opt->out;
     char buf[32];
     double time = (double)tick * c->tick_seconds;
     if (opt->format == RT_OUT_CSV) {
         fprintf(f, "%ld,%.10g", tick, time);
-        for (uint32_t i = 0; i < c->n_outputs; i++) {
-            double v = rt_get(out, &c->outputs[i]);
-            fprintf(f, ",%s", c->outputs[i].kind == RT_BOOL ? (v != 0 ? "1" : "0")
-                                                            : rt_fmt_f64(buf, v));
+        for (uint32_t i = 0; i < n; i++) {
+            double v = column_value(&cols[i], in, out, st);
+            fprintf(f, ",%s", cols[i].field->kind == RT_BOOL ? (v != 0 ? "1" : "0")
+                                                             : rt_fmt_f64(buf, v));
         }
         fputc('\n', f);
         return;
     }
     fprintf(f, "%6ld %9.3f", tick, time);
-    for (uint32_t i = 0; i < c->n_outputs; i++) {
-        double v = rt_get(out, &c->outputs[i]);
-        if (c->outputs[i].kind == RT_BOOL)
+    for (uint32_t i = 0; i < n; i++) {
+        double v = column_value(&cols[i], in, out, st);
+        if (cols[i].field->kind == RT_BOOL)
             fprintf(f, "  %*s", width[i], v != 0 ? "true" : "false");
         else
             fprintf(f, "  %*.4f", width[i], v);
@@ -329,8 +337,19 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
         return 0;
     }
     int *col = block((c->n_inputs + 1) * sizeof *col);
-    int *width = block((c->n_outputs + 1) * sizeof *width);
+    const rt_column *cols = opt->columns;
+    uint32_t n_cols = opt->n_columns;
+    rt_column *own_cols = NULL;
+    if (!cols) {
+        own_cols = block((c->n_outputs + 1) * sizeof *own_cols);
+        for (uint32_t i = 0; i < c->n_outputs; i++)
+            own_cols[i] = (rt_column){ &c->outputs[i], RT_BLOCK_OUT };
+        cols = own_cols;
+        n_cols = c->n_outputs;
+    }
+    int *width = block((n_cols + 1) * sizeof *width);
     if (!map_columns(c, t, opt, col, err)) {
+        free(own_cols);
         free(col);
         free(width);
         return 0;
@@ -338,6 +357,7 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
     long ticks = opt->ticks >= 0 ? opt->ticks : t ? t->nrows : 0;
     if (t && t->nrows == 0 && ticks > 0 && c->n_inputs > 0) {
         fail(err, opt->in_name, t->header_line, "the file has a header but no rows of inputs");
+        free(own_cols);
         free(col);
         free(width);
         return 0;
@@ -354,7 +374,9 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
             rt_set(rst, &c->params[opt->params[i].index], opt->params[i].value);
     }
     if (opt->out)
-        write_header(c, opt, width);
+        write_header(cols, n_cols, opt, width);
+    rt_progress bar;
+    rt_progress_start(&bar, opt->progress, opt->progress ? ticks : 0);
     int ok = 1;
     long invalid = 0; /* ticks whose step reported invalid inputs */
     for (long k = 0; k < ticks && ok; k++) {
@@ -381,9 +403,13 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
         }
         if (ok && status && ++invalid <= RT_RUN_MAX_INVALID && opt->error)
             report_invalid(c, t, opt, k, in);
+        if (ok && opt->on_tick)
+            opt->on_tick(opt->tick_ctx, k, in, out, st);
         if (ok && opt->out)
-            write_row(c, opt, width, k, out);
+            write_row(c, cols, n_cols, opt, width, k, in, out, st);
+        rt_progress_tick(&bar, k + 1);
     }
+    rt_progress_end(&bar);
     if (ok && invalid) {
         /* The run went on (the outputs are all there) but is not a success. */
         if (invalid > RT_RUN_MAX_INVALID && opt->error)
@@ -396,6 +422,7 @@ int rt_run(const rt_circuit *c, const rt_table *t, const rt_run_opts *opt, rt_er
         err->complete = 1;
         ok = 0;
     }
+    free(own_cols);
     free(col);
     free(width);
     free(in);

@@ -26,6 +26,15 @@ typedef enum { RT_OUT_CSV, RT_OUT_TABLE } rt_out_format;
 
 enum { RT_RUN_MAX_INVALID = 10 }; /* invalid ticks described one by one */
 
+/* Which block a written column is read from. */
+typedef enum { RT_BLOCK_IN, RT_BLOCK_OUT, RT_BLOCK_STATE } rt_block;
+
+/* A column of the written trace: a field of one of the step's blocks. */
+typedef struct rt_column {
+    const rt_field *field;
+    rt_block block;
+} rt_column;
+
 typedef struct rt_param_value {
     uint32_t index; /* into the circuit's params */
     double value;   /* bools as 0 or 1 */
@@ -55,6 +64,14 @@ typedef struct rt_run_opts {
      * are only counted. */
     void (*error)(void *ctx, const rt_error *e);
     void *error_ctx;
+    /* The columns written after tick and time; NULL: every output. */
+    const rt_column *columns;
+    uint32_t n_columns;
+    /* Called after each tick's step with the tick's blocks (NULL: none). */
+    void (*on_tick)(void *ctx, long tick, const void *in, const void *out, const void *state);
+    void *tick_ctx;
+    /* Non-NULL: a progress bar with this label (rt_progress, progress.h). */
+    const char *progress;
 } rt_run_opts;
 
 /* Returns 1 on success; 0 with err filled in when the data is unusable, the

@@ -9,7 +9,7 @@ packages=(
   flex bison
   llvm-19-dev
   libcmocka-dev
-  gnuplot-nox
+  gnuplot-nox graphviz
   python3 python3-numpy
 )
 

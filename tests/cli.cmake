@@ -70,3 +70,26 @@ cli_test(build_not_regular   1 stderr build cli/two.drive -o /dev/null --no-cach
 add_test(NAME cli_build_awkward_names WORKING_DIRECTORY ${T}
          COMMAND ${DRIVEC} build cli/names.drive -o ${CMAKE_CURRENT_BINARY_DIR}/names.so
                  --header ${CMAKE_CURRENT_BINARY_DIR}/names.h --no-cache)
+
+# Looking inside runs: --trace-signals (inner signals through the probed
+# compile), --explain (the total reward by stream, summing exactly to it),
+# drivec plot, and their usage errors.
+cli_test(trace_signals       0 stdout run cli/rewards3.drive --in cli/good.csv --out - --trace-signals motion,drive,calm,startle.strength,comfort,fright,novelty,reward,gain)
+cli_test(trace_instance_signals 0 stdout run run/instances.drive --random-inputs 1 --ticks 3 --out - --trace-signals fast,c1.count,c2.n,scaled)
+cli_test(trace_default_rewards 0 stdout run cli/rewards3.drive --in cli/good.csv --out -)
+cli_test(trace_signals_unknown 1 stderr run cli/rewards3.drive --in cli/good.csv --out - --trace-signals motoin,drive,strtle.strength)
+cli_test(trace_signals_empty 1 stderr run cli/rewards3.drive --in cli/good.csv --out - --trace-signals ,)
+cli_test(explain             0 stdout run cli/rewards3.drive --in cli/good.csv --out /dev/null --explain 2)
+cli_test(explain_time        0 stdout run cli/rewards3.drive --in cli/good.csv --out /dev/null --explain 30ms)
+cli_test(explain_bad_tick    2 stderr run cli/rewards3.drive --in cli/good.csv --explain soon)
+cli_test(explain_past_end    1 stderr run cli/rewards3.drive --in cli/good.csv --out /dev/null --explain 9)
+cli_test(explain_no_rewards  1 stderr run cli/startle.drive --in cli/good.csv --out /dev/null --explain 1)
+cli_test(explain_not_for_test 2 stderr test cli/scenarios.drive --explain 3)
+cli_test(plot_no_output      2 stderr plot cli/good.csv)
+cli_test(plot_two_files      2 stderr plot cli/good.csv cli/bom.csv -o x.svg)
+cli_test(plot_no_file        1 stderr plot cli/does_not_exist.csv -o x.svg)
+cli_test(plot_bad_csv        1 stderr plot cli/malformed_row.csv -o x.svg)
+cli_test(plot_unknown_signal 1 stderr plot cli/good.csv -o x.svg --signals motoin)
+cli_test(plot_rewards_and_circuit 2 stderr plot cli/good.csv -o x.svg --rewards a --circuit cli/rewards3.drive)
+add_test(NAME cli_explain_sum WORKING_DIRECTORY ${T} COMMAND ${T}/cli/explain_sum.sh ${DRIVEC})
+add_test(NAME cli_plot WORKING_DIRECTORY ${T} COMMAND ${T}/cli/plot.sh ${DRIVEC})
