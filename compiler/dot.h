@@ -41,9 +41,10 @@ int dot_write(FILE *out, const sema_circuit *c, char **err);
 int dot_render_svg(const char *dot_text, size_t len, const char *svg_path, char **err);
 
 /* The command `drivec dot FILE [--circuit NAME] [--svg OUT.svg] [-o OUT.dot]
- * [-I DIR]...`; argv holds the words after "dot". Returns the exit status
- * (0 ok, 1 errors in the program or rendering, 2 bad usage). Defined in
- * drivec_dot.c. */
-int drivec_dot_command(int argc, char **argv);
+ * [-I DIR]...`, its options already parsed (out_path and svg may be NULL).
+ * Returns the exit status (0 ok, 1 errors in the program or rendering,
+ * 2 bad usage). Defined in drivec_dot.c. */
+int drivec_dot(const char *file, const char *circuit, const char *out_path, const char *svg,
+               const char *const *include, int n_include);
 
 #endif

@@ -108,6 +108,7 @@ typedef struct cli {
     int no_cache;
     const char *circuit, *in, *out, *dump_after, *backend;
     const char *trace_signals, *explain, *signals, *rewards, *title; /* run, plot */
+    const char *svg;                                                  /* dot */
     long ticks;
     unsigned long long seed;
     int opt0, llvm;
@@ -138,15 +139,15 @@ static int take_value(int argc, char **argv, int *i, const char *name, const cha
 static const struct {
     const char *option, *commands;
 } OPTION_USE[] = {
-    { "--circuit", " ir run build plot " }, { "-o", " build plot " },        { "--header", " build " },
+    { "--circuit", " ir run build plot dot " }, { "-o", " build plot dot " },        { "--header", " build " },
     { "--cpu", " build " },           { "--no-cache", " build " },      { "--in", " run " },         { "--out", " run " },
     { "--ticks", " run " },           { "--backend", " run test " },
     { "--scenario", " test " },       { "--trace", " test " },     { "--plot", " test " },
     { "-v", " test " },    { "--random-inputs", " run " },
     { "--param", " run " },           { "--trace-signals", " run " }, { "--explain", " run " },
     { "--signals", " plot " },        { "--rewards", " plot " },   { "--title", " plot " },
-    { "--dump-after", " ir " },       { "--llvm", " ir " },
-    { "-O0", " ir run test " },       { "-I", " check ir run test build plot " },       { "-O2", " ir run test " },
+    { "--svg", " dot " },            { "--dump-after", " ir " },       { "--llvm", " ir " },
+    { "-O0", " ir run test " },       { "-I", " check ir run test build plot dot " },       { "-O2", " ir run test " },
 };
 
 static int option_allowed(const char *cmd, const char *arg)
@@ -194,7 +195,8 @@ static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
             (r = take_value(argc, argv, &i, "--explain", &o->explain)) ||
             (r = take_value(argc, argv, &i, "--signals", &o->signals)) ||
             (r = take_value(argc, argv, &i, "--rewards", &o->rewards)) ||
-            (r = take_value(argc, argv, &i, "--title", &o->title))) {
+            (r = take_value(argc, argv, &i, "--title", &o->title)) ||
+            (r = take_value(argc, argv, &i, "--svg", &o->svg))) {
             if (r < 0)
                 return usage_error("option '%s' needs a value", a);
         } else if ((r = take_value(argc, argv, &i, "--ticks", &v))) {
@@ -919,8 +921,6 @@ int main(int argc, char **argv)
         printf("drivec %s (LLVM %d)\n", DRIVE_VERSION, LLVM_VERSION_MAJOR);
         return EXIT_OK;
     }
-    if (!strcmp(cmd, "dot")) /* parses its own options (drivec_dot.c) */
-        return drivec_dot_command(argc - 2, argv + 2);
     cli o;
     int bad = parse_args(argc, argv, 2, cmd, &o);
     if (bad)
@@ -938,6 +938,11 @@ int main(int argc, char **argv)
         status = cmd_test(&o);
     else if (!strcmp(cmd, "build"))
         status = cmd_build(&o);
+    else if (!strcmp(cmd, "dot"))
+        status = o.n_files == 1 ? drivec_dot(o.files[0], o.circuit, o.out_so, o.svg, o.include,
+                                             o.n_include)
+               : o.n_files ? usage_error("dot draws one FILE at a time; extra: %s", o.files[1])
+                           : usage_error("%s", "dot needs exactly one FILE");
     else if (!strcmp(cmd, "plot"))
         status = drivec_plot(o.files, o.n_files, o.out_so, o.signals, o.rewards, o.title,
                              o.circuit, o.include, o.n_include);

@@ -2,7 +2,7 @@
  *
  *   drivec dot FILE [--circuit NAME] [-o OUT.dot] [--svg OUT.svg] [-I DIR]...
  *
- * Writes the DOT text to OUT.dot (default: stdout, unless only --svg is
+ * Options are parsed by drivec.c with the other commands'. Writes the DOT text to OUT.dot (default: stdout, unless only --svg is
  * given) and, with --svg, renders it with Graphviz's `dot -Tsvg`. The
  * circuit is the file's only one, or the one named by --circuit, which may
  * also be a circuit of a module the file imports (`import std.social` and
@@ -16,33 +16,6 @@
 #include "dot.h"
 
 enum { DOT_OK = 0, DOT_ERRORS = 1, DOT_USAGE = 2 };
-
-static int dot_usage(const char *fmt, const char *arg)
-{
-    fputs("drivec: error: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\n(run 'drivec help' for usage)\n", stderr);
-    return DOT_USAGE;
-}
-
-/* Options take their value as the next word or after '='. 1: taken, 0: not
- * this option, -1: the value is missing. */
-static int dot_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *val = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n] != 0)
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[++*i];
-    return 1;
-}
 
 /* The circuit to draw: by name in the main module, then in the modules it
  * imports; or the main module's only circuit. Reports and returns NULL. */
@@ -75,40 +48,14 @@ static const sema_circuit *pick(const compile_result *r, const char *path, const
     return NULL;
 }
 
-int drivec_dot_command(int argc, char **argv)
+int drivec_dot(const char *file, const char *circuit, const char *out_path, const char *svg,
+               const char *const *include, int n_include)
 {
-    const char *file = NULL, *circuit = NULL, *out_path = NULL, *svg = NULL;
-    const char *include[64];
-    int n_include = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        int r;
-        if ((r = dot_value(argc, argv, &i, "--circuit", &circuit)) ||
-            (r = dot_value(argc, argv, &i, "--svg", &svg)) ||
-            (r = dot_value(argc, argv, &i, "-o", &out_path))) {
-            if (r < 0)
-                return dot_usage("option '%s' needs a value", a);
-        } else if (strncmp(a, "-I", 2) == 0) {
-            v = a[2] == '=' ? a + 3 : a[2] ? a + 2 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v || !*v)
-                return dot_usage("option '%s' needs a directory", a);
-            if (n_include == (int)(sizeof include / sizeof include[0]))
-                return dot_usage("too many -I options (the limit is 64): %s", v);
-            include[n_include++] = v;
-        } else if (a[0] == '-' && a[1] != 0) {
-            fprintf(stderr, "drivec: error: 'dot' does not take option '%s'\n", a);
-            fputs("(run 'drivec help' for usage)\n", stderr);
-            return DOT_USAGE;
-        } else if (file) {
-            return dot_usage("dot draws one FILE at a time; extra: %s", a);
-        } else {
-            file = a;
-        }
+    if (out_path && svg && strcmp(out_path, svg) == 0) {
+        fprintf(stderr, "drivec: error: -o and --svg name the same file: %s\n"
+                        "(run 'drivec help' for usage)\n", svg);
+        return DOT_USAGE;
     }
-    if (!file)
-        return dot_usage("%s", "dot needs exactly one FILE");
-    if (out_path && svg && strcmp(out_path, svg) == 0)
-        return dot_usage("-o and --svg name the same file: %s", svg);
 
     compile_opts copts = { .optimize = 0, .include_dirs = include, .n_include_dirs = n_include };
     compile_result *r = compile_file(file, &copts);

@@ -4,15 +4,14 @@
 
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "compile.h"
 #include "csv.h"
 #include "diag.h"
+#include "gnuplot.h"
 
 enum { PLOT_ROWS = 1000 }; /* buckets drawn at most */
 
@@ -30,37 +29,6 @@ static int error(const char *fmt, const char *a, const char *b)
     fprintf(stderr, fmt, a, b);
     fputc('\n', stderr);
     return 1;
-}
-
-/* A double-quoted gnuplot string, shown literally in enhanced text. */
-static void gp_quote(FILE *f, const char *t)
-{
-    fputc('"', f);
-    for (; *t; t++) {
-        if (*t == '"' || *t == '\\')
-            fputc('\\', f);
-        if (*t == '_' || *t == '^' || *t == '{' || *t == '}' || *t == '@' || *t == '&')
-            fputs("\\\\", f);
-        if (*t == '\n')
-            fputc(' ', f);
-        else
-            fputc(*t, f);
-    }
-    fputc('"', f);
-}
-
-static int on_path(const char *prog)
-{
-    const char *p = getenv("PATH");
-    char buf[4096];
-    while (p && *p) {
-        size_t n = strcspn(p, ":");
-        snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, prog);
-        if (n && access(buf, X_OK) == 0)
-            return 1;
-        p += n + (p[n] == ':');
-    }
-    return 0;
 }
 
 /* Split a comma-separated list (trimmed, empty items dropped) into
@@ -211,27 +179,21 @@ int drivec_plot(const char *const *files, int n_files, const char *out_svg, cons
     free(is_rew);
     int panels = (n_line > 0) + (n_stack > 0);
 
-    if (!on_path("gnuplot")) {
-        error("drawing plots needs gnuplot, which is not installed%s%s", "", "");
-        fputs("  = hint: scripts/install-deps.sh installs it (Debian package gnuplot-nox)\n",
-              stderr);
+    gp_plot gp;
+    char why[1200];
+    int rc = gp_open(&gp, out_svg, why, sizeof why);
+    if (rc != GP_OK) {
+        if (rc == GP_MISSING) {
+            error("drawing plots needs gnuplot, which is not installed%s%s", "", "");
+            fputs("  = hint: " GP_INSTALL_HINT "\n", stderr);
+        } else {
+            error("%s%s", why, "");
+        }
         free(stack);
         free(line);
         goto done;
     }
-    size_t plen = strlen(out_svg);
-    char *tmp = malloc(plen + 8), *log = malloc(plen + 16), *cmd = malloc(2 * plen + 64);
-    sprintf(tmp, "%s.tmp", out_svg);
-    sprintf(log, "%s.tmp.log", out_svg);
-    sprintf(cmd, "gnuplot > '%s' 2> '%s'", tmp, log);
-    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-    FILE *g = popen(cmd, "w");
-    if (!g) {
-        signal(SIGPIPE, old_pipe);
-        error("cannot start gnuplot: %s%s", strerror(errno), "");
-        free(tmp), free(log), free(cmd), free(stack), free(line);
-        goto done;
-    }
+    FILE *g = gp.f;
     fprintf(g, "set terminal svg size 900,%d font 'sans,11' background '#ffffff'\n",
             120 + 260 * panels);
     fputs("set encoding utf8\nset key outside right top\nset grid\n"
@@ -327,27 +289,12 @@ int drivec_plot(const char *const *files, int n_files, const char *out_svg, cons
         fputc('\n', g);
     }
     fputs("unset multiplot\n", g);
-    int st = pclose(g);
-    signal(SIGPIPE, old_pipe);
-    char why[1024] = "";
-    FILE *lf = fopen(log, "r");
-    if (lf) {
-        size_t k = fread(why, 1, sizeof why - 1, lf);
-        why[k] = 0;
-        fclose(lf);
-    }
-    remove(log);
-    if (st != 0) {
-        remove(tmp);
-        error("gnuplot failed drawing '%s': %s", out_svg, why[0] ? why : "(no message)");
-    } else if (rename(tmp, out_svg) != 0) {
-        remove(tmp);
-        error("cannot write '%s': %s", out_svg, strerror(errno));
-    } else {
+    if (gp_close(&gp, why, sizeof why) != GP_OK)
+        error("%s%s", why, "");
+    else
         status = 0;
-    }
     free(lo), free(hi), free(cum), free(lcols);
-    free(tmp), free(log), free(cmd), free(stack), free(line);
+    free(stack), free(line);
 done:
     for (int i = 0; i < n_cnames; i++)
         free(cnames[i]);

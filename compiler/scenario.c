@@ -17,10 +17,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "gnuplot.h"
 #include "interp.h"
 #include "jit.h"
 #include "progress.h"
@@ -1257,56 +1256,22 @@ static int write_trace(scn *s, const char *dir, int ri)
     return 1;
 }
 
-static void gp_quote(FILE *f, const char *t)
-{
-    fputc('"', f);
-    for (; *t; t++) {
-        if (*t == '"' || *t == '\\')
-            fputc('\\', f);
-        if (*t == '_' || *t == '^' || *t == '{' || *t == '}' || *t == '@' || *t == '&')
-            fputs("\\\\", f); /* gnuplot's enhanced text: show them literally */
-        fputc(*t, f);
-    }
-    fputc('"', f);
-}
-
-/* Whether a program is on PATH (so a missing gnuplot is one clear error). */
-static int on_path(arena *mem, const char *prog)
-{
-    const char *p = getenv("PATH");
-    while (p && *p) {
-        size_t n = strcspn(p, ":");
-        const char *f = arena_printf(mem, "%.*s/%s", (int)n, p, prog);
-        if (n && access(f, X_OK) == 0)
-            return 1;
-        p += n + (p[n] == ':');
-    }
-    return 0;
-}
-
 static int write_plot(scn *s, const char *dir)
 {
-    if (!on_path(&s->r->mem, "gnuplot")) {
-        diag_plain(s->diag, DIAG_ERROR, "drawing plots needs gnuplot, which is not installed");
-        diag_hint(s->diag, "scripts/install-deps.sh installs it (Debian package gnuplot-nox)");
-        return 0;
-    }
     char *path = arena_printf(&s->r->mem, "%s/%s.svg", dir, s->ast->name);
-    char *tmp = arena_printf(&s->r->mem, "%s.tmp", path);
-    char *log = arena_printf(&s->r->mem, "%s.log", tmp);
-    char *cmd = arena_printf(&s->r->mem, "gnuplot > '%s' 2> '%s'", tmp, log);
-    if (strchr(tmp, '\'')) {
-        diag_plain(s->diag, DIAG_ERROR, "cannot plot into a path with a quote: %s", dir);
+    gp_plot gp;
+    char why[1200];
+    int rc = gp_open(&gp, path, why, sizeof why);
+    if (rc == GP_MISSING) {
+        diag_plain(s->diag, DIAG_ERROR, "drawing plots needs gnuplot, which is not installed");
+        diag_hint(s->diag, GP_INSTALL_HINT);
         return 0;
     }
-    /* A gnuplot that dies early must not kill us with SIGPIPE. */
-    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-    FILE *g = popen(cmd, "w");
-    if (!g) {
-        signal(SIGPIPE, old_pipe);
-        diag_plain(s->diag, DIAG_ERROR, "cannot start gnuplot: %s", strerror(errno));
+    if (rc != GP_OK) {
+        diag_plain(s->diag, DIAG_ERROR, "%s", why);
         return 0;
     }
+    FILE *g = gp.f;
     int panels = s->n_panels;
     fprintf(g, "set terminal svg size 800,%d font 'sans,11' background '#ffffff'\n",
             120 + 200 * panels);
@@ -1385,24 +1350,8 @@ static int write_plot(scn *s, const char *dir)
         fputc('\n', g);
     }
     fputs("unset multiplot\n", g);
-    int st = pclose(g);
-    signal(SIGPIPE, old_pipe);
-    char why[1024] = "";
-    FILE *lf = fopen(log, "r");
-    if (lf) {
-        size_t k = fread(why, 1, sizeof why - 1, lf);
-        why[k] = 0;
-        fclose(lf);
-    }
-    remove(log);
-    if (st != 0) {
-        remove(tmp);
-        diag_plain(s->diag, DIAG_ERROR, "gnuplot failed drawing '%s': %s", path,
-                   why[0] ? why : "(no message)");
-        return 0;
-    }
-    if (rename(tmp, path) != 0) {
-        diag_plain(s->diag, DIAG_ERROR, "cannot write '%s': %s", path, strerror(errno));
+    if (gp_close(&gp, why, sizeof why) != GP_OK) {
+        diag_plain(s->diag, DIAG_ERROR, "%s", why);
         return 0;
     }
     return 1;

@@ -8,7 +8,8 @@ packages=(
   build-essential cmake pkg-config
   flex bison
   llvm-19-dev
-  libcmocka-dev
+  libcmocka-dev libedit-dev
+  clang-19 libclang-rt-19-dev valgrind tmux
   gnuplot-nox graphviz
   python3 python3-numpy
 )
