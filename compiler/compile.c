@@ -236,7 +236,9 @@ compile_result *compile_source(const char *name, const char *text, size_t len,
                                const compile_opts *opt)
 {
     compile_result *r = new_result();
-    r->file = diag_add_source(r->diag, name, text, len);
+    r->file = opt && opt->n_segments
+                  ? diag_add_segmented(r->diag, name, text, len, opt->segments, opt->n_segments)
+                  : diag_add_source(r->diag, name, text, len);
     return run_pipeline(r, opt);
 }
 

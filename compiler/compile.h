@@ -30,6 +30,8 @@ typedef struct compile_opts {
     const char *const *include_dirs; /* extra module directories */
     int n_include_dirs;
     int parse_only;        /* stop after parsing the file (no imports, no checks) */
+    const src_segment *segments; /* compile_source: report the text piece by piece */
+    size_t n_segments;
 } compile_opts;
 
 typedef struct compile_result {

@@ -69,6 +69,32 @@ const src_file *diag_add_source(diag_ctx *d, const char *name, const char *text,
     return f;
 }
 
+const src_file *diag_add_segmented(diag_ctx *d, const char *name, const char *text, size_t len,
+                                   const src_segment *segs, size_t n_segs)
+{
+    src_file *f = (src_file *)diag_add_source(d, name, text, len);
+    src_segment *copy = arena_calloc(&d->mem, n_segs ? n_segs : 1, sizeof *copy);
+    for (size_t i = 0; i < n_segs; i++) {
+        copy[i] = segs[i];
+        copy[i].name = arena_strdup(&d->mem, segs[i].name);
+    }
+    f->segs = copy;
+    f->n_segs = n_segs;
+    return f;
+}
+
+const char *src_origin(const src_file *f, long line, long *shown_line)
+{
+    *shown_line = line;
+    const src_segment *best = NULL;
+    for (size_t i = 0; i < f->n_segs && f->segs[i].first_line <= line; i++)
+        best = &f->segs[i];
+    if (!best)
+        return f->name;
+    *shown_line = line + best->delta;
+    return best->name;
+}
+
 const src_file *diag_load_file(diag_ctx *d, const char *path)
 {
     FILE *fp = fopen(path, "rb");
@@ -211,7 +237,9 @@ static void print_excerpt(FILE *out, const diag_msg *m, int color)
     if (len > SHOW_MAX && col0 > SHOW_MAX / 2)
         start = col0 - SHOW_MAX / 2; /* keep the caret on screen in long lines */
     size_t shown = len - start > SHOW_MAX ? SHOW_MAX : len - start;
-    fprintf(out, "%5d | ", m->loc.line);
+    long number;
+    src_origin(m->loc.file, m->loc.line, &number);
+    fprintf(out, "%5ld | ", number);
     for (size_t i = 0; i < shown; i++) {
         unsigned char ch = (unsigned char)line[start + i];
         fputc(ch == '\t' || ch < 0x20 || ch == 0x7f ? ' ' : ch, out);
@@ -247,7 +275,8 @@ static int before(const diag_msg *a, const diag_msg *b)
         return !a->has_loc;
     if (!a->has_loc)
         return 0;
-    int f = strcmp(a->loc.file->name, b->loc.file->name);
+    /* Pieces of one assembled source keep their order in it. */
+    int f = a->loc.file == b->loc.file ? 0 : strcmp(a->loc.file->name, b->loc.file->name);
     if (f)
         return f < 0;
     if (a->loc.line != b->loc.line)
@@ -296,8 +325,11 @@ static void print_msg(FILE *out, const diag_msg *m, int color)
     {
         if (color)
             fputs("\033[1m", out);
-        if (m->has_loc)
-            fprintf(out, "%s:%d:%d: ", m->loc.file->name, m->loc.line, m->loc.col);
+        if (m->has_loc) {
+            long line;
+            const char *name = src_origin(m->loc.file, m->loc.line, &line);
+            fprintf(out, "%s:%ld:%d: ", name, line, m->loc.col);
+        }
         else
             fputs("drivec: ", out);
         if (color)

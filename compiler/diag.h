@@ -17,13 +17,27 @@
 
 #include "arena.h"
 
+/* A source assembled from pieces (the REPL's session of typed inputs and
+ * loaded files) reports each piece under its own name: from line
+ * first_line on, lines are shown as lines of `name`, shifted by delta. */
+typedef struct src_segment {
+    long first_line;
+    const char *name;
+    long delta;
+} src_segment;
+
 typedef struct src_file {
     const char *name;  /* as given on the command line */
     const char *text;  /* NUL-terminated copy; may contain other NULs */
     size_t len;
     const size_t *line_starts; /* offset of each line; n_lines entries */
     size_t n_lines;
+    const src_segment *segs; /* NULL: the whole file is `name` */
+    size_t n_segs;
 } src_file;
+
+/* The name and line under which line `line` of f is reported. */
+const char *src_origin(const src_file *f, long line, long *shown_line);
 
 /* Line `line` (from 1) of f without its line break; NULL past the end. */
 const char *src_line(const src_file *f, long line, size_t *len);
@@ -47,6 +61,9 @@ arena *diag_arena(diag_ctx *d);
  * error (without position) when it cannot be read. */
 const src_file *diag_load_file(diag_ctx *d, const char *path);
 const src_file *diag_add_source(diag_ctx *d, const char *name, const char *text, size_t len);
+/* The same, reported piece by piece (segs sorted by first_line; copied). */
+const src_file *diag_add_segmented(diag_ctx *d, const char *name, const char *text, size_t len,
+                                   const src_segment *segs, size_t n_segs);
 
 /* Report; the message is formatted printf-style. A note or hint attaches to
  * the most recent error or warning. */

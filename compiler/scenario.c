@@ -1359,6 +1359,13 @@ static int write_plot(scn *s, const char *dir)
 
 /* ---- one scenario -------------------------------------------------------- */
 
+/* The file a scenario was written in (a piece of the REPL's session, say). */
+static const char *scn_origin(const compile_result *r, const ast_scenario *a)
+{
+    long line;
+    return src_origin(r->file, a->loc.line, &line);
+}
+
 static const sema_circuit *pick_circuit(scn *s, const ast_scenario *a)
 {
     const sema_module *m = s->r->sema;
@@ -1568,7 +1575,7 @@ static int print_expectations(scn *s, const scn_options *o, int all)
         print_sides(s, o, it->expr, pass);
         if (!pass)
             diag_hint(s->diag, "to see the run: drivec test %s --scenario %s --trace DIR",
-                      s->r->file->name, s->ast->name);
+                      scn_origin(s->r, s->ast), s->ast->name);
     }
     return failed;
 }
@@ -1749,14 +1756,14 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
     nfail = print_expectations(s, o, o->verbose);
     if (nfail || s->errors) {
         if (nfail)
-            fprintf(o->out, "FAIL %s: %s (%d of %d expectations failed)\n", r->file->name, a->name,
+            fprintf(o->out, "FAIL %s: %s (%d of %d expectations failed)\n", scn_origin(r, a), a->name,
                     nfail, n_expect);
         else
             fprintf(o->out, "FAIL %s: %s (its expectations hold, but its trace or plot could not "
-                            "be written)\n", r->file->name, a->name);
+                            "be written)\n", scn_origin(r, a), a->name);
         t->failed++;
     } else {
-        fprintf(o->out, "ok   %s: %s (%d expectation%s, %ld tick%s%s)\n", r->file->name, a->name,
+        fprintf(o->out, "ok   %s: %s (%d expectation%s, %ld tick%s%s)\n", scn_origin(r, a), a->name,
                 n_expect, n_expect > 1 ? "s" : "", s->n_ticks, s->n_ticks > 1 ? "s" : "",
                 s->runs.len > 1 ? arena_printf(&r->mem, ", %zu runs", s->runs.len) : "");
         t->passed++;
@@ -1769,7 +1776,7 @@ failed:
         free(((run *)s->runs.data)[ri].rec);
     if (o->check_only)
         return -1;
-    fprintf(o->out, "FAIL %s: %s (errors)\n", r->file->name, a->name);
+    fprintf(o->out, "FAIL %s: %s (errors)\n", scn_origin(r, a), a->name);
     t->failed++;
     return -1;
 }
@@ -1798,8 +1805,8 @@ int scn_run_file(compile_result *r, const compile_opts *copts, const scn_options
         for (int k = 0; k < i && !dup; k++)
             dup = !strcmp(m->scenarios[k]->name, m->scenarios[i]->name);
         if (dup && !o->check_only) { /* reported above; its results would be ambiguous */
-            fprintf(o->out, "FAIL %s: %s (a second scenario with this name)\n", r->file->name,
-                    m->scenarios[i]->name);
+            fprintf(o->out, "FAIL %s: %s (a second scenario with this name)\n",
+                    scn_origin(r, m->scenarios[i]), m->scenarios[i]->name);
             t->failed++;
             continue;
         }
