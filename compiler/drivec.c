@@ -16,6 +16,7 @@
 #include "cg.h"
 #include "compile.h"
 #include "dot.h"
+#include "repl.h"
 #include "csv.h"
 #include "drivec_plot.h"
 #include "explain.h"
@@ -75,7 +76,11 @@ static const char USAGE[] =
     "      --circuit NAME               the circuit to draw (may be one the file imports)\n"
     "      -o OUT.dot                   write the DOT text to OUT.dot (default: stdout)\n"
     "      --svg OUT.svg                also render it to OUT.svg with Graphviz's dot\n"
-    "  check, ir, run, test and dot also take:\n"
+    "  drivec repl [FILE...] [options]  an interactive session: define circuits, step them,\n"
+    "                                   watch any signal (:help inside lists the commands);\n"
+    "                                   reads a script without prompts from a pipe\n"
+    "      --timings                    after each definition, the time to callable code\n"
+    "  check, ir, run, test, dot and repl also take:\n"
     "      -I DIR                       look for imported modules in DIR too (repeatable;\n"
     "                                   also DRIVE_PATH=DIR:DIR...; the stdlib is last)\n"
     "  drivec help                      this text\n"
@@ -109,6 +114,7 @@ typedef struct cli {
     const char *circuit, *in, *out, *dump_after, *backend;
     const char *trace_signals, *explain, *signals, *rewards, *title; /* run, plot */
     const char *svg;                                                  /* dot */
+    int timings;                                                      /* repl */
     long ticks;
     unsigned long long seed;
     int opt0, llvm;
@@ -147,7 +153,7 @@ static const struct {
     { "--param", " run " },           { "--trace-signals", " run " }, { "--explain", " run " },
     { "--signals", " plot " },        { "--rewards", " plot " },   { "--title", " plot " },
     { "--svg", " dot " },            { "--dump-after", " ir " },       { "--llvm", " ir " },
-    { "-O0", " ir run test " },       { "-I", " check ir run test build plot dot " },       { "-O2", " ir run test " },
+    { "-O0", " ir run test " },       { "-I", " check ir run test build plot dot repl " }, { "--timings", " repl " },       { "-O2", " ir run test " },
 };
 
 static int option_allowed(const char *cmd, const char *arg)
@@ -207,6 +213,9 @@ static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
             long n = strtol(v, &end, 10);
             if (*v == 0 || *end != 0 || n < 0 || errno)
                 return usage_error("--ticks needs a whole number >= 0, not '%s'", v);
+            if (n > 100000000) /* as a scenario (lang/SPEC.md, "Limits") */
+                return usage_error("--ticks is at most 100000000 (longer runs belong in a host "
+                                   "program using libdrive), not %s", v);
             o->ticks = n;
         } else if ((r = take_value(argc, argv, &i, "--random-inputs", &v))) {
             char *end;
@@ -245,6 +254,8 @@ static int parse_args(int argc, char **argv, int first, const char *cmd, cli *o)
             o->opt0 = 1;
         } else if (strcmp(a, "-O2") == 0) {
             o->opt0 = 0;
+        } else if (strcmp(a, "--timings") == 0) {
+            o->timings = 1;
         } else if (strcmp(a, "--llvm") == 0) {
             o->llvm = 1;
         } else if (a[0] == '-' && a[1] != 0) {
@@ -938,6 +949,8 @@ int main(int argc, char **argv)
         status = cmd_test(&o);
     else if (!strcmp(cmd, "build"))
         status = cmd_build(&o);
+    else if (!strcmp(cmd, "repl"))
+        status = repl_main(o.files, o.n_files, o.include, o.n_include, o.timings);
     else if (!strcmp(cmd, "dot"))
         status = o.n_files == 1 ? drivec_dot(o.files[0], o.circuit, o.out_so, o.svg, o.include,
                                              o.n_include)

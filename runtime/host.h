@@ -27,6 +27,11 @@ struct drive_pop {
     uint64_t ticks;                  /* steps taken since creation or a full reset */
 };
 
+/* A circuit over a description (and code) that the caller owns and keeps
+ * alive until drive_circuit_free: the REPL's JIT-compiled circuits, which
+ * it redefines in place. origin is a static string. */
+drive_circuit *host_wrap(const drive_abi_circuit *abi, const char *origin);
+
 /* Set the message drive_last_error() returns (printf-style). Always returns
  * -1, so a failing function can `return host_fail(...)`. */
 int host_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
