@@ -179,6 +179,11 @@ static compile_result *run_pipeline(compile_result *r, const compile_opts *opt)
     add_module(r, r->ast, r->ast->name ? r->ast->name : name, &names, &cap);
     load_imports(r, opt, &names);
     r->prog = sema_check(&r->mem, r->diag, r->modules, names, r->n_modules);
+    const ast_module *main_ast = r->modules[0];
+    if (!(opt && opt->allow_empty) && main_ast->n_circuits == 0 && main_ast->n_scenarios == 0 &&
+        main_ast->file && diag_errors(r->diag) == 0)
+        diag_report(r->diag, DIAG_WARNING, (src_loc){ main_ast->file, 1, 1, 1, 1 },
+                    "'%s' defines no circuit", main_ast->file->name);
     r->sema = r->prog ? &r->prog->mods[0] : NULL;
     if (diag_errors(r->diag) || !r->sema)
         return r;

@@ -32,6 +32,7 @@ typedef struct compile_opts {
     int parse_only;        /* stop after parsing the file (no imports, no checks) */
     const src_segment *segments; /* compile_source: report the text piece by piece */
     size_t n_segments;
+    int allow_empty;       /* no warning for a file without circuits (the REPL's session) */
 } compile_opts;
 
 typedef struct compile_result {

@@ -326,7 +326,7 @@ static unit *find_unit(const repl *r, const char *name)
 static compile_opts session_opts(const repl *r)
 {
     compile_opts c = { .optimize = 1, .include_dirs = (const char *const *)r->dirs,
-                       .n_include_dirs = r->n_dirs };
+                       .n_include_dirs = r->n_dirs, .allow_empty = 1 };
     return c;
 }
 
@@ -958,8 +958,20 @@ static const drive_abi_field *lookup(repl *r, const inst *in, const char *name)
     int k = drive_find(in->dc, -1, name);
     if (k >= 0)
         return &in->u->abi.fields[k];
-    error(r, "circuit %s has no signal '%s'", in->name, name);
     const drive_abi_circuit *a = &in->u->abi;
+    const char *br = strchr(name, '[');
+    if (br) {
+        char *base = xstrndup(name, (size_t)(br - name));
+        int k2 = drive_find(in->dc, -1, base);
+        if (k2 >= 0 && a->fields[k2].len > 1) {
+            error(r, "%s has %u elements (%s[0] to %s[%u]): no %s", base, a->fields[k2].len, base,
+                  base, a->fields[k2].len - 1, name);
+            free(base);
+            return NULL;
+        }
+        free(base);
+    }
+    error(r, "circuit %s has no signal '%s'", in->name, name);
     const char **cands = xrealloc(NULL, (a->n_fields + 1) * sizeof *cands);
     size_t nc = 0;
     for (uint32_t i = 0; i < a->n_fields; i++)
@@ -1292,7 +1304,8 @@ static int cmd_step(repl *r, const char *args)
     double t = (double)in->pop->ticks * a->tick_seconds;
     if (interrupted)
         say(r, "interrupted after %ld of %ld ticks; ", done, n);
-    say(r, "t = %.6g s (%llu ticks)\n", t, (unsigned long long)in->pop->ticks);
+    say(r, "t = %.6g s (%llu tick%s)\n", t, (unsigned long long)in->pop->ticks,
+        in->pop->ticks == 1 ? "" : "s");
     if (!nw) { /* no watch list: the outputs, briefly */
         char b1[64];
         int shown = 0;
@@ -1827,12 +1840,23 @@ static int command(repl *r, char *line)
 
 /* ---- one input --------------------------------------------------------------- */
 
+/* The first byte that is neither space nor comment. */
+static const char *skip_blank(const char *p)
+{
+    for (;;) {
+        while (isspace((unsigned char)*p))
+            p++;
+        const char *c = skip_comment(p);
+        if (c == p)
+            return p;
+        p = c;
+    }
+}
+
 int repl_eval(repl *r, const char *text)
 {
-    const char *p = text;
-    while (isspace((unsigned char)*p))
-        p++;
-    if (!*p || *skip_comment(p) == 0)
+    const char *p = skip_blank(text);
+    if (!*p)
         return REPL_OK;
     r->last_ms = 0;
     r->inputs++;
@@ -1990,8 +2014,11 @@ char **repl_complete(repl *r, const char *line, size_t cursor, size_t *start)
                   !strcmp(cmd, "print") || (!*cmd && *p != ':') ||
                   (!strcmp(cmd, "record") && strchr(p, ' ') && s > (size_t)(strchr(p, ' ') - line) + 1 &&
                    strchr(strchr(p, ' ') + 1, ' ') && line + s > strchr(strchr(p, ' ') + 1, ' '));
-    if (signals && r->study) {
-        const drive_abi_circuit *a = &r->study->u->abi;
+    /* The circuit a command would study: the chosen one, or the only one. */
+    const unit *su = r->study ? r->study->u
+                     : m && m->n_circuits == 1 ? find_unit(r, m->circuits[0].name) : NULL;
+    if (signals && su) {
+        const drive_abi_circuit *a = &su->abi;
         for (uint32_t i = 0; i < a->n_fields; i++) {
             const drive_abi_field *f = &a->fields[i];
             if (f->index == 0)

@@ -1573,7 +1573,7 @@ static int print_expectations(scn *s, const scn_options *o, int all)
                 fprintf(o->out, "     %s = %s (%s)\n", what, rt_fmt_f64(buf, m->value), where);
         }
         print_sides(s, o, it->expr, pass);
-        if (!pass)
+        if (!pass && scn_origin(s->r, s->ast)[0] != '<') /* a file, not typed input */
             diag_hint(s->diag, "to see the run: drivec test %s --scenario %s --trace DIR",
                       scn_origin(s->r, s->ast), s->ast->name);
     }

@@ -3059,10 +3059,6 @@ sema_program *sema_check(arena *mem, diag_ctx *diag, ast_module *const *asts,
                     break;
                 }
     }
-    if (asts[0]->n_circuits == 0 && asts[0]->n_scenarios == 0 && asts[0]->file &&
-        diag_errors(diag) == 0)
-        diag_report(diag, DIAG_WARNING, (src_loc){ asts[0]->file, 1, 1, 1, 1 },
-                    "'%s' defines no circuit", asts[0]->file->name);
     for (int i = 0; i < n; i++) {
         sema_module *m = &p->mods[i];
         x.mod = m;
