@@ -826,7 +826,7 @@ static int commit(repl *r, item *items, int n, const item *added, int n_added, i
         set_unit(r, u);
     }
     free(fresh);
-    for (int i = 0; i < r->n_insts; i++)
+    for (int i = 0; i < r->n_insts && n_added; i++)
         if (!find_circuit(cr, r->insts[i]->name))
             say(r, "note: circuit %s is no longer defined; its instance keeps the old code\n",
                 r->insts[i]->name);
@@ -1658,6 +1658,69 @@ static int cmd_test(repl *r, char *args)
     return t.failed ? REPL_ERROR : REPL_OK;
 }
 
+/* :forget NAME... — drops definitions (and a forgotten circuit's instance),
+ * when the rest of the session still compiles without them. */
+static int cmd_forget(repl *r, char *args)
+{
+    char *w[64];
+    int n = words(args, w, 64);
+    if (!n) {
+        error(r, ":forget needs the names of definitions");
+        return REPL_ERROR;
+    }
+    int found[64] = { 0 };
+    item *keep = xrealloc(NULL, (size_t)(r->n_items + 1) * sizeof *keep);
+    int nk = 0;
+    for (int i = 0; i < r->n_items; i++) {
+        int drop = 0;
+        for (int k = 0; k < n && !drop; k++)
+            if (r->items[i].kind >= K_IMPORT && r->items[i].kind != K_OTHER &&
+                !strcmp(r->items[i].name, w[k]))
+                drop = found[k] = 1;
+        if (!drop)
+            keep[nk++] = copy_item(&r->items[i]);
+    }
+    for (int k = 0; k < n; k++)
+        if (!found[k]) {
+            error(r, "the session defines nothing named '%s'", w[k]);
+            free_items(keep, nk);
+            return REPL_ERROR;
+        }
+    int rc = commit(r, keep, nk, NULL, 0, 1);
+    if (rc != REPL_OK) {
+        hint(r, "the rest of the session uses what :forget would drop");
+        return rc;
+    }
+    for (int k = 0; k < n; k++) {
+        inst *in = find_inst(r, w[k]);
+        if (in && !find_circuit(r->cur->r, w[k])) {
+            for (int i = 0; i < r->n_insts; i++)
+                if (r->insts[i] == in) {
+                    memmove(&r->insts[i], &r->insts[i + 1],
+                            (size_t)(r->n_insts - i - 1) * sizeof *r->insts);
+                    r->n_insts--;
+                    break;
+                }
+            if (r->study == in) {
+                stop_recording(r, "its circuit was forgotten");
+                r->study = NULL;
+            }
+            unit_unref(r, in->u);
+            free_inst(in);
+        }
+        for (int i = 0; i < r->n_units; i++)
+            if (!strcmp(r->units[i]->name, w[k]) && !find_circuit(r->cur->r, w[k])) {
+                unit_unref(r, r->units[i]);
+                memmove(&r->units[i], &r->units[i + 1],
+                        (size_t)(r->n_units - i - 1) * sizeof *r->units);
+                r->n_units--;
+                break;
+            }
+        say(r, "forgot %s\n", w[k]);
+    }
+    return REPL_OK;
+}
+
 static int cmd_list(repl *r)
 {
     if (!r->n_items) {
@@ -1680,6 +1743,7 @@ static const struct {
     { "load", "FILE...", "add the definitions of files to the session" },
     { "reload", "", "read every loaded file again" },
     { "list", "", "the session's definitions and where they came from" },
+    { "forget", "NAME...", "drop definitions from the session (and a circuit's instance)" },
     { "circuit", "[NAME]", "study circuit NAME (each circuit keeps its own instance)" },
     { "info", "", "inputs, params and outputs of the circuit under study, with values" },
     { "set", "NAME = VALUE", "hold an input or set a param (v = 0.5, v[2] = 1, v = [1, 2])" },
@@ -1787,6 +1851,8 @@ static int command(repl *r, char *line)
     }
     if (!strcmp(full, "list"))
         return cmd_list(r);
+    if (!strcmp(full, "forget"))
+        return cmd_forget(r, args);
     if (!strcmp(full, "circuit"))
         return cmd_circuit(r, args);
     if (!strcmp(full, "info"))

@@ -7,7 +7,7 @@
 # 0). NAME.check, when present, runs afterwards in that directory (to check
 # a recorded trace or a checkpoint). UPDATE_GOLDEN=1 rewrites NAME.out.
 set -u
-drivec=$1 name=$2
+drivec=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") name=$2
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 dir=$(mktemp -d)
