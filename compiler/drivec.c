@@ -47,6 +47,8 @@ static const char USAGE[] =
     "      --ticks N                    run N ticks (default: one per input row)\n"
     "      --random-inputs SEED         instead of --in: inputs drawn at random each tick\n"
     "      --param NAME=VALUE           set a param for this run (repeatable)\n"
+    "      --trace TRACE.csv            write a trace: every input, output and reward stream\n"
+    "                                   per tick (or the --trace-signals), as CSV\n"
     "      --trace-signals A,B,...      write these signals instead of the outputs: any named\n"
     "                                   signal (lets, reward streams, 'p.error', 'inst.y')\n"
     "      --explain TICK               after the run, break that tick's total reward into its\n"
@@ -148,7 +150,7 @@ static const struct {
     { "--circuit", " ir run build plot dot " }, { "-o", " build plot dot " },        { "--header", " build " },
     { "--cpu", " build " },           { "--no-cache", " build " },      { "--in", " run " },         { "--out", " run " },
     { "--ticks", " run " },           { "--backend", " run test " },
-    { "--scenario", " test " },       { "--trace", " test " },     { "--plot", " test " },
+    { "--scenario", " test " },       { "--trace", " run test " },     { "--plot", " test " },
     { "-v", " test " },    { "--random-inputs", " run " },
     { "--param", " run " },           { "--trace-signals", " run " }, { "--explain", " run " },
     { "--signals", " plot " },        { "--rewards", " plot " },   { "--title", " plot " },
@@ -546,6 +548,14 @@ static int cmd_run(const cli *o)
     else
         return usage_error("--backend must be jit, interp or both, not '%s'", o->backend);
 
+    if (o->trace_dir && o->out)
+        return usage_error("--trace writes the run's trace as --out does: give one of them%s", "");
+    cli with_trace;
+    if (o->trace_dir) { /* the trace is the run's CSV output, with inputs first */
+        with_trace = *o;
+        with_trace.out = o->trace_dir;
+        o = &with_trace;
+    }
     compile_result *r = compile_or_report(o->files[0], o, NULL, 0);
     ir_circuit *c = diag_errors(r->diag) ? NULL : compile_pick(r, o->circuit);
     const sema_circuit *sc = c ? sema_find_circuit(r->sema, c->name) : NULL;
@@ -633,8 +643,8 @@ static int cmd_run(const cli *o)
         !explain_columns(&r->mem, r->diag, &main_c, o->trace_signals, &cols, &ro.n_columns)) {
         status = EXIT_ERRORS;
         goto done;
-    } else if (!o->trace_signals && o->explain) {
-        explain_default_columns(&r->mem, &main_c, &cols, &ro.n_columns);
+    } else if (!o->trace_signals && (o->explain || o->trace_dir)) {
+        explain_default_columns(&r->mem, &main_c, o->trace_dir != NULL, &cols, &ro.n_columns);
     }
     ro.columns = cols;
     if (o->explain) {

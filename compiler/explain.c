@@ -109,10 +109,13 @@ int explain_columns(arena *mem, diag_ctx *d, const rt_circuit *c, const char *li
     return ok;
 }
 
-void explain_default_columns(arena *mem, const rt_circuit *c, rt_column **cols, uint32_t *n)
+void explain_default_columns(arena *mem, const rt_circuit *c, int with_inputs, rt_column **cols,
+                             uint32_t *n)
 {
-    rt_column *out = arena_calloc(mem, (size_t)c->n_outputs + 1, sizeof *out);
+    rt_column *out = arena_calloc(mem, (size_t)c->n_inputs + c->n_outputs + 1, sizeof *out);
     uint32_t k = 0;
+    for (uint32_t i = 0; with_inputs && i < c->n_inputs; i++)
+        out[k++] = (rt_column){ &c->inputs[i], RT_BLOCK_IN };
     for (uint32_t i = 0; i < c->n_outputs; i++)
         if (c->outputs[i].role != IR_ROLE_PROBE)
             out[k++] = (rt_column){ &c->outputs[i], RT_BLOCK_OUT };

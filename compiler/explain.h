@@ -30,8 +30,10 @@ int explain_columns(arena *mem, diag_ctx *d, const rt_circuit *c, const char *li
                     rt_column **cols, uint32_t *n);
 
 /* The default columns of a probed circuit: its outputs without the probes
- * (the outputs, every reward stream and the total), as for an unprobed run. */
-void explain_default_columns(arena *mem, const rt_circuit *c, rt_column **cols, uint32_t *n);
+ * (the outputs, every reward stream and the total), as for an unprobed run;
+ * with_inputs puts every input first (a trace: `run --trace`). */
+void explain_default_columns(arena *mem, const rt_circuit *c, int with_inputs, rt_column **cols,
+                             uint32_t *n);
 
 /* A tick given as a whole number, or as a time with a unit (`1.5s`,
  * `250ms`) rounded to the nearest tick. Returns 0 when text is neither. */

@@ -874,7 +874,13 @@ static char *read_file(repl *r, const char *path)
             return NULL;
         }
     }
+    int bad = ferror(f);
     fclose(f);
+    if (bad) {
+        error(r, "cannot read '%s': %s", path, strerror(errno));
+        free(buf);
+        return NULL;
+    }
     buf = xrealloc(buf, len + 1);
     buf[len] = 0;
     if (strlen(buf) != len) {

@@ -77,6 +77,10 @@ add_test(NAME cli_build_awkward_names WORKING_DIRECTORY ${T}
 cli_test(trace_signals       0 stdout run cli/rewards3.drive --in cli/good.csv --out - --trace-signals motion,drive,calm,startle.strength,comfort,fright,novelty,reward,gain)
 cli_test(trace_instance_signals 0 stdout run run/instances.drive --random-inputs 1 --ticks 3 --out - --trace-signals fast,c1.count,c2.n,scaled)
 cli_test(trace_default_rewards 0 stdout run cli/rewards3.drive --in cli/good.csv --out -)
+# --trace: every input, then the outputs with every reward stream and the total.
+cli_test(trace_file          0 stdout run cli/rewards3.drive --in cli/good.csv --trace -)
+cli_test(trace_file_signals  0 stdout run cli/rewards3.drive --in cli/good.csv --trace - --trace-signals drive,reward)
+cli_test(trace_and_out       2 stderr run cli/rewards3.drive --in cli/good.csv --trace - --out x.csv)
 cli_test(trace_signals_unknown 1 stderr run cli/rewards3.drive --in cli/good.csv --out - --trace-signals motoin,drive,strtle.strength)
 cli_test(trace_signals_empty 1 stderr run cli/rewards3.drive --in cli/good.csv --out - --trace-signals ,)
 cli_test(explain             0 stdout run cli/rewards3.drive --in cli/good.csv --out /dev/null --explain 2)
@@ -93,3 +97,6 @@ cli_test(plot_unknown_signal 1 stderr plot cli/good.csv -o x.svg --signals motoi
 cli_test(plot_rewards_and_circuit 2 stderr plot cli/good.csv -o x.svg --rewards a --circuit cli/rewards3.drive)
 add_test(NAME cli_explain_sum WORKING_DIRECTORY ${T} COMMAND ${T}/cli/explain_sum.sh ${DRIVEC})
 add_test(NAME cli_plot WORKING_DIRECTORY ${T} COMMAND ${T}/cli/plot.sh ${DRIVEC})
+# A --trace holds the inputs, then exactly the outputs --out writes.
+add_test(NAME cli_trace_matches_out WORKING_DIRECTORY ${T}
+         COMMAND ${T}/cli/trace_matches_out.sh ${DRIVEC})
