@@ -64,6 +64,16 @@ static void buf_add(buf *b, const char *s)
     b->text[b->len] = 0;
 }
 
+/* A command line (":...") while a definition is still open: the definition
+ * was left unfinished, so it is taken as it is (its error shows) before the
+ * command runs, rather than swallowing the command. */
+static int command_line(const char *line)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    return *line == ':';
+}
+
 /* ---- libedit ---------------------------------------------------------------- */
 
 typedef struct term {
@@ -186,6 +196,10 @@ static int interactive(repl *r)
                 free(entry);
             }
         }
+        if (b.len && command_line(line)) {
+            repl_eval(r, b.text);
+            b.len = 0;
+        }
         buf_add(&b, line);
         if (repl_incomplete(b.text))
             continue;
@@ -213,6 +227,10 @@ static int scripted(repl *r)
     size_t cap = 0;
     int failed = 0, rc = REPL_OK;
     while (getline(&line, &cap, stdin) >= 0) {
+        if (b.len && command_line(line)) {
+            failed |= repl_eval(r, b.text) == REPL_ERROR;
+            b.len = 0;
+        }
         buf_add(&b, line);
         if (repl_incomplete(b.text))
             continue;
