@@ -316,7 +316,7 @@ static lv lower_pre(lower_ctx *x, frame *f, const ast_expr *e)
     if (slot == NONE) {
         /* Names no signal can have (signal names have no parentheses or
          * '@'): pre(x), then pre(x)#2 for another initial value; pre@L:C
-         * for pre() of an expression at line L, column C. */
+         * for pre() of an expression at line L of its circuit, column C. */
         const char *name, *note;
         if (arg->kind == EX_NAME && arg->sym >= 0) {
             unsigned k = ++f->slots_of_sym[arg->sym];
@@ -325,7 +325,11 @@ static lv lower_pre(lower_ctx *x, frame *f, const ast_expr *e)
             note = arena_printf(x->mem, "pre(%s%s)", f->prefix, arg->name);
         } else {
             ++f->expr_slots;
-            name = arena_printf(x->mem, "pre@%d:%d", e->loc.line, e->loc.col);
+            /* The line counts from the circuit's own first line, so editing
+             * text above the circuit (in a file or a REPL session) renames
+             * nothing and a checkpoint or a live instance keeps the slot. */
+            name = arena_printf(x->mem, "pre@%d:%d", e->loc.line - f->sc->ast->loc.line + 1,
+                                e->loc.col);
             note = arena_printf(x->mem, "pre(...) at line %d", e->loc.line);
         }
         slot = add_slots(x, pname(x, f, name), t, n, init_const ? iv : NULL, note, IR_ROLE_PLAIN,

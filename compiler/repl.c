@@ -87,12 +87,15 @@ struct repl {
     int view;
     drive_trace *rec;
     char *rec_path;
+    struct inst *rec_inst; /* the instance recorded */
     double last_ms;
 };
 
 static volatile sig_atomic_t interrupted;
 
 void repl_interrupt(void) { interrupted = 1; }
+
+int repl_interrupted(void) { return interrupted != 0; }
 
 double repl_last_ms(const repl *r) { return r->last_ms; }
 
@@ -182,10 +185,22 @@ static const char *skip_comment(const char *s)
     return s;
 }
 
+static int word_kind(const char *s, size_t n);
+static int is_ident(int c);
+static const char *skip_blank(const char *p);
+
 int repl_incomplete(const char *text)
 {
+    /* Only definitions span lines: a command or a signal name is one line,
+     * whatever brackets it holds. */
+    const char *p = skip_blank(text), *w = p;
+    while (is_ident((unsigned char)*w))
+        w++;
+    if (word_kind(p, (size_t)(w - p)) < 0)
+        return 0;
     int depth = 0;
-    for (const char *s = text; *s; s++) {
+    char last = 0; /* the last byte outside comments and blanks */
+    for (const char *s = p; *s; s++) {
         s = skip_comment(s);
         if (!*s)
             break;
@@ -193,8 +208,11 @@ int repl_incomplete(const char *text)
             depth++;
         else if ((*s == '}' || *s == ')' || *s == ']') && depth > 0)
             depth--;
+        if (!isspace((unsigned char)*s))
+            last = *s;
     }
-    return depth > 0;
+    /* A line that ends with an operator continues on the next, as in files. */
+    return depth > 0 || (last && strchr("+-*/=,<>&|!^%", last));
 }
 
 static int word_kind(const char *s, size_t n)
@@ -221,75 +239,86 @@ static char *def_name(int kind, const char *s)
     return xstrndup(s, (size_t)(e - s));
 }
 
-/* Splits text into definitions: one begins at each line whose first word,
- * outside braces, is a definition keyword; other lines belong to the
- * definition before them. Appends to *items. */
+static void add_item(item **items, int *n, int kind, const char *name_at, const char *start,
+                     const char *end, const char *origin, long line, int col)
+{
+    /* The text keeps its column: a definition after ';' is padded, so
+     * diagnostics point at the right column of its line. */
+    size_t len = (size_t)(end - start), pad = (size_t)(col - 1);
+    char *t = xrealloc(NULL, pad + len + 2);
+    memset(t, ' ', pad);
+    memcpy(t + pad, start, len);
+    len += pad;
+    if (len == 0 || t[len - 1] != '\n')
+        t[len++] = '\n';
+    t[len] = 0;
+    *items = xrealloc(*items, (size_t)(*n + 1) * sizeof **items);
+    (*items)[(*n)++] = (item){ kind, def_name(kind, name_at), t, xstrdup(origin), line };
+}
+
+/* Splits text into definitions: one begins at a definition keyword that,
+ * outside braces, starts a line or follows a ';'. Text before the first one
+ * (other than blanks and comments) becomes a piece of its own, which the
+ * compiler then reports. Appends to *items. */
 static void split(const char *text, const char *origin, long first_line, item **items, int *n)
 {
-    const char *start = NULL;
+    const char *start = NULL, *name_at = NULL;
     long start_line = first_line, line = first_line;
-    int kind = K_OTHER, depth = 0;
-    char *name = NULL;
-    for (const char *s = text;; line++) {
-        const char *p = s;
-        while (*p == ' ' || *p == '\t' || *p == '\r')
-            p++;
-        const char *w = p;
-        while (is_ident((unsigned char)*w))
-            w++;
-        int k = depth == 0 ? word_kind(p, (size_t)(w - p)) : -1;
-        if (k >= 0 || (!start && *p && *p != '\n' && *skip_comment(p) != '\n' && *skip_comment(p))) {
-            if (start) {
-                *items = xrealloc(*items, (size_t)(*n + 1) * sizeof **items);
-                (*items)[(*n)++] = (item){ kind, name, xstrndup(start, (size_t)(s - start)),
-                                           xstrdup(origin), start_line };
+    int start_col = 1, kind = K_OTHER, depth = 0, line_start = 1, after_semi = 0;
+    const char *line_begin = text;
+    for (const char *s = text; *s;) {
+        if (*s == '\n') {
+            line++;
+            line_begin = ++s;
+            line_start = 1;
+            after_semi = 0;
+            continue;
+        }
+        if (*s == ' ' || *s == '\t' || *s == '\r') {
+            s++;
+            continue;
+        }
+        const char *c = skip_comment(s);
+        if (c != s) {
+            s = c;
+            continue;
+        }
+        if (is_ident((unsigned char)*s)) {
+            const char *w = s;
+            while (is_ident((unsigned char)*w))
+                w++;
+            int k = depth == 0 && (line_start || after_semi) ? word_kind(s, (size_t)(w - s)) : -1;
+            if (k >= 0 || (!start && !after_semi)) {
+                if (start)
+                    add_item(items, n, kind, name_at, start, s, origin, start_line, start_col);
+                start = s;
+                start_line = line;
+                start_col = (int)(s - line_begin) + 1;
+                kind = k >= 0 ? k : K_OTHER;
+                name_at = w;
             }
+            line_start = after_semi = 0;
+            s = w;
+            continue;
+        }
+        if (!start) { /* stray text first: a piece of its own */
             start = s;
             start_line = line;
-            kind = k >= 0 ? k : K_OTHER;
-            name = def_name(kind, w);
+            start_col = (int)(s - line_begin) + 1;
+            kind = K_OTHER;
+            name_at = s;
         }
-        /* Braces on this line. */
-        const char *e = s;
-        for (; *e && *e != '\n'; e++) {
-            const char *c = skip_comment(e);
-            if (c != e) {
-                e = c - 1;
-                if (!*c || *c == '\n') {
-                    e = c;
-                    break;
-                }
-                continue;
-            }
-            if (*e == '{' || *e == '(' || *e == '[')
-                depth++;
-            else if ((*e == '}' || *e == ')' || *e == ']') && depth > 0)
-                depth--;
-        }
-        if (!*e)
-            break;
-        s = e + 1;
-        if (!*s)
-            break;
+        if (*s == '{' || *s == '(' || *s == '[')
+            depth++;
+        else if ((*s == '}' || *s == ')' || *s == ']') && depth > 0)
+            depth--;
+        after_semi = *s == ';' && depth == 0;
+        line_start = 0;
+        s++;
     }
-    if (start) {
-        size_t len = strlen(start);
-        char *t = xrealloc(NULL, len + 2);
-        memcpy(t, start, len);
-        if (len == 0 || t[len - 1] != '\n')
-            t[len++] = '\n';
-        t[len] = 0;
-        *items = xrealloc(*items, (size_t)(*n + 1) * sizeof **items);
-        (*items)[(*n)++] = (item){ kind, name, t, xstrdup(origin), start_line };
-    }
-    /* Every piece ends with a line break, so pieces never run together. */
-    for (int i = 0; i < *n; i++) {
-        size_t len = strlen((*items)[i].text);
-        if (len == 0 || (*items)[i].text[len - 1] != '\n') {
-            (*items)[i].text = xrealloc((*items)[i].text, len + 2);
-            strcpy((*items)[i].text + len, "\n");
-        }
-    }
+    if (start)
+        add_item(items, n, kind, name_at, start, start + strlen(start), origin, start_line,
+                 start_col);
 }
 
 /* ---- compiling the session ------------------------------------------------- */
@@ -385,8 +414,19 @@ static uint64_t hash_ir(const ir_circuit *c)
         return 0;
     ir_print(f, c);
     fclose(f);
+    /* Notes after ';' name source lines, which move when text above the
+     * circuit changes: they are not the code. */
     uint64_t h = HOST_HASH_INIT;
-    h = host_hash(h, text, len);
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && text[e] != '\n' && text[e] != ';')
+            e++;
+        h = host_hash(h, text + i, e - i);
+        while (e < len && text[e] != '\n')
+            e++;
+        h = host_hash(h, "\n", 1);
+        i = e + 1;
+    }
     free(text);
     return h;
 }
@@ -477,6 +517,7 @@ static void stop_recording(repl *r, const char *why)
     else if (why)
         say(r, "recording to %s stopped (%s)\n", r->rec_path, why);
     r->rec = NULL;
+    r->rec_inst = NULL;
     free(r->rec_path);
     r->rec_path = NULL;
 }
@@ -528,13 +569,18 @@ static void names_print(repl *r, const char *label, names *l)
     free(l->text);
 }
 
+/* The field (a vector's first element) called name, of that kind. */
 static const drive_abi_field *field_named(const drive_abi_circuit *a, const char *name, int kind)
 {
     for (uint32_t i = 0; i < a->n_fields; i++)
-        if (a->fields[i].kind == kind && !strcmp(a->fields[i].name, name))
+        if (a->fields[i].kind == kind && a->fields[i].index == 0 &&
+            !strcmp(a->fields[i].base, name))
             return &a->fields[i];
     return NULL;
 }
+
+static const char *fmt_value(char *buf, size_t n, const drive_abi_field *f, double v);
+static double value_of(const inst *in, const drive_abi_field *f);
 
 static const char *shape(char *buf, size_t n, const drive_abi_field *f)
 {
@@ -546,10 +592,29 @@ static const char *shape(char *buf, size_t n, const drive_abi_field *f)
     return buf;
 }
 
-/* Moves instance in to unit u: inputs held, params and state (weights,
- * timers, histories) copied where a field of the same name, kind, type and
- * vector length exists and (params) its value is in the new range. Says
- * what was kept and what was reset. */
+/* The group a state slot belongs to: its name up to the last '.'
+ * ("sa.p" for "sa.p.w[3]"), the parts of one predictor or reflex that only
+ * make sense together. Empty for a circuit's own states. */
+static size_t group_len(const drive_abi_field *f)
+{
+    const char *dot = strrchr(f->base, '.');
+    return dot ? (size_t)(dot - f->base) : 0;
+}
+
+static int same_group(const drive_abi_field *a, const drive_abi_field *b)
+{
+    size_t n = group_len(a);
+    return n && n == group_len(b) && !strncmp(a->base, b->base, n);
+}
+
+/* Moves instance in to unit u. A field (a whole vector) keeps its value
+ * when the new circuit has one of the same name, kind, type and length:
+ * inputs stay held (when inside the new range), outputs show their last
+ * values until the next step, params keep what was set (in the new range;
+ * one never set takes the new default), and state keeps its value, except
+ * that the slots of one predictor or reflex are kept or reset together, so
+ * a history is never kept with a cleared buffer. Says what was kept and
+ * what was reset. */
 static int migrate(repl *r, inst *in, unit *u)
 {
     drive_circuit *dc;
@@ -557,64 +622,116 @@ static int migrate(repl *r, inst *in, unit *u)
     if (new_pop(r, u, &dc, &pop) != 0)
         return -1;
     const drive_abi_circuit *oa = &in->u->abi, *na = &u->abi;
-    unsigned char *os = in->pop->state, *ns = pop->state;
-    names kept = { 0 }, reset = { 0 };
+    enum { COPY = 0, RESET_NEW, RESET_SHAPE, RESET_RANGE, RESET_KIND, RESET_GROUP, NEW_DEFAULT };
+    unsigned char *how = xrealloc(NULL, na->n_fields + 1);
+    const drive_abi_field **from = xrealloc(NULL, (na->n_fields + 1) * sizeof *from);
+    char b1[64], b2[64];
+    /* Decide, per field (a vector at its first element). */
     for (uint32_t i = 0; i < na->n_fields; i++) {
         const drive_abi_field *f = &na->fields[i];
-        if (f->kind == DRIVE_ABI_OUTPUT || f->index > 0)
-            continue; /* outputs are recomputed; a vector is decided at its first element */
-        const drive_abi_field *g = field_named(oa, f->name, f->kind);
-        const char *why = NULL;
-        char b1[64], b2[64];
+        how[i] = RESET_NEW;
+        from[i] = NULL;
+        if (f->index > 0)
+            continue;
+        const drive_abi_field *g = field_named(oa, f->base, f->kind);
         if (!g) {
-            const drive_abi_field *other = NULL;
-            for (int k = DRIVE_ABI_INPUT; k <= DRIVE_ABI_STATE && !other; k++)
-                other = k != f->kind ? field_named(oa, f->name, k) : NULL;
-            why = other ? (other->kind == DRIVE_ABI_PARAM ? "was a param" : "was not a param")
-                        : "new";
-        } else if (g->type != f->type || g->len != f->len) {
-            why = "";
-        }
-        const char *label = f->len > 1 ? f->base : f->name;
-        if (why && !*why) {
-            names_add(&reset, "%s (was %s, now %s)", label, shape(b1, sizeof b1, g),
-                      shape(b2, sizeof b2, f));
+            for (int k = DRIVE_ABI_INPUT; k <= DRIVE_ABI_STATE && !g; k++)
+                g = k != f->kind ? field_named(oa, f->base, k) : NULL;
+            how[i] = g ? RESET_KIND : RESET_NEW;
+            from[i] = g;
             continue;
         }
-        if (why) {
-            if (f->kind != DRIVE_ABI_INPUT)
-                names_add(&reset, "%s (%s)", label, why);
+        from[i] = g;
+        if (g->type != f->type || g->len != f->len) {
+            how[i] = RESET_SHAPE;
             continue;
         }
-        /* Same name, kind, type and length: every element moves. */
-        int in_range = 1;
-        for (uint32_t e = 0; e < f->len && f->kind == DRIVE_ABI_PARAM && f->has_range; e++) {
-            double v;
-            memcpy(&v, os + g[e].offset, sizeof v);
-            in_range &= v >= f->lo && v <= f->hi;
+        how[i] = COPY;
+        const unsigned char *ob = host_block(in->pop, 0, g);
+        for (uint32_t e = 0; e < f->len && f->has_range &&
+                             (f->kind == DRIVE_ABI_PARAM || f->kind == DRIVE_ABI_INPUT); e++) {
+            double v = 0;
+            if (f->type == DRIVE_ABI_REAL)
+                memcpy(&v, ob + g[e].offset, sizeof v);
+            else
+                v = ob[g[e].offset];
+            if (!(v >= f->lo && v <= f->hi))
+                how[i] = RESET_RANGE;
         }
-        if (!in_range) {
-            names_add(&reset, "%s (its value is outside the new range)", label);
+        if (how[i] == COPY && f->kind == DRIVE_ABI_PARAM && f->len == 1 &&
+            value_of(in, g) == g->init && f->init != g->init)
+            how[i] = NEW_DEFAULT; /* never set: the new default applies */
+    }
+    /* Slots of one construct go together. */
+    for (uint32_t i = 0; i < na->n_fields; i++) {
+        const drive_abi_field *f = &na->fields[i];
+        if (f->kind != DRIVE_ABI_STATE || f->index > 0 || how[i] == COPY || !group_len(f))
             continue;
+        for (uint32_t k = 0; k < na->n_fields; k++)
+            if (na->fields[k].kind == DRIVE_ABI_STATE && na->fields[k].index == 0 &&
+                how[k] == COPY && same_group(&na->fields[k], f))
+                how[k] = RESET_GROUP;
+    }
+    names kept = { 0 }, reset = { 0 };
+    for (uint32_t i = 0; i < na->n_fields; i++) {
+        const drive_abi_field *f = &na->fields[i], *g = from[i];
+        if (f->index > 0)
+            continue;
+        int report = f->kind != DRIVE_ABI_OUTPUT;
+        switch (how[i]) {
+        case COPY: {
+            unsigned char *dst = host_block(pop, 0, f);
+            const unsigned char *src = host_block(in->pop, 0, g);
+            size_t w = f->type == DRIVE_ABI_BOOL ? 1 : 8;
+            for (uint32_t e = 0; e < f->len; e++)
+                memcpy(dst + f[e].offset, src + g[e].offset, w);
+            if (report && f->kind != DRIVE_ABI_INPUT)
+                names_add(&kept, "%s", f->base);
+            break;
         }
-        unsigned char *dst = f->kind == DRIVE_ABI_INPUT ? pop->in : ns;
-        const unsigned char *src = f->kind == DRIVE_ABI_INPUT ? in->pop->in : os;
-        size_t w = f->type == DRIVE_ABI_BOOL ? 1 : 8;
-        for (uint32_t e = 0; e < f->len; e++)
-            memcpy(dst + f[e].offset, src + g[e].offset, w);
-        if (f->kind != DRIVE_ABI_INPUT)
-            names_add(&kept, "%s", label);
+        case NEW_DEFAULT:
+            if (report)
+                names_add(&kept, "%s (never set: its new default %s)", f->base,
+                          fmt_value(b1, sizeof b1, f, f->init));
+            break;
+        case RESET_NEW:
+            if (report && f->kind != DRIVE_ABI_INPUT)
+                names_add(&reset, "%s (new)", f->base);
+            break;
+        case RESET_KIND:
+            if (report)
+                names_add(&reset, "%s (was %s)", f->base,
+                          g->kind == DRIVE_ABI_PARAM    ? "a param"
+                          : g->kind == DRIVE_ABI_INPUT  ? "an input"
+                          : g->kind == DRIVE_ABI_OUTPUT ? "an output"
+                                                        : "a state slot");
+            break;
+        case RESET_SHAPE:
+            if (report)
+                names_add(&reset, "%s (was %s, now %s)", f->base, shape(b1, sizeof b1, g),
+                          shape(b2, sizeof b2, f));
+            break;
+        case RESET_RANGE:
+            names_add(&reset, "%s (its value is outside the new range [%s, %s])", f->base,
+                      fmt_value(b1, sizeof b1, f, f->lo), fmt_value(b2, sizeof b2, f, f->hi));
+            break;
+        case RESET_GROUP:
+            names_add(&reset, "%s (with the rest of %.*s)", f->base, (int)group_len(f), f->base);
+            break;
+        }
     }
     for (uint32_t i = 0; i < oa->n_fields; i++) {
         const drive_abi_field *g = &oa->fields[i];
-        if (g->kind == DRIVE_ABI_OUTPUT || g->kind == DRIVE_ABI_INPUT || g->index > 0)
+        if (g->kind == DRIVE_ABI_OUTPUT || g->index > 0)
             continue;
         int found = 0;
         for (int k = DRIVE_ABI_INPUT; k <= DRIVE_ABI_STATE && !found; k++)
-            found = field_named(na, g->name, k) != NULL;
+            found = field_named(na, g->base, k) != NULL;
         if (!found)
-            names_add(&reset, "%s (gone)", g->len > 1 ? g->base : g->name);
+            names_add(&reset, "%s (gone)", g->base);
     }
+    free(how);
+    free(from);
     pop->ticks = in->pop->ticks;
     say(r, "instance of %s: ", u->name);
     if (!kept.count && !reset.count)
@@ -623,7 +740,7 @@ static int migrate(repl *r, inst *in, unit *u)
         say(r, "kept %zu, reset %zu\n", kept.count, reset.count);
     names_print(r, "kept", &kept);
     names_print(r, "reset", &reset);
-    if (r->study == in)
+    if (r->rec_inst == in)
         stop_recording(r, "the circuit was redefined");
     drive_pop_free(in->pop);
     drive_circuit_free(in->dc);
@@ -640,9 +757,9 @@ static inst *study(repl *r, const char *name)
     inst *in = find_inst(r, name);
     if (in)
         return r->study = in;
-    unit *u = find_unit(r, name);
+    const sema_circuit *sc = r->cur ? find_circuit(r->cur->r, name) : NULL;
+    unit *u = sc ? find_unit(r, name) : NULL;
     if (!u) {
-        const sema_circuit *sc = r->cur ? find_circuit(r->cur->r, name) : NULL;
         if (!sc) {
             error(r, "no circuit named '%s'", name);
             const char *cands[256];
@@ -807,11 +924,14 @@ static int commit(repl *r, item *items, int n, const item *added, int n_added, i
         free_items(items, n);
         return REPL_ERROR;
     }
-    r->last_ms = now_ms() - t0;
+    int compiled = 0;
+    for (int k = 0; k < nf; k++)
+        compiled += fresh[k]->refs == 0; /* new code, not yet in any table */
+    r->last_ms = compiled ? now_ms() - t0 : 0;
     if (!quiet)
         for (int k = 0; k < n_added; k++)
             describe(r, cr, &added[k], defined_before(r, &added[k]));
-    if (r->o.timings && nf)
+    if (r->o.timings && compiled)
         say(r, "(callable in %.2f ms)\n", r->last_ms);
     free_items(r->items, r->n_items);
     r->items = items;
@@ -826,10 +946,33 @@ static int commit(repl *r, item *items, int n, const item *added, int n_added, i
         set_unit(r, u);
     }
     free(fresh);
-    for (int i = 0; i < r->n_insts && n_added; i++)
-        if (!find_circuit(cr, r->insts[i]->name))
-            say(r, "note: circuit %s is no longer defined; its instance keeps the old code\n",
-                r->insts[i]->name);
+    /* Circuits no longer defined (a reloaded file dropped them, or
+     * :forget): their code and instances go. */
+    for (int i = 0; i < r->n_insts;) {
+        inst *in = r->insts[i];
+        if (find_circuit(cr, in->name)) {
+            i++;
+            continue;
+        }
+        say(r, "circuit %s is no longer defined: its instance is dropped\n", in->name);
+        if (r->rec_inst == in)
+            stop_recording(r, "its circuit is gone");
+        if (r->study == in)
+            r->study = NULL;
+        memmove(&r->insts[i], &r->insts[i + 1], (size_t)(r->n_insts - i - 1) * sizeof *r->insts);
+        r->n_insts--;
+        unit_unref(r, in->u);
+        free_inst(in);
+    }
+    for (int i = 0; i < r->n_units;) {
+        if (find_circuit(cr, r->units[i]->name)) {
+            i++;
+            continue;
+        }
+        unit_unref(r, r->units[i]);
+        memmove(&r->units[i], &r->units[i + 1], (size_t)(r->n_units - i - 1) * sizeof *r->units);
+        r->n_units--;
+    }
     return REPL_OK;
 }
 
@@ -888,6 +1031,10 @@ static char *read_file(repl *r, const char *path)
         free(buf);
         return NULL;
     }
+    /* A UTF-8 byte order mark is allowed at the start of a file; in the
+     * session the file's text is not at the start. */
+    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+        memmove(buf, buf + 3, len - 2);
     return buf;
 }
 
@@ -904,17 +1051,60 @@ static void add_dir_of(repl *r, const char *path)
     r->dirs[r->n_dirs++] = dir;
 }
 
-static int load(repl *r, const char *path, int reload)
+/* Whether two paths name one file (x.drive and ./x.drive). */
+static int same_file(const char *a, const char *b)
 {
-    char *text = read_file(r, path);
+    if (!strcmp(a, b))
+        return 1;
+    char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+    int same = ra && rb && !strcmp(ra, rb);
+    free(ra);
+    free(rb);
+    return same;
+}
+
+static int load(repl *r, const char *given, int reload)
+{
+    char *text = read_file(r, given);
     if (!text)
         return REPL_ERROR;
-    add_dir_of(r, path);
+    add_dir_of(r, given);
+    const char *path = given; /* as first loaded: the origin of its definitions */
     int known = 0;
     for (int i = 0; i < r->n_files && !known; i++)
-        known = !strcmp(r->files[i], path);
+        if (same_file(r->files[i], given)) {
+            known = 1;
+            path = r->files[i];
+        }
+    /* Definitions from elsewhere (typed, another file) that the file's
+     * replace: said, so a reload never silently undoes typed work. */
+    item *mine = NULL;
+    int n_mine = 0;
+    split(text, path, 1, &mine, &n_mine);
+    char **notes = xrealloc(NULL, (size_t)(n_mine + 1) * sizeof *notes);
+    int n_notes = 0;
+    for (int k = 0; k < n_mine; k++)
+        for (int i = 0; i < r->n_items; i++) {
+            const item *old = &r->items[i];
+            if (!same_def(old, &mine[k]) || !strcmp(old->origin, path) ||
+                !strcmp(old->text, mine[k].text))
+                continue;
+            char buf[512];
+            snprintf(buf, sizeof buf, "note: %s%s%s from %s:%ld is replaced by the file's\n",
+                     KIND_WORD[old->kind], *old->name ? " " : "", old->name, old->origin,
+                     old->line);
+            notes[n_notes++] = xstrdup(buf);
+            break;
+        }
     int rc = enter(r, text, path, 1, known || reload ? path : NULL, 1);
     free(text);
+    for (int k = 0; k < n_notes; k++) {
+        if (rc == REPL_OK)
+            say(r, "%s", notes[k]);
+        free(notes[k]);
+    }
+    free(notes);
+    free_items(mine, n_mine);
     if (rc == REPL_OK && !known) {
         r->files = xrealloc(r->files, (size_t)(r->n_files + 1) * sizeof *r->files);
         r->files[r->n_files++] = xstrdup(path);
@@ -924,7 +1114,7 @@ static int load(repl *r, const char *path, int reload)
         for (int i = 0; i < r->n_items; i++)
             if (!strcmp(r->items[i].origin, path))
                 count[r->items[i].kind]++;
-        say(r, "%s %s:", reload ? "reloaded" : "loaded", path);
+        say(r, "%s %s:", reload || known ? "reloaded" : "loaded", path);
         static const char *const what[] = { NULL, NULL, "import", "const", "circuit", "scenario" };
         int any = 0;
         for (int k = K_IMPORT; k <= K_SCENARIO; k++)
@@ -1041,30 +1231,28 @@ static int parse_number(const char *s, const drive_abi_field *f, double *v)
     return 0;
 }
 
-static int set_one(repl *r, inst *in, const drive_abi_field *f, double v, const char *name)
+/* Whether v may go into field f (named name): finite, and inside a
+ * declared range. Reports why not. */
+static int check_one(repl *r, const drive_abi_field *f, double v, const char *name)
 {
-    char b1[64], b2[64];
-    if (f->kind == DRIVE_ABI_INPUT) {
-        if (!isfinite(v)) {
-            error(r, "input %s must be a finite number", name);
-            return -1;
-        }
-        if (f->has_range && !(v >= f->lo && v <= f->hi)) {
-            char b3[64];
-            error(r, "input %s must lie in [%s, %s], not %s", name, fmt_value(b1, 64, f, f->lo),
-                  fmt_value(b2, 64, f, f->hi), fmt_value(b3, 64, f, v));
-            return -1;
-        }
+    char b1[64], b2[64], b3[64];
+    if (!isfinite(v)) {
+        error(r, "%s %s must be a finite number", f->kind == DRIVE_ABI_INPUT ? "input" : "param",
+              name);
+        return -1;
     }
-    if (drive_set(in->pop, 0, (int)(f - in->u->abi.fields), v) != 0) {
-        error(r, "%s", drive_last_error());
+    if (f->has_range && !(v >= f->lo && v <= f->hi)) {
+        error(r, "%s %s must lie in [%s, %s], not %s",
+              f->kind == DRIVE_ABI_INPUT ? "input" : "param", name, fmt_value(b1, 64, f, f->lo),
+              fmt_value(b2, 64, f, f->hi), fmt_value(b3, 64, f, v));
         return -1;
     }
     return 0;
 }
 
 /* :set NAME = VALUE — VALUE a number, a bool, a duration, or for a vector
- * one value for every element or [a, b, ...]. */
+ * one value for every element or [a, b, ...]. Every value is checked before
+ * any is set. */
 static int cmd_set(repl *r, char *args)
 {
     inst *in = studied(r);
@@ -1102,47 +1290,68 @@ static int cmd_set(repl *r, char *args)
     int whole = f->len > 1 && !strcmp(name, f->base);
     uint32_t n = whole ? f->len : 1;
     double *vals = xrealloc(NULL, n * sizeof *vals);
-    int bad = 0;
+    const char *hint_text = f->type == DRIVE_ABI_BOOL
+                                ? "give true or false"
+                                : "give a number, or a duration such as 300ms or 2s";
+    int rc = REPL_OK;
     if (*val == '[') {
-        char *p = val + 1;
-        uint32_t k = 0;
-        while (!bad) {
-            char *end = p + strcspn(p, ",]");
-            char c = *end;
-            *end = 0;
-            while (isspace((unsigned char)*p))
-                p++;
-            if (!*p && c == ']' && k == 0)
-                break;
-            if (k >= n || parse_number(p, f, &vals[k]) != 0)
-                bad = 1;
-            k++;
-            if (c != ',')
-                break;
-            p = end + 1;
+        size_t len = strlen(val);
+        if (val[len - 1] != ']') {
+            error(r, "a list of values ends with ']': %s", val);
+            rc = REPL_ERROR;
+        } else if (!whole) {
+            error(r, "%s is one value; a list sets a whole vector", name);
+            rc = REPL_ERROR;
+        } else {
+            /* Count first, then read each element from a copy. */
+            char *list = xstrndup(val + 1, len - 2);
+            uint32_t count = 0;
+            for (char *p = list; *p; p++)
+                count += *p == ',';
+            count += strspn(list, " \t") != strlen(list);
+            if (count != n) {
+                error(r, "%s has %u element%s; the list gives %u", name, n, n == 1 ? "" : "s",
+                      count);
+                rc = REPL_ERROR;
+            }
+            char *save = NULL;
+            uint32_t k = 0;
+            for (char *p = rc ? NULL : strtok_r(list, ",", &save); p && k < n;
+                 p = strtok_r(NULL, ",", &save), k++)
+                if (parse_number(p, f, &vals[k]) != 0) {
+                    while (isspace((unsigned char)*p))
+                        p++;
+                    error(r, "element %u of the list, '%s', is not a value for %s %s", k, p,
+                          f->type == DRIVE_ABI_BOOL ? "bool" : "real", name);
+                    hint(r, "%s", hint_text);
+                    rc = REPL_ERROR;
+                    break;
+                }
+            if (!rc && k != n) {
+                error(r, "%s has %u elements; the list gives %u", name, n, k);
+                rc = REPL_ERROR;
+            }
+            free(list);
         }
-        if (!bad && k != n) {
-            error(r, "%s has %u element%s; the list gives %u", name, n, n == 1 ? "" : "s", k);
-            free(vals);
-            return REPL_ERROR;
-        }
+    } else if (parse_number(val, f, &vals[0]) != 0) {
+        error(r, "'%s' is not a value for %s %s", val, f->type == DRIVE_ABI_BOOL ? "bool" : "real",
+              name);
+        hint(r, "%s", hint_text);
+        rc = REPL_ERROR;
     } else {
-        bad = parse_number(val, f, &vals[0]) != 0;
         for (uint32_t e = 1; e < n; e++)
             vals[e] = vals[0];
     }
-    if (bad) {
-        error(r, "'%s' is not a value for %s %s", val, f->type == DRIVE_ABI_BOOL ? "bool" : "real",
-              name);
-        hint(r, f->type == DRIVE_ABI_BOOL ? "give true or false"
-                                          : "give a number, or a duration such as 300ms or 2s");
-        free(vals);
-        return REPL_ERROR;
-    }
-    for (uint32_t e = 0; e < n && !bad; e++)
-        bad = set_one(r, in, &f[e], vals[e], whole ? f[e].name : name) != 0;
+    for (uint32_t e = 0; e < n && !rc; e++)
+        if (check_one(r, &f[e], vals[e], whole ? f[e].name : name) != 0)
+            rc = REPL_ERROR;
+    for (uint32_t e = 0; e < n && !rc; e++)
+        if (drive_set(in->pop, 0, (int)(&f[e] - in->u->abi.fields), vals[e]) != 0) {
+            error(r, "%s", drive_last_error());
+            rc = REPL_ERROR;
+        }
     free(vals);
-    return bad ? REPL_ERROR : REPL_OK;
+    return rc;
 }
 
 /* ---- stepping ---------------------------------------------------------------- */
@@ -1207,7 +1416,14 @@ static long parse_ticks(repl *r, const char *s, double tick)
         error(r, "':step %s': give a number of ticks or a duration (e.g. 100, 2s, 300ms)", s);
         return -1;
     }
-    return (long)llround(ticks);
+    long n = (long)llround(ticks);
+    if (n == 0 && ticks > 0) {
+        error(r, "':step %s' is less than half a tick (a tick is %g s)", s, tick);
+        return -1;
+    }
+    if (fabs(ticks - (double)n) > 1e-6 * (ticks > 1 ? ticks : 1))
+        say(r, "note: %s is %.6g ticks of %g s; stepping %ld\n", s, ticks, tick, n);
+    return n;
 }
 
 static int cmd_step(repl *r, const char *args)
@@ -1261,7 +1477,7 @@ static int cmd_step(repl *r, const char *args)
         if (b && first_bad < 0)
             first_bad = (long)in->pop->ticks - 1;
         bad += b;
-        if (r->rec && drive_trace_record(r->rec) != 0) {
+        if (r->rec && r->rec_inst == in && drive_trace_record(r->rec) != 0) {
             error(r, "%s", drive_last_error());
             stop_recording(r, NULL);
         }
@@ -1332,7 +1548,6 @@ static int cmd_step(repl *r, const char *args)
     if (bad)
         say(r, "warning: %zu tick%s had an invalid input (first at tick %ld): outputs were "
                "written but no state was kept\n", bad, bad == 1 ? "" : "s", first_bad);
-    interrupted = 0;
     return REPL_OK;
 }
 
@@ -1453,9 +1668,9 @@ static int cmd_info(repl *r)
     if (!in)
         return REPL_ERROR;
     const drive_abi_circuit *a = &in->u->abi;
-    say(r, "circuit %s.%s, tick %.6g s, t = %.6g s (%llu ticks)\n", a->module, a->name,
+    say(r, "circuit %s.%s, tick %.6g s, t = %.6g s (%llu tick%s)\n", a->module, a->name,
         a->tick_seconds, (double)in->pop->ticks * a->tick_seconds,
-        (unsigned long long)in->pop->ticks);
+        (unsigned long long)in->pop->ticks, in->pop->ticks == 1 ? "" : "s");
     info_kind(r, in, DRIVE_ABI_INPUT, "inputs (held until set again)");
     info_kind(r, in, DRIVE_ABI_PARAM, "params");
     info_kind(r, in, DRIVE_ABI_OUTPUT, "outputs");
@@ -1534,14 +1749,15 @@ static int cmd_record(repl *r, char *args)
             if (*p == ' ' || *p == '\t')
                 *p = ',';
     }
-    stop_recording(r, "a new recording starts");
     drive_trace *t = drive_trace_open(in->pop, 0, args, sig);
     free(sig);
     if (!t) {
         error(r, "%s", drive_last_error());
         return REPL_ERROR;
     }
+    stop_recording(r, "a new recording starts");
     r->rec = t;
+    r->rec_inst = in;
     r->rec_path = xstrdup(args);
     say(r, "recording every tick of %s to %s (%s)\n", in->name, args,
         *rest ? "the signals given" : "inputs, outputs and every reward stream");
@@ -1650,7 +1866,8 @@ static int cmd_test(repl *r, char *args)
     int n = words(args, w, 64);
     compile_opts c = session_opts(r);
     scn_options so = { .only = n ? (const char *const *)w : NULL, .n_only = n, .out = r->o.out,
-                       .backend = SCN_JIT };
+                       .backend = SCN_JIT, .stop = &interrupted };
+    interrupted = 0;
     scn_totals t = { 0 };
     fflush(r->o.out);
     scn_run_file(r->cur->r, &c, &so, &t);
@@ -1679,7 +1896,7 @@ static int cmd_forget(repl *r, char *args)
     int nk = 0;
     for (int i = 0; i < r->n_items; i++) {
         int drop = 0;
-        for (int k = 0; k < n && !drop; k++)
+        for (int k = 0; k < n; k++)
             if (r->items[i].kind >= K_IMPORT && r->items[i].kind != K_OTHER &&
                 !strcmp(r->items[i].name, w[k]))
                 drop = found[k] = 1;
@@ -1698,31 +1915,11 @@ static int cmd_forget(repl *r, char *args)
         return rc;
     }
     for (int k = 0; k < n; k++) {
-        inst *in = find_inst(r, w[k]);
-        if (in && !find_circuit(r->cur->r, w[k])) {
-            for (int i = 0; i < r->n_insts; i++)
-                if (r->insts[i] == in) {
-                    memmove(&r->insts[i], &r->insts[i + 1],
-                            (size_t)(r->n_insts - i - 1) * sizeof *r->insts);
-                    r->n_insts--;
-                    break;
-                }
-            if (r->study == in) {
-                stop_recording(r, "its circuit was forgotten");
-                r->study = NULL;
-            }
-            unit_unref(r, in->u);
-            free_inst(in);
-        }
-        for (int i = 0; i < r->n_units; i++)
-            if (!strcmp(r->units[i]->name, w[k]) && !find_circuit(r->cur->r, w[k])) {
-                unit_unref(r, r->units[i]);
-                memmove(&r->units[i], &r->units[i + 1],
-                        (size_t)(r->n_units - i - 1) * sizeof *r->units);
-                r->n_units--;
-                break;
-            }
-        say(r, "forgot %s\n", w[k]);
+        int dup = 0;
+        for (int j = 0; j < k && !dup; j++)
+            dup = !strcmp(w[j], w[k]);
+        if (!dup)
+            say(r, "forgot %s\n", w[k]);
     }
     return REPL_OK;
 }
@@ -1817,6 +2014,13 @@ static int command(repl *r, char *line)
     }
     if (!strcmp(name, "q"))
         full = "quit", matches = 1;
+    if (matches > 1) {
+        error(r, "ambiguous command ':%s': it could be", name);
+        for (int i = 0; i < N_COMMANDS; i++)
+            if (!strncmp(COMMANDS[i].name, name, strlen(name)))
+                fprintf(r->o.err, "  :%s\n", COMMANDS[i].name);
+        return REPL_ERROR;
+    }
     if (matches != 1) {
         error(r, "%s command ':%s'", matches ? "ambiguous" : "unknown", name);
         const char *cands[N_COMMANDS];
@@ -2045,9 +2249,35 @@ char **repl_complete(repl *r, const char *line, size_t cursor, size_t *start)
         p++;
     int first = (size_t)(p - line) == s;
     char cmd[32] = "";
+    int argn = 0; /* which argument the word is (0: the first after the command) */
     if (*p == ':' && !first) {
         size_t n = strcspn(p + 1, " \t");
         snprintf(cmd, sizeof cmd, "%.*s", (int)(n < 31 ? n : 31), p + 1);
+        /* An abbreviation completes as the command it stands for. */
+        const char *full = NULL;
+        int matches = 0;
+        for (int i = 0; i < N_COMMANDS; i++)
+            if (!strncmp(COMMANDS[i].name, cmd, strlen(cmd))) {
+                matches++;
+                full = COMMANDS[i].name;
+                if (!strcmp(COMMANDS[i].name, cmd)) {
+                    matches = 1;
+                    break;
+                }
+            }
+        if (matches == 1 && *cmd)
+            snprintf(cmd, sizeof cmd, "%s", full);
+        /* Count the words between the command and this one. */
+        const char *q = p + 1 + n;
+        while (q < line + s) {
+            while (q < line + s && (isspace((unsigned char)*q) || *q == ','))
+                q++;
+            if (q >= line + s)
+                break;
+            argn++;
+            while (q < line + s && !isspace((unsigned char)*q) && *q != ',')
+                q++;
+        }
     }
     if (first && *word == ':') {
         for (int i = 0; i < N_COMMANDS; i++) {
@@ -2060,7 +2290,8 @@ char **repl_complete(repl *r, const char *line, size_t cursor, size_t *start)
             add_if(&l, KIND_WORD[k], word, wlen);
     }
     if (!first && (!strcmp(cmd, "load") || !strcmp(cmd, "save") || !strcmp(cmd, "restore") ||
-                   !strcmp(cmd, "record") || (!strcmp(cmd, "dot") && memchr(word, '/', wlen))))
+                   (!strcmp(cmd, "record") && argn == 0) ||
+                   (!strcmp(cmd, "dot") && memchr(word, '/', wlen))))
         complete_files(&l, word, wlen);
     int circuits = !strcmp(cmd, "circuit") || !strcmp(cmd, "ir") || !strcmp(cmd, "dot");
     const sema_module *m = r->cur ? r->cur->r->sema : NULL;
@@ -2082,10 +2313,9 @@ char **repl_complete(repl *r, const char *line, size_t cursor, size_t *start)
     if (!strcmp(cmd, "help"))
         for (int i = 0; i < N_COMMANDS; i++)
             add_if(&l, COMMANDS[i].name, word, wlen);
-    int signals = !strcmp(cmd, "set") || !strcmp(cmd, "watch") || !strcmp(cmd, "unwatch") ||
-                  !strcmp(cmd, "print") || (!*cmd && *p != ':') ||
-                  (!strcmp(cmd, "record") && strchr(p, ' ') && s > (size_t)(strchr(p, ' ') - line) + 1 &&
-                   strchr(strchr(p, ' ') + 1, ' ') && line + s > strchr(strchr(p, ' ') + 1, ' '));
+    int signals = (!strcmp(cmd, "set") && argn == 0) || !strcmp(cmd, "watch") ||
+                  !strcmp(cmd, "unwatch") || !strcmp(cmd, "print") || (!*cmd && *p != ':') ||
+                  (!strcmp(cmd, "record") && argn > 0);
     /* The circuit a command would study: the chosen one, or the only one. */
     const unit *su = r->study ? r->study->u
                      : m && m->n_circuits == 1 ? find_unit(r, m->circuits[0].name) : NULL;

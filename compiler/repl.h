@@ -56,8 +56,11 @@ int repl_load_file(repl *r, const char *path);
 /* Whether text still needs lines: an open brace, bracket or parenthesis. */
 int repl_incomplete(const char *text);
 
-/* Ask a running step to stop at the end of its tick. Async-signal-safe. */
+/* Ask a running step or scenario to stop at the end of its tick.
+ * Async-signal-safe. The request stays visible to repl_interrupted until the
+ * next step or scenario run starts. */
 void repl_interrupt(void);
+int repl_interrupted(void);
 
 /* Completion of the word that ends at byte `cursor` of line: *start is set
  * to where that word begins; returns a NULL-terminated, sorted array of

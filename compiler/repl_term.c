@@ -21,6 +21,19 @@ static void on_sigint(int sig)
     repl_interrupt();
 }
 
+/* Ctrl-C sets the REPL's flag. While the prompt waits for a line, it also
+ * interrupts the read (no SA_RESTART), which cancels the line; everywhere
+ * else reads and writes restart, so no output is lost to EINTR. */
+static void catch_sigint(int interrupt_reads)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = interrupt_reads ? 0 : SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+}
+
 /* Where history persists: $DRIVE_HISTORY (empty: nowhere), else
  * ~/.drive_history. malloc'd, or NULL. */
 static char *history_path(void)
@@ -48,6 +61,11 @@ typedef struct buf {
 static void buf_add(buf *b, const char *s)
 {
     size_t n = strlen(s);
+    /* Scripts written on Windows: CR LF ends a line as LF does. */
+    if (n >= 2 && s[n - 2] == '\r' && s[n - 1] == '\n')
+        n -= 2;
+    else if (n >= 1 && s[n - 1] == '\r')
+        n--;
     if (b->len + n + 2 > b->cap) {
         b->cap = (b->len + n + 2) * 2;
         char *t = realloc(b->text, b->cap);
@@ -59,7 +77,7 @@ static void buf_add(buf *b, const char *s)
     }
     memcpy(b->text + b->len, s, n);
     b->len += n;
-    if (!n || s[n - 1] != '\n')
+    if (!n || b->text[b->len - 1] != '\n')
         b->text[b->len++] = '\n';
     b->text[b->len] = 0;
 }
@@ -172,7 +190,11 @@ static int interactive(repl *r)
         int count = 0;
         t.more = b.len > 0;
         errno = 0;
+        catch_sigint(1);
         const char *line = el_gets(el, &count);
+        int read_errno = errno;
+        catch_sigint(0);
+        errno = read_errno;
         if (!line) {
             if (count == -1 && errno == EINTR) { /* Ctrl-C: drop what was typed */
                 fputc('\n', stdout);
@@ -219,14 +241,14 @@ static int interactive(repl *r)
 }
 
 /* Lines from a pipe or file: no prompts; the exit status says whether any
- * input failed. */
+ * input failed (1), or that Ctrl-C stopped the script (130). */
 static int scripted(repl *r)
 {
     buf b = { 0 };
     char *line = NULL;
     size_t cap = 0;
     int failed = 0, rc = REPL_OK;
-    while (getline(&line, &cap, stdin) >= 0) {
+    while (getline(&line, &cap, stdin) >= 0 && !repl_interrupted()) {
         if (b.len && command_line(line)) {
             failed |= repl_eval(r, b.text) == REPL_ERROR;
             b.len = 0;
@@ -240,10 +262,15 @@ static int scripted(repl *r)
         if (rc == REPL_QUIT)
             break;
     }
-    if (b.len && rc != REPL_QUIT)
+    int stopped = repl_interrupted();
+    if (b.len && rc != REPL_QUIT && !stopped)
         failed |= repl_eval(r, b.text) == REPL_ERROR;
     free(line);
     free(b.text);
+    if (stopped || repl_interrupted()) {
+        fputs("drivec: interrupted\n", stderr);
+        return 130;
+    }
     return failed;
 }
 
@@ -259,12 +286,9 @@ int repl_main(const char *const *files, int n_files, const char *const *include,
     repl *r = repl_new(&o);
     if (!r)
         return 1;
-    struct sigaction sa = { 0 };
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: a read at the prompt returns EINTR */
     struct sigaction old;
-    sigaction(SIGINT, &sa, &old);
+    sigaction(SIGINT, NULL, &old);
+    catch_sigint(0);
     int failed = 0;
     for (int i = 0; i < n_files; i++)
         failed |= repl_load_file(r, files[i]) != REPL_OK;
@@ -273,5 +297,5 @@ int repl_main(const char *const *files, int n_files, const char *const *include,
     int rc = tty ? interactive(r) : scripted(r);
     repl_free(r);
     sigaction(SIGINT, &old, NULL);
-    return tty ? 0 : (rc || failed);
+    return tty ? 0 : rc ? rc : failed;
 }

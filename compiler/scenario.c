@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,7 @@ typedef struct scn {
     int cur_run;            /* the run a signal expression refers to (checking) */
     int indexing;           /* typing the vector of v[i]: record only element i */
     const char *only_names[1];
+    volatile const sig_atomic_t *stop; /* scn_options.stop */
 } scn;
 
 double scn_const_value(scn *s, const ast_expr *e, int idx);
@@ -1114,6 +1116,13 @@ static int run_one(scn *s, run *r, const rt_circuit *main_c, const rt_circuit *r
     rt_progress_start(&bar, arena_printf(&s->r->mem, "scenario %s", s->ast->name), s->n_ticks);
     for (long k = 0; k < s->n_ticks; k++) {
         rt_progress_tick(&bar, k);
+        if (s->stop && *s->stop) {
+            diag_plain(s->diag, DIAG_ERROR, "scenario '%s' interrupted at %g s", s->ast->name,
+                       (double)k * s->tick);
+            s->errors++;
+            ok = 0;
+            goto done;
+        }
         memset(in, 0, main_c->in_size);
         for (size_t i = 0; i < r->held.len; i++)
             apply(s, r, &((entry *)r->held.data)[i], k, in);
@@ -1584,7 +1593,8 @@ static int run_scenario(file_ctx *fc, const ast_scenario *a, scn_totals *t)
 {
     compile_result *r = fc->r;
     const scn_options *o = fc->o;
-    scn S = { .r = r, .diag = r->diag, .ast = a, .tick = r->sema->tick_seconds, .seed = 1 };
+    scn S = { .r = r, .diag = r->diag, .ast = a, .tick = r->sema->tick_seconds, .seed = 1,
+              .stop = o->stop };
     scn *s = &S;
     arena_vec_init(&s->sigs, sizeof(sig));
     arena_vec_init(&s->runs, sizeof(run));

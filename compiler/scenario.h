@@ -15,6 +15,7 @@
 #ifndef DRIVE_SCENARIO_H
 #define DRIVE_SCENARIO_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "compile.h"
@@ -30,6 +31,7 @@ typedef struct scn_options {
     scn_backend backend;     /* SCN_BOTH: the JIT checked against the interpreter */
     FILE *out;               /* the per-scenario lines */
     int check_only;          /* check every scenario, run none (drivec check) */
+    volatile const sig_atomic_t *stop; /* when set and nonzero: stop running (Ctrl-C) */
 } scn_options;
 
 typedef struct scn_totals {
