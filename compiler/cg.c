@@ -190,22 +190,6 @@ static void store_val(const emitter *e, LLVMValueRef base, uint32_t offset, ir_t
     LLVMSetAlignment(s, t == IR_F64 ? 8 : 1);
 }
 
-/* The address of slot `slot + ir_index(i, len)`: the same clamping rule as
- * the interpreter's, so an index out of range can never leave the block. */
-static LLVMValueRef ring_addr(const emitter *e, LLVMValueRef state, const ir_circuit *c,
-                              const ir_inst *ins, LLVMValueRef i)
-{
-    uint32_t len = ir_range_len(ins);
-    LLVMValueRef in_range = LLVMBuildAnd(
-        e->b, LLVMBuildFCmp(e->b, LLVMRealOGE, i, const_f64(e, 0), ""),
-        LLVMBuildFCmp(e->b, LLVMRealOLT, i, const_f64(e, (double)len), ""), "");
-    LLVMValueRef k = LLVMBuildSelect(e->b, in_range, LLVMBuildFPToUI(e->b, i, e->i64, ""),
-                                     LLVMConstInt(e->i64, 0, 0), "");
-    LLVMValueRef off = LLVMBuildAdd(e->b, LLVMConstInt(e->i64, c->state[ins->slot].offset, 0),
-                                    LLVMBuildMul(e->b, k, LLVMConstInt(e->i64, 8, 0), ""), "");
-    return LLVMBuildInBoundsGEP2(e->b, e->i8, state, &off, 1, "");
-}
-
 static void add_attr(const emitter *e, LLVMValueRef fn, LLVMAttributeIndex idx,
                      const char *name)
 {
@@ -308,198 +292,895 @@ static LLVMValueRef emit_math(const emitter *e, ir_op op, LLVMValueRef a, const 
     return LLVMBuildCall2(e->b, ty, fn, &a, 1, name);
 }
 
-/* Operand k of an instruction must be an earlier value of LLVM type want
- * (want NULL: any type). */
-static LLVMValueRef operand(LLVMValueRef *vals, uint32_t i, uint32_t k, LLVMTypeRef want)
+/* ---- the step function -------------------------------------------------- */
+
+/* Long vectors are scalarized by lowering, so a vec[8192] circuit is a
+ * straight line of hundreds of thousands of instructions, and LLVM's
+ * instruction selection, scheduling and register allocation of one huge
+ * block are superlinear (minutes for vec[65536]). In circuits that large, a
+ * run of instructions that repeats one group of P instructions L times,
+ * with operands that move regularly from one repetition to the next, is
+ * emitted as a loop of L iterations instead. Each iteration performs the
+ * same IEEE operations on the same operands as the straight line did, and
+ * reductions stay the IR's own chains and trees (a chain is a loop-carried
+ * value, each level of a tree a loop of its own), so the results are
+ * bit for bit those of the interpreter. Values read outside their own
+ * iteration are kept in a scratch array (on the stack, or from malloc when
+ * large); inputs, params, constants and state loads are read again. */
+enum {
+    RUN_MIN_CODE = 2048,  /* smaller circuits stay straight-line code */
+    RUN_MIN_REPS = 32,    /* shorter runs too */
+    RUN_MAX_PERIOD = 16,
+    SCRATCH_STACK_MAX = 64 * 1024,
+};
+
+enum { OPD_LOCAL = 1, OPD_REC, OPD_UNIFORM, OPD_STRIDED };
+
+typedef struct run_opd {
+    uint8_t cls;
+    uint32_t pos;     /* LOCAL: the position in this iteration; REC: in the previous one */
+    uint32_t first;   /* REC: the value before the first iteration; UNIFORM: the value */
+    uint32_t src;     /* STRIDED: element k0 + s*k of position src_pos of run src */
+    uint32_t src_pos;
+    int64_t k0, s;
+} run_opd;
+
+typedef struct run_pos {
+    int64_t dvar, doff; /* var index (leaves) or slot (effects) step, and its byte step */
+    int table;          /* a CONST that changes: read from a constant table */
+    int need;           /* read outside its own iteration */
+    int in_scratch;     /* ... and kept in the scratch array */
+    uint32_t last_use;
+    uint32_t scratch_off;
+    LLVMValueRef table_g;
+    run_opd opd[3];
+} run_pos;
+
+typedef struct run {
+    uint32_t start, P, L;
+    run_pos *pos;
+} run;
+
+typedef struct stepgen {
+    const emitter *e;
+    const ir_circuit *c;
+    LLVMValueRef fn, state, in, out, scratch;
+    LLVMValueRef *vals; /* straight-line values; NULL for values inside runs */
+    run *runs;
+    uint32_t n_runs;
+    uint32_t *run_of; /* 1 + run index, 0 outside runs */
+} stepgen;
+
+static int has_var(ir_op op)
 {
-    if (k >= i || !vals[k])
+    return op == IR_INPUT || op == IR_PARAM || op == IR_LOAD || op == IR_OUTPUT ||
+           op == IR_STORE || op == IR_STORE_IF || op == IR_LOADX || op == IR_STOREX ||
+           op == IR_STOREX_IF;
+}
+
+static uint32_t var_index(const ir_inst *in)
+{
+    return in->op == IR_INPUT || in->op == IR_PARAM || in->op == IR_LOAD ? in->a : in->slot;
+}
+
+static const ir_var *var_table(const ir_circuit *c, ir_op op, uint32_t *n)
+{
+    switch (op) {
+    case IR_INPUT: *n = c->n_inputs; return c->inputs;
+    case IR_PARAM: *n = c->n_params; return c->params;
+    case IR_OUTPUT: *n = c->n_outputs; return c->outputs;
+    default: *n = c->n_state; return c->state;
+    }
+}
+
+/* The value operands of an instruction, in field order a, b, c. */
+static int operands_of(const ir_inst *in, uint32_t ops[3])
+{
+    int n = ir_n_operands(in->op);
+    ops[0] = in->a;
+    ops[1] = in->b;
+    ops[2] = in->c;
+    return n;
+}
+
+/* How long a run of period P starting at i is (0: none), filling pos[0..P).
+ * Group 0 and group 1 fix each operand's class; every later group must
+ * follow it. */
+static uint32_t match_run(const stepgen *g, uint32_t i, uint32_t P, run_pos *pos)
+{
+    const ir_circuit *c = g->c;
+    const ir_inst *code = c->code;
+    if ((uint64_t)i + 2 * (uint64_t)P > c->n_code)
+        return 0;
+    memset(pos, 0, P * sizeof *pos);
+    for (uint32_t j = 0; j < P; j++) {
+        const ir_inst *t = &code[i + j], *u = &code[i + P + j];
+        if (t->op == IR_NOP || t->op == IR_RETURN || t->op != u->op || t->type != u->type)
+            return 0;
+        if (t->op == IR_CONST && memcmp(&t->imm, &u->imm, sizeof t->imm) != 0) {
+            if (t->type != IR_F64)
+                return 0;
+            pos[j].table = 1;
+        }
+        if ((t->op == IR_LOADX || t->op == IR_STOREX || t->op == IR_STOREX_IF) &&
+            t->imm != u->imm)
+            return 0;
+        if (has_var(t->op)) {
+            uint32_t nv;
+            const ir_var *vars = var_table(c, t->op, &nv);
+            uint32_t v0 = var_index(t), v1 = var_index(u);
+            if (v0 >= nv || v1 >= nv)
+                return 0;
+            pos[j].dvar = (int64_t)v1 - (int64_t)v0;
+            pos[j].doff = (int64_t)vars[v1].offset - (int64_t)vars[v0].offset;
+        }
+        uint32_t o0[3], o1[3];
+        int n = operands_of(t, o0);
+        operands_of(u, o1);
+        for (int k = 0; k < n; k++) {
+            run_opd *d = &pos[j].opd[k];
+            if (o0[k] >= i + j || o1[k] >= i + P + j)
+                return 0;
+            if (o0[k] >= i) {
+                if (o1[k] - (i + P) != o0[k] - i)
+                    return 0;
+                d->cls = OPD_LOCAL;
+                d->pos = o0[k] - i;
+            } else if (o1[k] >= i && o1[k] < i + P) {
+                d->cls = OPD_REC;
+                d->pos = o1[k] - i;
+                d->first = o0[k];
+            } else if (o1[k] < i) {
+                int64_t delta = (int64_t)o1[k] - (int64_t)o0[k];
+                if (delta == 0) {
+                    d->cls = OPD_UNIFORM;
+                    d->first = o0[k];
+                } else {
+                    uint32_t r = g->run_of[o0[k]];
+                    if (!r)
+                        return 0;
+                    const run *src = &g->runs[r - 1];
+                    uint32_t rel = o0[k] - src->start;
+                    if (delta % (int64_t)src->P != 0)
+                        return 0;
+                    d->cls = OPD_STRIDED;
+                    d->src = r - 1;
+                    d->src_pos = rel % src->P;
+                    d->k0 = rel / src->P;
+                    d->s = delta / (int64_t)src->P;
+                    d->first = o0[k];
+                }
+            } else {
+                return 0;
+            }
+        }
+    }
+    /* Extend group by group. */
+    uint32_t L = 1;
+    for (;; L++) {
+        uint64_t gk = (uint64_t)i + (uint64_t)L * P;
+        if (gk + P > c->n_code)
+            break;
+        int ok = 1;
+        for (uint32_t j = 0; ok && j < P; j++) {
+            const ir_inst *t = &code[i + j], *u = &code[gk + j];
+            if (t->op != u->op || t->type != u->type) {
+                ok = 0;
+                break;
+            }
+            if (t->op == IR_CONST && !pos[j].table && memcmp(&t->imm, &u->imm, sizeof t->imm))
+                ok = 0;
+            if ((t->op == IR_LOADX || t->op == IR_STOREX || t->op == IR_STOREX_IF) &&
+                t->imm != u->imm)
+                ok = 0;
+            if (ok && has_var(t->op)) {
+                uint32_t nv;
+                const ir_var *vars = var_table(c, t->op, &nv);
+                int64_t v = (int64_t)var_index(t) + (int64_t)L * pos[j].dvar;
+                ok = v >= 0 && v < nv && var_index(u) == (uint32_t)v &&
+                     (int64_t)vars[v].offset ==
+                         (int64_t)vars[var_index(t)].offset + (int64_t)L * pos[j].doff;
+            }
+            uint32_t ou[3];
+            int n = operands_of(u, ou);
+            for (int k = 0; ok && k < n; k++) {
+                const run_opd *d = &pos[j].opd[k];
+                switch (d->cls) {
+                case OPD_LOCAL: ok = ou[k] == gk + d->pos; break;
+                case OPD_REC: ok = ou[k] == gk - P + d->pos; break;
+                case OPD_UNIFORM: ok = ou[k] == d->first; break;
+                case OPD_STRIDED: {
+                    const run *src = &g->runs[d->src];
+                    int64_t el = d->k0 + (int64_t)L * d->s;
+                    ok = el >= 0 && el < src->L &&
+                         ou[k] == src->start + (uint64_t)el * src->P + d->src_pos;
+                    break;
+                }
+                default: ok = 0;
+                }
+            }
+        }
+        if (!ok)
+            break;
+    }
+    return L;
+}
+
+/* Finds the runs (left to right, the period covering most at each start),
+ * then which of their values are read outside their own iteration. */
+static int find_runs(stepgen *g)
+{
+    const ir_circuit *c = g->c;
+    g->run_of = calloc(c->n_code + 1, sizeof *g->run_of);
+    run_pos *tmp = malloc(RUN_MAX_PERIOD * sizeof *tmp);
+    if (!g->run_of || !tmp) {
+        free(tmp);
+        return -1;
+    }
+    uint32_t cap = 0;
+    for (uint32_t i = 0; i < c->n_code;) {
+        uint32_t best_p = 0, best_l = 0;
+        for (uint32_t P = 1; P <= RUN_MAX_PERIOD; P++) {
+            uint32_t L = match_run(g, i, P, tmp);
+            if (L >= RUN_MIN_REPS && (uint64_t)L * P > (uint64_t)best_l * best_p) {
+                best_p = P;
+                best_l = L;
+            }
+        }
+        if (!best_p) {
+            i++;
+            continue;
+        }
+        if (g->n_runs == cap) {
+            cap = cap ? 2 * cap : 16;
+            run *nr = realloc(g->runs, cap * sizeof *nr);
+            if (!nr) {
+                free(tmp);
+                return -1;
+            }
+            g->runs = nr;
+        }
+        run *r = &g->runs[g->n_runs];
+        r->pos = malloc(best_p * sizeof *r->pos);
+        if (!r->pos) {
+            free(tmp);
+            return -1;
+        }
+        match_run(g, i, best_p, r->pos);
+        r->start = i;
+        r->P = best_p;
+        r->L = best_l;
+        g->n_runs++;
+        for (uint32_t k = i; k < i + best_p * best_l; k++)
+            g->run_of[k] = g->n_runs;
+        i += best_p * best_l;
+    }
+    free(tmp);
+    /* Reads from outside the iteration that made the value. */
+    uint32_t first_store = c->n_code;
+    for (uint32_t u = 0; u < c->n_code; u++) {
+        ir_op op = c->code[u].op;
+        if (first_store == c->n_code && (op == IR_STORE || op == IR_STORE_IF ||
+                                         op == IR_STOREX || op == IR_STOREX_IF))
+            first_store = u;
+        uint32_t ops[3];
+        int n = operands_of(&c->code[u], ops);
+        for (int k = 0; k < n; k++) {
+            uint32_t r = g->run_of[ops[k]];
+            if (!r)
+                continue;
+            run *src = &g->runs[r - 1];
+            if (g->run_of[u] == r) {
+                uint8_t cls = src->pos[(u - src->start) % src->P].opd[k].cls;
+                if (cls == OPD_LOCAL || cls == OPD_REC)
+                    continue;
+            }
+            run_pos *p = &src->pos[(ops[k] - src->start) % src->P];
+            p->need = 1;
+            if (u > p->last_use)
+                p->last_use = u;
+        }
+    }
+    uint64_t off = 0;
+    for (uint32_t r = 0; r < g->n_runs; r++)
+        for (uint32_t j = 0; j < g->runs[r].P; j++) {
+            run_pos *p = &g->runs[r].pos[j];
+            ir_op op = c->code[g->runs[r].start + j].op;
+            int reread = op == IR_CONST || op == IR_INPUT || op == IR_PARAM ||
+                         (op == IR_LOAD && p->last_use < first_store);
+            if (!p->need || reread || !ir_has_result(op))
+                continue;
+            p->in_scratch = 1;
+            p->scratch_off = (uint32_t)off;
+            off += (uint64_t)g->runs[r].L * (c->code[g->runs[r].start + j].type == IR_F64 ? 8 : 1);
+            off = (off + 7) & ~(uint64_t)7;
+            if (off > UINT32_MAX)
+                return -1;
+        }
+    return (int)(off > 0x7fffffff ? -1 : (int32_t)off);
+}
+
+static LLVMValueRef i64c(const emitter *e, int64_t v)
+{
+    return LLVMConstInt(e->i64, (unsigned long long)v, 1);
+}
+
+/* base + off bytes, off an i64 value. */
+static LLVMValueRef addr_dyn(const emitter *e, LLVMValueRef base, LLVMValueRef off)
+{
+    return LLVMBuildInBoundsGEP2(e->b, e->i8, base, &off, 1, "");
+}
+
+static LLVMValueRef load_typed(const emitter *e, LLVMValueRef p, ir_type t, const char *name)
+{
+    if (t == IR_F64) {
+        LLVMValueRef x = LLVMBuildLoad2(e->b, e->f64, p, name);
+        LLVMSetAlignment(x, 8);
+        return x;
+    }
+    /* Any nonzero byte is true, as in the interpreter. */
+    LLVMValueRef byte = LLVMBuildLoad2(e->b, e->i8, p, "");
+    LLVMSetAlignment(byte, 1);
+    return LLVMBuildICmp(e->b, LLVMIntNE, byte, LLVMConstInt(e->i8, 0, 0), name);
+}
+
+static void store_typed(const emitter *e, LLVMValueRef p, ir_type t, LLVMValueRef v)
+{
+    if (t == IR_BOOL)
+        v = LLVMBuildZExt(e->b, v, e->i8, "");
+    LLVMValueRef s = LLVMBuildStore(e->b, v, p);
+    LLVMSetAlignment(s, t == IR_F64 ? 8 : 1);
+}
+
+/* The address of entry i (an f64 value) of a ring of len slots whose first
+ * slot is at byte base_off of state: the interpreter's clamping rule, so an
+ * index out of range can never leave the block. */
+static LLVMValueRef ring_addr(const emitter *e, LLVMValueRef state, LLVMValueRef base_off,
+                              uint32_t len, LLVMValueRef i)
+{
+    LLVMValueRef in_range = LLVMBuildAnd(
+        e->b, LLVMBuildFCmp(e->b, LLVMRealOGE, i, const_f64(e, 0), ""),
+        LLVMBuildFCmp(e->b, LLVMRealOLT, i, const_f64(e, (double)len), ""), "");
+    LLVMValueRef k = LLVMBuildSelect(e->b, in_range, LLVMBuildFPToUI(e->b, i, e->i64, ""),
+                                     LLVMConstInt(e->i64, 0, 0), "");
+    LLVMValueRef off = LLVMBuildAdd(e->b, base_off,
+                                    LLVMBuildMul(e->b, k, LLVMConstInt(e->i64, 8, 0), ""), "");
+    return addr_dyn(e, state, off);
+}
+
+/* Element idx (an i64 value) of position j of run r. */
+static LLVMValueRef run_element(stepgen *g, uint32_t r, uint32_t j, LLVMValueRef idx)
+{
+    const emitter *e = g->e;
+    const run *R = &g->runs[r];
+    const run_pos *p = &R->pos[j];
+    const ir_inst *t = &g->c->code[R->start + j];
+    if (t->op == IR_CONST && !p->table)
+        return t->type == IR_F64 ? const_f64(e, t->imm) : LLVMConstInt(e->i1, t->imm != 0, 0);
+    if (t->op == IR_CONST) {
+        LLVMTypeRef at = LLVMArrayType(e->f64, R->L);
+        LLVMValueRef ix[2] = { LLVMConstInt(e->i64, 0, 0), idx };
+        LLVMValueRef x = LLVMBuildLoad2(e->b, e->f64,
+                                        LLVMBuildInBoundsGEP2(e->b, at, p->table_g, ix, 2, ""), "");
+        LLVMSetAlignment(x, 8);
+        return x;
+    }
+    if (p->in_scratch) {
+        LLVMValueRef off = LLVMBuildAdd(
+            e->b, i64c(e, p->scratch_off),
+            LLVMBuildMul(e->b, idx, i64c(e, t->type == IR_F64 ? 8 : 1), ""), "");
+        return load_typed(e, addr_dyn(e, g->scratch, off), t->type, "");
+    }
+    if (t->op == IR_INPUT || t->op == IR_PARAM || t->op == IR_LOAD) {
+        uint32_t nv;
+        const ir_var *vars = var_table(g->c, t->op, &nv);
+        LLVMValueRef off = LLVMBuildAdd(e->b, i64c(e, vars[t->a].offset),
+                                        LLVMBuildMul(e->b, idx, i64c(e, p->doff), ""), "");
+        return load_typed(e, addr_dyn(e, t->op == IR_INPUT ? g->in : g->state, off), t->type, "");
+    }
+    return NULL; /* never read outside its iteration: a bug in find_runs */
+}
+
+/* Value k as seen by straight-line code. */
+static LLVMValueRef value_of(stepgen *g, uint32_t k)
+{
+    uint32_t r = g->run_of[k];
+    if (!r)
+        return g->vals[k];
+    const run *R = &g->runs[r - 1];
+    uint32_t rel = k - R->start;
+    return run_element(g, r - 1, rel % R->P, LLVMConstInt(g->e->i64, rel / R->P, 0));
+}
+
+/* Operand k of instruction i must be an earlier value of LLVM type want
+ * (want NULL: any type). */
+static LLVMValueRef operand(stepgen *g, uint32_t i, uint32_t k, LLVMTypeRef want)
+{
+    if (k >= i)
         return NULL;
-    if (want && LLVMTypeOf(vals[k]) != want)
+    LLVMValueRef v = value_of(g, k);
+    if (!v || (want && LLVMTypeOf(v) != want))
         return NULL;
-    return vals[k];
+    return v;
+}
+
+/* The value of a pure instruction (no memory, no effect) from its operand
+ * values; NULL when malformed. */
+static LLVMValueRef emit_pure(const emitter *e, const ir_inst *ins, LLVMValueRef a,
+                              LLVMValueRef b, LLVMValueRef cv)
+{
+    const char *name = ins->name ? ins->name : "";
+    LLVMTypeRef rt = reg_type(e, ins->type);
+    switch (ins->op) {
+    case IR_CONST:
+        return ins->type == IR_F64 ? const_f64(e, ins->imm) : LLVMConstInt(e->i1, ins->imm != 0, 0);
+    case IR_NEG:
+        if (a && LLVMTypeOf(a) == e->f64 && rt == e->f64)
+            return LLVMBuildFNeg(e->b, a, name);
+        return NULL;
+    case IR_ADD: case IR_SUB: case IR_MUL: case IR_DIV:
+        if (!a || !b || LLVMTypeOf(a) != e->f64 || LLVMTypeOf(b) != e->f64 || rt != e->f64)
+            return NULL;
+        switch (ins->op) {
+        case IR_ADD: return LLVMBuildFAdd(e->b, a, b, name);
+        case IR_SUB: return LLVMBuildFSub(e->b, a, b, name);
+        case IR_MUL: return LLVMBuildFMul(e->b, a, b, name);
+        default: return LLVMBuildFDiv(e->b, a, b, name);
+        }
+    case IR_EXP: case IR_LOG: case IR_TANH: case IR_SIN: case IR_COS: case IR_SQRT:
+    case IR_ABS: case IR_FLOOR: case IR_EXPM1:
+        if (a && LLVMTypeOf(a) == e->f64 && rt == e->f64)
+            return emit_math(e, ins->op, a, name);
+        return NULL;
+    case IR_LT: case IR_LE: case IR_GT: case IR_GE: case IR_EQ: case IR_NE:
+        if (!a || !b || LLVMTypeOf(a) != LLVMTypeOf(b) || rt != e->i1)
+            return NULL;
+        if (LLVMTypeOf(a) == e->f64) {
+            /* C's operators: ordered, except != which is true on NaN. */
+            static const LLVMRealPredicate fp[] = {
+                [IR_LT] = LLVMRealOLT, [IR_LE] = LLVMRealOLE, [IR_GT] = LLVMRealOGT,
+                [IR_GE] = LLVMRealOGE, [IR_EQ] = LLVMRealOEQ, [IR_NE] = LLVMRealUNE,
+            };
+            return LLVMBuildFCmp(e->b, fp[ins->op], a, b, name);
+        }
+        if (ins->op == IR_EQ || ins->op == IR_NE)
+            return LLVMBuildICmp(e->b, ins->op == IR_EQ ? LLVMIntEQ : LLVMIntNE, a, b, name);
+        return NULL;
+    case IR_NOT:
+        if (a && LLVMTypeOf(a) == e->i1 && rt == e->i1)
+            return LLVMBuildNot(e->b, a, name);
+        return NULL;
+    case IR_AND: case IR_OR:
+        if (!a || !b || LLVMTypeOf(a) != e->i1 || LLVMTypeOf(b) != e->i1 || rt != e->i1)
+            return NULL;
+        return ins->op == IR_AND ? LLVMBuildAnd(e->b, a, b, name) : LLVMBuildOr(e->b, a, b, name);
+    case IR_SELECT:
+        if (!a || !b || !cv || LLVMTypeOf(a) != e->i1 || LLVMTypeOf(b) != rt ||
+            LLVMTypeOf(cv) != rt)
+            return NULL;
+    {
+        /* Unpredictable: otherwise LLVM turns a select with a loaded operand
+         * into a branch, which mispredicts on a data-dependent condition
+         * (hold's `take`: 0.84x the C baseline with a branch). */
+        LLVMValueRef v = LLVMBuildSelect(e->b, a, b, cv, name);
+        if (LLVMIsAInstruction(v)) /* not a constant folded by the builder */
+            LLVMSetMetadata(v, LLVMGetMDKindIDInContext(e->ctx, "unpredictable", 13),
+                            LLVMMetadataAsValue(e->ctx, LLVMMDNodeInContext2(e->ctx, NULL, 0)));
+        return v;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* A conditional block around an effect: branch on cond into a new block,
+ * returning the block to continue in afterwards. */
+static LLVMBasicBlockRef begin_if(stepgen *g, LLVMValueRef cond, const char *then_name,
+                                  const char *after_name)
+{
+    const emitter *e = g->e;
+    LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(e->ctx, g->fn, then_name);
+    LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(e->ctx, g->fn, after_name);
+    LLVMBuildCondBr(e->b, cond, then, after);
+    LLVMPositionBuilderAtEnd(e->b, then);
+    return after;
+}
+
+/* Run r as a loop. Returns 0, or -1 on a malformed instruction. */
+static int emit_run(stepgen *g, uint32_t r)
+{
+    const emitter *e = g->e;
+    const ir_circuit *c = g->c;
+    const run *R = &g->runs[r];
+    uint32_t P = R->P;
+    LLVMValueRef hoisted[RUN_MAX_PERIOD][3], iter[RUN_MAX_PERIOD];
+    LLVMValueRef phis[RUN_MAX_PERIOD][3];
+    memset(phis, 0, sizeof phis);
+    /* Operands that do not change, and the first values of recurrences,
+     * come from before the loop. */
+    for (uint32_t j = 0; j < P; j++) {
+        const ir_inst *t = &c->code[R->start + j];
+        uint32_t ops[3];
+        int n = operands_of(t, ops);
+        for (int k = 0; k < n; k++) {
+            const run_opd *d = &R->pos[j].opd[k];
+            hoisted[j][k] = NULL;
+            if (d->cls == OPD_UNIFORM || d->cls == OPD_REC) {
+                if (!(hoisted[j][k] = value_of(g, d->first)))
+                    return -1;
+            }
+        }
+        if (t->op == IR_CONST && R->pos[j].table) {
+            LLVMValueRef *ks = malloc(R->L * sizeof *ks);
+            if (!ks)
+                return -1;
+            for (uint32_t k = 0; k < R->L; k++)
+                ks[k] = const_f64(e, c->code[R->start + k * P + j].imm);
+            LLVMTypeRef at = LLVMArrayType(e->f64, R->L);
+            LLVMValueRef gv = LLVMAddGlobal(e->m, at, "table");
+            LLVMSetInitializer(gv, LLVMConstArray(e->f64, ks, R->L));
+            LLVMSetGlobalConstant(gv, 1);
+            LLVMSetLinkage(gv, LLVMPrivateLinkage);
+            LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+            LLVMSetAlignment(gv, 8);
+            free(ks);
+            R->pos[j].table_g = gv;
+        }
+    }
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(e->b);
+    LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "loop");
+    LLVMBuildBr(e->b, loop);
+    LLVMPositionBuilderAtEnd(e->b, loop);
+    LLVMValueRef k = LLVMBuildPhi(e->b, e->i64, "k");
+    for (uint32_t j = 0; j < P; j++) {
+        const ir_inst *t = &c->code[R->start + j];
+        uint32_t ops[3];
+        int n = operands_of(t, ops);
+        for (int q = 0; q < n; q++)
+            if (R->pos[j].opd[q].cls == OPD_REC)
+                phis[j][q] = LLVMBuildPhi(e->b, LLVMTypeOf(hoisted[j][q]), "");
+    }
+    for (uint32_t j = 0; j < P; j++) {
+        const ir_inst *t = &c->code[R->start + j];
+        const run_pos *p = &R->pos[j];
+        LLVMValueRef v[3] = { NULL, NULL, NULL };
+        uint32_t ops[3];
+        int n = operands_of(t, ops);
+        for (int q = 0; q < n; q++) {
+            const run_opd *d = &p->opd[q];
+            switch (d->cls) {
+            case OPD_LOCAL: v[q] = iter[d->pos]; break;
+            case OPD_REC: v[q] = phis[j][q]; break;
+            case OPD_UNIFORM: v[q] = hoisted[j][q]; break;
+            case OPD_STRIDED:
+                v[q] = run_element(g, d->src, d->src_pos,
+                                   LLVMBuildAdd(e->b, i64c(e, d->k0),
+                                                LLVMBuildMul(e->b, k, i64c(e, d->s), ""), ""));
+                break;
+            }
+            if (!v[q])
+                return -1;
+        }
+        LLVMValueRef x = NULL;
+        LLVMValueRef off = NULL;
+        if (has_var(t->op)) {
+            uint32_t nv;
+            const ir_var *vars = var_table(c, t->op, &nv);
+            off = LLVMBuildAdd(e->b, i64c(e, vars[var_index(t)].offset),
+                               LLVMBuildMul(e->b, k, i64c(e, p->doff), ""), "");
+        }
+        iter[j] = NULL;
+        switch (t->op) {
+        case IR_CONST:
+            x = run_element(g, r, j, k);
+            break;
+        case IR_INPUT:
+            x = load_typed(e, addr_dyn(e, g->in, off), t->type, "");
+            break;
+        case IR_PARAM: case IR_LOAD:
+            x = load_typed(e, addr_dyn(e, g->state, off), t->type, "");
+            break;
+        case IR_LOADX:
+            if (!v[0] || LLVMTypeOf(v[0]) != e->f64)
+                return -1;
+            x = LLVMBuildLoad2(e->b, e->f64, ring_addr(e, g->state, off, ir_range_len(t), v[0]), "");
+            LLVMSetAlignment(x, 8);
+            break;
+        case IR_OUTPUT: case IR_STORE: case IR_STORE_IF: {
+            const ir_var *vars = t->op == IR_OUTPUT ? c->outputs : c->state;
+            ir_type vt = vars[t->slot].type;
+            if (LLVMTypeOf(v[0]) != reg_type(e, vt) ||
+                (t->op == IR_STORE_IF && LLVMTypeOf(v[1]) != e->i1))
+                return -1;
+            LLVMBasicBlockRef after = t->op == IR_STORE_IF ? begin_if(g, v[1], "commit", "committed")
+                                                           : NULL;
+            store_typed(e, addr_dyn(e, t->op == IR_OUTPUT ? g->out : g->state, off), vt, v[0]);
+            if (after) {
+                LLVMBuildBr(e->b, after);
+                LLVMPositionBuilderAtEnd(e->b, after);
+            }
+            continue;
+        }
+        case IR_STOREX: case IR_STOREX_IF: {
+            if (LLVMTypeOf(v[0]) != e->f64 || LLVMTypeOf(v[1]) != e->f64 ||
+                (t->op == IR_STOREX_IF && LLVMTypeOf(v[2]) != e->i1))
+                return -1;
+            LLVMBasicBlockRef after = t->op == IR_STOREX_IF ? begin_if(g, v[2], "commit", "committed")
+                                                            : NULL;
+            LLVMValueRef s = LLVMBuildStore(e->b, v[0],
+                                            ring_addr(e, g->state, off, ir_range_len(t), v[1]));
+            LLVMSetAlignment(s, 8);
+            if (after) {
+                LLVMBuildBr(e->b, after);
+                LLVMPositionBuilderAtEnd(e->b, after);
+            }
+            continue;
+        }
+        default:
+            x = emit_pure(e, t, v[0], v[1], v[2]);
+            break;
+        }
+        if (!x)
+            return -1;
+        iter[j] = x;
+        if (p->in_scratch) {
+            LLVMValueRef so = LLVMBuildAdd(
+                e->b, i64c(e, p->scratch_off),
+                LLVMBuildMul(e->b, k, i64c(e, t->type == IR_F64 ? 8 : 1), ""), "");
+            store_typed(e, addr_dyn(e, g->scratch, so), t->type, x);
+        }
+    }
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
+    LLVMValueRef k1 = LLVMBuildAdd(e->b, k, LLVMConstInt(e->i64, 1, 0), "k1");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "looped");
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, k1, LLVMConstInt(e->i64, R->L, 0), ""),
+                    done, loop);
+    LLVMAddIncoming(k, (LLVMValueRef[]){ LLVMConstInt(e->i64, 0, 0), k1 },
+                    (LLVMBasicBlockRef[]){ pre, latch }, 2);
+    for (uint32_t j = 0; j < P; j++)
+        for (int q = 0; q < 3; q++)
+            if (phis[j][q]) {
+                LLVMValueRef next = iter[R->pos[j].opd[q].pos];
+                if (!next || LLVMTypeOf(next) != LLVMTypeOf(phis[j][q]))
+                    return -1;
+                LLVMAddIncoming(phis[j][q], (LLVMValueRef[]){ hoisted[j][q], next },
+                                (LLVMBasicBlockRef[]){ pre, latch }, 2);
+            }
+    LLVMPositionBuilderAtEnd(e->b, done);
+    return 0;
+}
+
+static int loops_wanted(const ir_circuit *c)
+{
+    /* DRIVE_CG_LOOPS=always|never overrides the size rule (for tests). */
+    const char *env = getenv("DRIVE_CG_LOOPS");
+    if (env && !strcmp(env, "always"))
+        return 1;
+    if (env && !strcmp(env, "never"))
+        return 0;
+    return c->n_code >= RUN_MIN_CODE;
 }
 
 /* Translates c->code into the body of step; returns 0, or -1 on a malformed
  * instruction (the caller then drops the whole module). */
 static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
 {
-    LLVMValueRef state = LLVMGetParam(fn, 0);
-    LLVMValueRef in = LLVMGetParam(fn, 1);
-    LLVMValueRef out = LLVMGetParam(fn, 2);
-    LLVMValueRef *vals = calloc(c->n_code ? c->n_code : 1, sizeof *vals);
-    if (!vals)
-        return -1;
+    stepgen gs = {
+        .e = e, .c = c, .fn = fn,
+        .state = LLVMGetParam(fn, 0), .in = LLVMGetParam(fn, 1), .out = LLVMGetParam(fn, 2),
+    };
+    stepgen *g = &gs;
+    g->vals = calloc(c->n_code ? c->n_code : 1, sizeof *g->vals);
+    int scratch = 0;
+    if (g->vals && loops_wanted(c))
+        scratch = find_runs(g);
+    else if (g->vals)
+        g->run_of = calloc(c->n_code + 1, sizeof *g->run_of);
+    int ok = g->vals && g->run_of && scratch >= 0;
+    LLVMValueRef heap = NULL;
+    if (ok && scratch > 0) {
+        if (scratch <= SCRATCH_STACK_MAX) {
+            g->scratch = LLVMBuildArrayAlloca(e->b, e->i8, LLVMConstInt(e->i32, (unsigned)scratch, 0),
+                                              "scratch");
+            LLVMSetAlignment(g->scratch, 16);
+        } else {
+            /* Too large for a thread's stack: from the heap, once per step;
+             * when there is none, the step reports its tick as not taken
+             * and changes nothing. */
+            LLVMTypeRef i64t = e->i64;
+            LLVMTypeRef mty = LLVMFunctionType(e->ptr, &i64t, 1, 0);
+            LLVMValueRef mf = LLVMGetNamedFunction(e->m, "malloc");
+            if (!mf)
+                mf = LLVMAddFunction(e->m, "malloc", mty);
+            heap = LLVMBuildCall2(e->b, mty, mf,
+                                  (LLVMValueRef[]){ LLVMConstInt(e->i64, (unsigned)scratch, 0) }, 1,
+                                  "scratch");
+            g->scratch = heap;
+            LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(e->ctx, fn, "no_scratch");
+            LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(e->ctx, fn, "body");
+            LLVMBuildCondBr(e->b, LLVMBuildIsNull(e->b, heap, ""), fail, go);
+            LLVMPositionBuilderAtEnd(e->b, fail);
+            LLVMBuildRet(e->b, LLVMConstInt(e->i32, 1, 0));
+            LLVMPositionBuilderAtEnd(e->b, go);
+        }
+    }
     LLVMValueRef status = NULL; /* the return's operand */
     /* A run of store_ifs with one guard becomes one conditional block, so a
      * tick's commit costs one branch, not a select per slot. */
     LLVMValueRef guard = NULL;
-    LLVMBasicBlockRef after = NULL;
-    int ok = 1;
+    LLVMBasicBlockRef after = NULL, guard_from = NULL;
+    /* The last commit block closed: its guard, the block that branched on
+     * it, the end of the commit path, and the join. */
+    LLVMValueRef last_guard = NULL;
+    LLVMBasicBlockRef last_from = NULL, last_then = NULL, last_after = NULL;
     for (uint32_t i = 0; ok && i < c->n_code; i++) {
         const ir_inst *ins = &c->code[i];
-        LLVMValueRef want_guard = ins->op == IR_STORE_IF    ? vals[ins->b]
-                                  : ins->op == IR_STOREX_IF ? vals[ins->c]
-                                                            : NULL;
+        uint32_t r = g->run_of[i];
+        /* The guard of a conditional store, when it is a straight-line value
+         * (one read from a run is loaded anew, inside no commit block). */
+        LLVMValueRef want_guard = NULL;
+        uint32_t gop = ins->op == IR_STORE_IF ? ins->b : ins->c;
+        if (!r && (ins->op == IR_STORE_IF || ins->op == IR_STOREX_IF) && gop < i &&
+            !g->run_of[gop])
+            want_guard = operand(g, i, gop, e->i1);
         if (guard && (!want_guard || want_guard != guard)) {
+            last_guard = guard;
+            last_from = guard_from;
+            last_then = LLVMGetInsertBlock(e->b);
+            last_after = after;
             LLVMBuildBr(e->b, after);
             LLVMPositionBuilderAtEnd(e->b, after);
             guard = NULL;
         }
-        const char *name = ins->name ? ins->name : "";
-        LLVMTypeRef rt = reg_type(e, ins->type);
+        if (r) {
+            const run *R = &g->runs[r - 1];
+            ok = emit_run(g, r - 1) == 0;
+            i = R->start + R->P * R->L - 1;
+            continue;
+        }
         LLVMValueRef a = NULL, b = NULL, v = NULL;
         switch (ins->op) {
-        case IR_CONST:
-            v = ins->type == IR_F64 ? const_f64(e, ins->imm)
-                                    : LLVMConstInt(e->i1, ins->imm != 0, 0);
-            break;
         case IR_INPUT:
             if (ins->a < c->n_inputs && c->inputs[ins->a].type == ins->type)
-                v = load_var(e, in, &c->inputs[ins->a]);
+                v = load_var(e, g->in, &c->inputs[ins->a]);
             break;
         case IR_PARAM:
             if (ins->a < c->n_params && c->params[ins->a].type == ins->type)
-                v = load_var(e, state, &c->params[ins->a]);
+                v = load_var(e, g->state, &c->params[ins->a]);
             break;
         case IR_LOAD:
             if (ins->a < c->n_state && c->state[ins->a].type == ins->type)
-                v = load_var(e, state, &c->state[ins->a]);
+                v = load_var(e, g->state, &c->state[ins->a]);
             break;
-        case IR_NEG:
-            if ((a = operand(vals, i, ins->a, e->f64)) && rt == e->f64)
-                v = LLVMBuildFNeg(e->b, a, name);
-            break;
-        case IR_ADD: case IR_SUB: case IR_MUL: case IR_DIV:
-            a = operand(vals, i, ins->a, e->f64);
-            b = operand(vals, i, ins->b, e->f64);
-            if (!a || !b || rt != e->f64)
-                break;
-            switch (ins->op) {
-            case IR_ADD: v = LLVMBuildFAdd(e->b, a, b, name); break;
-            case IR_SUB: v = LLVMBuildFSub(e->b, a, b, name); break;
-            case IR_MUL: v = LLVMBuildFMul(e->b, a, b, name); break;
-            default: v = LLVMBuildFDiv(e->b, a, b, name); break;
-            }
-            break;
-        case IR_EXP: case IR_LOG: case IR_TANH: case IR_SIN: case IR_COS: case IR_SQRT:
-        case IR_ABS: case IR_FLOOR: case IR_EXPM1:
-            if ((a = operand(vals, i, ins->a, e->f64)) && rt == e->f64)
-                v = emit_math(e, ins->op, a, name);
-            break;
-        case IR_LT: case IR_LE: case IR_GT: case IR_GE: case IR_EQ: case IR_NE: {
-            a = operand(vals, i, ins->a, NULL);
-            b = a ? operand(vals, i, ins->b, LLVMTypeOf(a)) : NULL;
-            if (!a || !b || rt != e->i1)
-                break;
-            if (LLVMTypeOf(a) == e->f64) {
-                /* C's operators: ordered, except != which is true on NaN. */
-                static const LLVMRealPredicate fp[] = {
-                    [IR_LT] = LLVMRealOLT, [IR_LE] = LLVMRealOLE, [IR_GT] = LLVMRealOGT,
-                    [IR_GE] = LLVMRealOGE, [IR_EQ] = LLVMRealOEQ, [IR_NE] = LLVMRealUNE,
-                };
-                v = LLVMBuildFCmp(e->b, fp[ins->op], a, b, name);
-            } else if (ins->op == IR_EQ || ins->op == IR_NE) {
-                v = LLVMBuildICmp(e->b, ins->op == IR_EQ ? LLVMIntEQ : LLVMIntNE, a, b, name);
-            }
-            break;
-        }
-        case IR_NOT:
-            if ((a = operand(vals, i, ins->a, e->i1)) && rt == e->i1)
-                v = LLVMBuildNot(e->b, a, name);
-            break;
-        case IR_AND: case IR_OR:
-            a = operand(vals, i, ins->a, e->i1);
-            b = operand(vals, i, ins->b, e->i1);
-            if (a && b && rt == e->i1)
-                v = ins->op == IR_AND ? LLVMBuildAnd(e->b, a, b, name)
-                                      : LLVMBuildOr(e->b, a, b, name);
-            break;
-        case IR_SELECT: {
-            LLVMValueRef cond = operand(vals, i, ins->a, e->i1);
-            a = operand(vals, i, ins->b, rt);
-            b = operand(vals, i, ins->c, rt);
-            if (cond && a && b)
-                v = LLVMBuildSelect(e->b, cond, a, b, name);
-            break;
-        }
         case IR_OUTPUT:
             if (ins->slot >= c->n_outputs ||
-                !(a = operand(vals, i, ins->a, reg_type(e, c->outputs[ins->slot].type)))) {
+                !(a = operand(g, i, ins->a, reg_type(e, c->outputs[ins->slot].type)))) {
                 ok = 0;
                 break;
             }
-            store_val(e, out, c->outputs[ins->slot].offset, c->outputs[ins->slot].type, a);
+            store_val(e, g->out, c->outputs[ins->slot].offset, c->outputs[ins->slot].type, a);
             continue;
         case IR_STORE:
             /* Lowering puts a slot's stores after all its loads, so emitting
              * in order keeps "load = previous tick" semantics. */
             if (ins->slot >= c->n_state ||
-                !(a = operand(vals, i, ins->a, reg_type(e, c->state[ins->slot].type)))) {
+                !(a = operand(g, i, ins->a, reg_type(e, c->state[ins->slot].type)))) {
                 ok = 0;
                 break;
             }
-            store_val(e, state, c->state[ins->slot].offset, c->state[ins->slot].type, a);
+            store_val(e, g->state, c->state[ins->slot].offset, c->state[ins->slot].type, a);
             continue;
         case IR_LOADX:
-            if (!(a = operand(vals, i, ins->a, e->f64))) {
+            if (ins->slot >= c->n_state || !(a = operand(g, i, ins->a, e->f64))) {
                 ok = 0;
                 break;
             }
-            v = LLVMBuildLoad2(e->b, e->f64, ring_addr(e, state, c, ins, a), name);
+            v = LLVMBuildLoad2(e->b, e->f64,
+                               ring_addr(e, g->state, i64c(e, c->state[ins->slot].offset),
+                                         ir_range_len(ins), a),
+                               ins->name ? ins->name : "");
             LLVMSetAlignment(v, 8);
             break;
         case IR_STOREX:
         case IR_STOREX_IF: {
-            LLVMValueRef g = NULL;
-            if (!(a = operand(vals, i, ins->a, e->f64)) || !(b = operand(vals, i, ins->b, e->f64)) ||
-                (ins->op == IR_STOREX_IF && !(g = operand(vals, i, ins->c, e->i1)))) {
+            LLVMValueRef gd = NULL;
+            if (ins->slot >= c->n_state || !(a = operand(g, i, ins->a, e->f64)) ||
+                !(b = operand(g, i, ins->b, e->f64)) ||
+                (ins->op == IR_STOREX_IF &&
+                 !(gd = want_guard ? want_guard : operand(g, i, gop, e->i1)))) {
                 ok = 0;
                 break;
             }
-            if (g && !guard) {
-                LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(e->ctx, fn, "commit");
-                after = LLVMAppendBasicBlockInContext(e->ctx, fn, "committed");
-                LLVMBuildCondBr(e->b, g, then, after);
-                LLVMPositionBuilderAtEnd(e->b, then);
-                guard = g;
+            if (gd && !guard) {
+                guard_from = LLVMGetInsertBlock(e->b);
+                after = begin_if(g, gd, "commit", "committed");
+                guard = gd;
             }
-            LLVMValueRef s = LLVMBuildStore(e->b, a, ring_addr(e, state, c, ins, b));
+            LLVMValueRef s = LLVMBuildStore(
+                e->b, a,
+                ring_addr(e, g->state, i64c(e, c->state[ins->slot].offset), ir_range_len(ins), b));
             LLVMSetAlignment(s, 8);
             continue;
         }
         case IR_STORE_IF:
             if (ins->slot >= c->n_state ||
-                !(a = operand(vals, i, ins->a, reg_type(e, c->state[ins->slot].type))) ||
-                !(b = operand(vals, i, ins->b, e->i1))) {
+                !(a = operand(g, i, ins->a, reg_type(e, c->state[ins->slot].type))) ||
+                !(b = want_guard ? want_guard : operand(g, i, gop, e->i1))) {
                 ok = 0;
                 break;
             }
             if (!guard) {
-                LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(e->ctx, fn, "commit");
-                after = LLVMAppendBasicBlockInContext(e->ctx, fn, "committed");
-                LLVMBuildCondBr(e->b, b, then, after);
-                LLVMPositionBuilderAtEnd(e->b, then);
+                guard_from = LLVMGetInsertBlock(e->b);
+                after = begin_if(g, b, "commit", "committed");
                 guard = b;
             }
-            store_val(e, state, c->state[ins->slot].offset, c->state[ins->slot].type, a);
+            store_val(e, g->state, c->state[ins->slot].offset, c->state[ins->slot].type, a);
             continue;
         case IR_RETURN:
-            if (status || !(status = operand(vals, i, ins->a, e->i1)))
+            if (status || !(status = operand(g, i, ins->a, e->i1)))
                 ok = 0;
             continue;
         case IR_NOP:
             continue;
+        default: {
+            int n = ir_n_operands(ins->op);
+            LLVMValueRef cv = NULL;
+            if (n > 0 && !(a = operand(g, i, ins->a, NULL)))
+                break;
+            if (n > 1 && !(b = operand(g, i, ins->b, NULL)))
+                break;
+            if (n > 2 && !(cv = operand(g, i, ins->c, NULL)))
+                break;
+            v = emit_pure(e, ins, a, b, cv);
+            break;
+        }
         }
         if (!v)
             ok = 0;
-        vals[i] = v;
+        g->vals[i] = v;
     }
-    free(vals);
+    free(g->vals);
+    free(g->run_of);
+    for (uint32_t r = 0; r < g->n_runs; r++)
+        free(g->runs[r].pos);
+    free(g->runs);
     if (!ok)
         return -1;
     if (guard) {
+        last_guard = guard;
+        last_from = guard_from;
+        last_then = LLVMGetInsertBlock(e->b);
+        last_after = after;
         LLVMBuildBr(e->b, after);
         LLVMPositionBuilderAtEnd(e->b, after);
+    }
+    /* The usual status is "the inputs were invalid", not(the commit's
+     * guard), computed after the commit: known on each path into the join,
+     * so a phi of constants, which LLVM does not find by itself (it computed
+     * the comparison again, a few instructions on every step). */
+    if (!heap && status && last_after && LLVMGetInsertBlock(e->b) == last_after &&
+        LLVMIsAInstruction(status) && LLVMGetInstructionOpcode(status) == LLVMXor &&
+        LLVMGetInstructionParent(status) == last_after &&
+        LLVMGetOperand(status, 0) == last_guard && LLVMIsAConstantInt(LLVMGetOperand(status, 1)) &&
+        LLVMConstIntGetZExtValue(LLVMGetOperand(status, 1)) == 1) {
+        LLVMValueRef phi = LLVMBuildPhi(e->b, e->i32, "status");
+        LLVMAddIncoming(phi,
+                        (LLVMValueRef[]){ LLVMConstInt(e->i32, 0, 0), LLVMConstInt(e->i32, 1, 0) },
+                        (LLVMBasicBlockRef[]){ last_then, last_from }, 2);
+        /* the phi must come first in its block */
+        LLVMInstructionRemoveFromParent(phi);
+        LLVMPositionBuilderBefore(e->b, LLVMGetFirstInstruction(last_after));
+        LLVMInsertIntoBuilder(e->b, phi);
+        LLVMPositionBuilderAtEnd(e->b, last_after);
+        LLVMBuildRet(e->b, phi);
+        return 0;
+    }
+    if (heap) {
+        LLVMTypeRef fty = LLVMFunctionType(e->voidt, (LLVMTypeRef[]){ e->ptr }, 1, 0);
+        LLVMValueRef ff = LLVMGetNamedFunction(e->m, "free");
+        if (!ff)
+            ff = LLVMAddFunction(e->m, "free", fty);
+        LLVMBuildCall2(e->b, fty, ff, &heap, 1, "");
     }
     LLVMBuildRet(e->b, status ? LLVMBuildZExt(e->b, status, e->i32, "status")
                               : LLVMConstInt(e->i32, 0, 0));
@@ -555,8 +1236,9 @@ LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefi
 }
 
 /* <prefix>_step_n(states, n, in, out): step n instances whose blocks lie end
- * to end; returns how many reported invalid inputs. The optimizer inlines
- * the step into the loop. */
+ * to end; returns how many reported invalid inputs. A loop calling step:
+ * inlining the step into it measured no faster (bench/run.sh, populations)
+ * and doubled the code to generate. */
 static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
                        const ir_circuit *c)
 {
@@ -618,8 +1300,19 @@ int cg_optimize(LLVMModuleRef m, const cg_target *t, int opt_level, char **err)
     LLVMDisposeMessage(msg); /* allocated even on success */
     if (opt_level <= 0)
         return 0;
-    const char *pipeline = opt_level == 1 ? "default<O1>"
-                         : opt_level == 2 ? "default<O2>" : "default<O3>";
+    /* Level 2, what the JIT and the .so use, is not default<O2>: a step is
+     * straight-line code whose IR was already folded, deduplicated and
+     * pruned, and of O2's module pipeline only the function cleanups below
+     * change its machine code (and SLP, which pairs the lanes of the fixed
+     * summation order). The step functions run as fast as with default<O2>
+     * (bench/run.sh) for a tenth of the optimisation time; without the
+     * inliner, step_n calls step, so the step's body is generated once. */
+    const char *pipeline =
+        opt_level == 1 ? "default<O1>"
+        : opt_level == 2 ? "function(early-cse<memssa>,instcombine<no-verify-fixpoint>,"
+                           "simplifycfg,gvn,slp-vectorizer,dse,"
+                           "instcombine<no-verify-fixpoint>,simplifycfg)"
+                         : "default<O3>";
     LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
     /* A real target machine: without one the cost model vectorizes nothing. */
     LLVMErrorRef e = LLVMRunPasses(m, pipeline, t ? t->tm : NULL, opts);

@@ -13,6 +13,12 @@
  * state, in and out are the blocks laid out by ir_layout; they must not
  * overlap and must be 8-byte aligned (the code loads doubles with align 8).
  * step returns the circuit's status, 0 or 1 (its IR_RETURN; 0 without one).
+ * In a circuit of more than a few thousand instructions, regular runs of
+ * instructions (scalarized vector operations) become loops, with a scratch
+ * array for values read outside their iteration; when that array is too
+ * large for the stack and malloc fails, step changes nothing and returns 1.
+ * DRIVE_CG_LOOPS=always (or never) in the environment overrides the size
+ * rule, so that tests can check the loops on small circuits.
  * The math ops exp, log, tanh, sin and cos become calls to the C library's
  * functions of those names, which the code's host must provide (the JIT
  * resolves them in its own process).
@@ -57,8 +63,10 @@ LLVMTargetMachineRef cg_target_take_machine(cg_target *t);
 LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
                       const cg_target *t);
 
-/* Verifies m, then runs "default<O1..3>" with t's machine (opt_level 0: no
- * passes). Returns 0 on success, else -1 and a message in *err. */
+/* Verifies m, then optimizes it with t's machine: opt_level 0 runs no
+ * passes, 1 and 3 LLVM's default<O1> and default<O3>, 2 (what the JIT and
+ * the .so use) a short pipeline of function cleanups and SLP made for step
+ * functions (see cg.c). Returns 0 on success, else -1 and a message in *err. */
 int cg_optimize(LLVMModuleRef m, const cg_target *t, int opt_level, char **err);
 
 /* The module as LLVM assembly text. */

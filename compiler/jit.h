@@ -1,9 +1,10 @@
 /* jit.h — compiles circuits in-process with one ORC LLJIT (`drivec run`,
  * the benchmarks, and any host that wants native step functions now).
  *
- * Each jit_compile adds one module under its own resource tracker, with
- * symbols that never repeat, so an interactive host can redefine a circuit by compiling
- * the new one and removing the old.
+ * Each jit_compile links one object file under its own resource tracker,
+ * with symbols that never repeat, so an interactive host can redefine a
+ * circuit by compiling the new one and removing the old (compiling a circuit
+ * identical to one still loaded shares that code; see jit_set_cache).
  *
  * Ownership: the caller owns a jit and frees it with jit_destroy, which also
  * frees all code still loaded (every jit_fn pointer then dangles); a jit_fn's
@@ -36,16 +37,25 @@ typedef struct jit_fn {
     jit_unit *unit; /* the code's resource tracker; owned by the jit */
 } jit_fn;
 
-/* cg_emit -> cg_optimize (opt_level 0: no passes, 2: default<O2>) -> add to
+/* cg_emit -> cg_optimize (opt_level 0: no passes, 2: the step pipeline) -> add to
  * the JIT -> look up init and step. c must be laid out and pass ir_verify.
  * Returns 0 and fills *out, or -1 with a message in *err. */
 int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **err);
 
+/* Each jit keeps the object files it made (at most 64 MB, newest first),
+ * keyed by everything the code depends on, so that compiling an identical
+ * circuit again skips LLVM: it links the kept object, or shares the code
+ * when it is still loaded. jit_set_cache(j, 0) turns that off (to measure
+ * LLVM itself); on by default. */
+void jit_set_cache(jit *j, int on);
+
 /* Point c's entry points (rt.h) at fn, which must outlive c's use. */
 void jit_bind(rt_circuit *c, jit_fn *fn);
 
-/* Frees fn's code (its pointers dangle afterwards) and clears *fn. Returns 0,
- * or -1 with a message in *err (the unit is released either way). */
+/* Releases fn's code and clears *fn: the code is freed (its pointers dangle)
+ * once no other jit_fn shares it (an identical circuit compiled while it was
+ * loaded shares it). Returns 0, or -1 with a message in *err (the unit is
+ * released either way). */
 int jit_remove(jit *j, jit_fn *fn, char **err);
 
 #endif

@@ -1,0 +1,733 @@
+/* bench.c — every benchmark of drive in one program (bench/run.sh builds and
+ * runs it). Each timing is the median of repeated runs and is reported
+ * with its ratio to a baseline measured in the same run:
+ *
+ *   1. step, one instance: each circuit of the standard library and of the
+ *      examples, JIT-compiled and built as a .so, against the circuit
+ *      written by hand in C (refs*.c, compiled with gcc -O2), over a random
+ *      input trace; JIT, .so and C are first checked to agree bit for bit;
+ *   2. populations: N instances (100,000) with per-instance params stepped
+ *      T ticks (100 by default, to keep the run short; --pop-ticks 1000
+ *      gives the same rates) through step_n, against a loop over the
+ *      single-instance step: instance-steps per second and their ratio
+ *      (both must leave identical states);
+ *   3. compile latency: source -> callable step functions for the whole
+ *      standard library and each example, in a fresh process (JIT start
+ *      included) and warm; and the time to build the .so;
+ *   4. memory: bytes of state per instance against the bytes the declared
+ *      params and state slots need.
+ *
+ * Benchmarks are not tests: the exit status is 1 only when results
+ * disagree or something fails to build, never because of a timing.
+ * `--quick` runs a tiny version of everything (the suite's bench_quick).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+#include <glob.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aot.h"
+#include "compile.h"
+#include "jit.h"
+#include "refs.h"
+
+extern char **environ;
+
+/* Timings are this thread's CPU time: the machines these run on are often
+ * shared, and time slices given to other processes are not the code's. The
+ * whole-process compile latency (spawn to exit) is wall time. */
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1Du;
+static double uniform(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) * 0x1p-53;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) {
+        fprintf(stderr, "bench: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+typedef struct options {
+    int quick;
+    long ticks;      /* single-instance steps per timing */
+    int reps;        /* timings per median */
+    long pop_n;      /* population size */
+    long pop_ticks;  /* ticks per population timing */
+    int pop_reps;
+    int compile_reps, cold_reps, so_reps;
+    const char *only; /* run only circuits whose module.name contains this */
+} options;
+
+/* ---- circuits ----------------------------------------------------------- */
+
+typedef int (*step_fn)(void *, const void *, void *);
+typedef size_t (*step_n_fn)(void *, size_t, const void *, void *);
+
+typedef struct circuit {
+    const char *file;
+    ir_circuit *c;
+    jit_fn fn;
+    void (*so_init)(void *);
+    step_fn so_step;
+    const bench_ref *ref;
+    int has_predictor;
+} circuit;
+
+/* Random inputs within each input's declared range (else [-1, 1]); bools
+ * true 30% of the time. */
+static void random_inputs(const ir_circuit *c, unsigned char *in)
+{
+    for (uint32_t k = 0; k < c->n_inputs; k++) {
+        const ir_var *v = &c->inputs[k];
+        if (v->type == IR_BOOL) {
+            in[v->offset] = uniform() < 0.3;
+        } else {
+            double lo = v->has_range ? v->lo : -1, hi = v->has_range ? v->hi : 1;
+            double x = lo + (hi - lo) * uniform();
+            memcpy(in + v->offset, &x, sizeof x);
+        }
+    }
+}
+
+/* A random value for each param within its range (bools: 0 or 1; no range:
+ * the default scaled by 0.5 to 1.5). */
+static void random_params(const ir_circuit *c, unsigned char *state)
+{
+    for (uint32_t k = 0; k < c->n_params; k++) {
+        const ir_var *v = &c->params[k];
+        if (v->type == IR_BOOL) {
+            state[v->offset] = uniform() < 0.5;
+        } else {
+            double x = v->has_range ? v->lo + (v->hi - v->lo) * uniform()
+                                    : v->init * (0.5 + uniform());
+            memcpy(state + v->offset, &x, sizeof x);
+        }
+    }
+}
+
+/* Outputs equal field by field, any NaN equal to any NaN (SPEC "Numbers"). */
+static int same_outputs(const ir_circuit *c, const unsigned char *a, const unsigned char *b)
+{
+    for (uint32_t k = 0; k < c->n_outputs; k++) {
+        const ir_var *v = &c->outputs[k];
+        if (v->type == IR_BOOL) {
+            if ((a[v->offset] != 0) != (b[v->offset] != 0))
+                return 0;
+        } else {
+            double x, y;
+            memcpy(&x, a + v->offset, 8);
+            memcpy(&y, b + v->offset, 8);
+            if (memcmp(&x, &y, 8) != 0 && !(x != x && y != y))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static const bench_ref *find_ref(const ir_circuit *c)
+{
+    for (int i = 0; i < bench_n_refs_std; i++)
+        if (!strcmp(bench_refs_std[i].module, c->module) &&
+            !strcmp(bench_refs_std[i].circuit, c->name))
+            return &bench_refs_std[i];
+    for (int i = 0; i < bench_n_refs_examples; i++)
+        if (!strcmp(bench_refs_examples[i].module, c->module) &&
+            !strcmp(bench_refs_examples[i].circuit, c->name))
+            return &bench_refs_examples[i];
+    return NULL;
+}
+
+static int has_predictor(const ir_circuit *c)
+{
+    for (uint32_t k = 0; k < c->n_state; k++)
+        if (c->state[k].role == IR_ROLE_WEIGHT)
+            return 1;
+    return 0;
+}
+
+/* ---- 1. one instance ---------------------------------------------------- */
+
+enum { TRACE = 1024 };
+
+static double time_steps(step_fn f, void *st, const unsigned char *in, size_t in_size, void *out,
+                         long ticks, double *sink)
+{
+    double t0 = now();
+    long bad = 0;
+    for (long k = 0; k < ticks; k++)
+        bad += f(st, in + (size_t)(k % TRACE) * in_size, out);
+    double t = now() - t0;
+    *sink += (double)bad;
+    return t / (double)ticks * 1e9;
+}
+
+/* JIT, .so and the reference over one trace; 0 when all agree. */
+static int check_agreement(const circuit *ci, const unsigned char *trace, size_t isz)
+{
+    const ir_circuit *c = ci->c;
+    unsigned char *s1 = xcalloc(1, c->state_size), *s2 = xcalloc(1, c->state_size);
+    unsigned char *o1 = xcalloc(1, c->out_size), *o2 = xcalloc(1, c->out_size),
+                  *o3 = xcalloc(1, c->out_size);
+    void *rs = ci->ref ? xcalloc(1, ci->ref->state_size) : NULL;
+    ci->fn.init(s1);
+    ci->so_init(s2);
+    if (rs)
+        ci->ref->init(rs);
+    int bad = memcmp(s1, s2, c->state_size) != 0;
+    for (long k = 0; !bad && k < TRACE; k++) {
+        const unsigned char *in = trace + (size_t)k * isz;
+        int a = ci->fn.step(s1, in, o1), b = ci->so_step(s2, in, o2);
+        bad = a != b || !same_outputs(c, o1, o2) || memcmp(s1, s2, c->state_size) != 0;
+        if (!bad && rs)
+            bad = ci->ref->step(rs, in, o3) != a || !same_outputs(c, o1, o3);
+        if (bad)
+            fprintf(stderr, "bench: %s.%s: JIT, .so and C disagree at tick %ld\n", c->module,
+                    c->name, k);
+    }
+    free(s1);
+    free(s2);
+    free(o1);
+    free(o2);
+    free(o3);
+    free(rs);
+    return bad;
+}
+
+static int bench_single(circuit *cs, int n, const options *o)
+{
+    int failed = 0;
+    double sink = 0;
+    printf("\n## 1. Step, one instance (ns/step; ratio = hand-written C time / this time, "
+           "> 1 is faster than C)\n\n");
+    printf("| circuit | IR insts | C gcc -O2 | JIT | JIT vs C | .so | .so vs C | agree |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    double *tj = xcalloc((size_t)o->reps, sizeof *tj), *ts = xcalloc((size_t)o->reps, sizeof *ts),
+           *tc = xcalloc((size_t)o->reps, sizeof *tc);
+    int n_ref = 0, n_jit_ok = 0, n_so_ok = 0;
+    for (int i = 0; i < n; i++) {
+        circuit *ci = &cs[i];
+        const ir_circuit *c = ci->c;
+        size_t isz = c->in_size ? (c->in_size + 7) & ~(size_t)7 : 8;
+        unsigned char *trace = xcalloc(TRACE, isz);
+        for (int k = 0; k < TRACE; k++)
+            random_inputs(c, trace + (size_t)k * isz);
+        int bad = check_agreement(ci, trace, isz);
+        failed |= bad;
+        unsigned char *st = xcalloc(1, c->state_size + (ci->ref ? ci->ref->state_size : 0) + 8);
+        unsigned char *out = xcalloc(1, c->out_size + 8);
+        for (int r = 0; r < o->reps; r++) {
+            ci->fn.init(st);
+            tj[r] = time_steps(ci->fn.step, st, trace, isz, out, o->ticks, &sink);
+            ci->so_init(st);
+            ts[r] = time_steps(ci->so_step, st, trace, isz, out, o->ticks, &sink);
+            if (ci->ref) {
+                ci->ref->init(st);
+                tc[r] = time_steps(ci->ref->step, st, trace, isz, out, o->ticks, &sink);
+            }
+        }
+        double mj = median(tj, o->reps), ms = median(ts, o->reps);
+        printf("| %s.%s | %u |", c->module, c->name, c->n_code);
+        if (ci->ref) {
+            double mc = median(tc, o->reps);
+            n_ref++;
+            n_jit_ok += mc / mj >= 1.0;
+            n_so_ok += mc / ms >= 1.0;
+            printf(" %.2f | %.2f | %.2fx | %.2f | %.2fx |", mc, mj, mc / mj, ms, mc / ms);
+        } else {
+            printf(" — | %.2f | — | %.2f | — |", mj, ms);
+        }
+        printf(" %s |\n", bad ? "**NO**" : ci->ref ? "JIT = .so = C" : "JIT = .so");
+        free(trace);
+        free(st);
+        free(out);
+    }
+    printf("\nWith a hand-written C baseline: %d of %d circuits; JIT >= 1.0x C on %d, "
+           ".so >= 1.0x C on %d.\n", n_ref, n, n_jit_ok, n_so_ok);
+    if (sink < 0)
+        printf("(%g)\n", sink);
+    free(tj);
+    free(ts);
+    free(tc);
+    return failed;
+}
+
+/* ---- 2. populations ----------------------------------------------------- */
+
+static int bench_population(circuit *cs, int n, const options *o)
+{
+    int failed = 0;
+    printf("\n## 2. Populations: %ld instances with per-instance params, %ld ticks "
+           "(million instance-steps/s)\n\n", o->pop_n, o->pop_ticks);
+    printf("| circuit | predictor | state bytes | loop over step | step_n | step_n vs loop |\n");
+    printf("| --- | --- | ---: | ---: | ---: | ---: |\n");
+    double *ta = xcalloc((size_t)o->pop_reps, sizeof *ta),
+           *tb = xcalloc((size_t)o->pop_reps, sizeof *tb);
+    for (int i = 0; i < n; i++) {
+        const circuit *ci = &cs[i];
+        const ir_circuit *c = ci->c;
+        size_t N = (size_t)o->pop_n, ss = c->state_size, is = c->in_size, os = c->out_size;
+        unsigned char *init = xcalloc(N, ss), *sa = xcalloc(N, ss), *sb = xcalloc(N, ss);
+        unsigned char *in = xcalloc(N, is), *out = xcalloc(N, os);
+        for (size_t k = 0; k < N; k++) {
+            ci->fn.init(init + k * ss);
+            random_params(c, init + k * ss);
+            if (is)
+                random_inputs(c, in + k * is);
+        }
+        for (int r = 0; r < o->pop_reps; r++) {
+            memcpy(sa, init, N * ss);
+            double t0 = now();
+            for (long t = 0; t < o->pop_ticks; t++)
+                for (size_t k = 0; k < N; k++)
+                    ci->fn.step(sa + k * ss, in + k * is, out + k * os);
+            ta[r] = now() - t0;
+            memcpy(sb, init, N * ss);
+            t0 = now();
+            for (long t = 0; t < o->pop_ticks; t++)
+                ci->fn.step_n(sb, N, in, out);
+            tb[r] = now() - t0;
+        }
+        int bad = memcmp(sa, sb, N * ss) != 0;
+        if (bad)
+            fprintf(stderr, "bench: %s.%s: step_n and the loop over step disagree\n", c->module,
+                    c->name);
+        failed |= bad;
+        double steps = (double)N * (double)o->pop_ticks;
+        double ma = median(ta, o->pop_reps), mb = median(tb, o->pop_reps);
+        printf("| %s.%s | %s | %u | %.1f | %.1f | %.2fx%s |\n", c->module, c->name,
+               ci->has_predictor ? "yes" : "", c->state_size, steps / ma * 1e-6,
+               steps / mb * 1e-6, ma / mb, bad ? " **states differ**" : "");
+        free(init);
+        free(sa);
+        free(sb);
+        free(in);
+        free(out);
+    }
+    free(ta);
+    free(tb);
+    return failed;
+}
+
+/* ---- 3. compile latency ------------------------------------------------- */
+
+/* Source -> callable step functions for every circuit of the files, on j. */
+static int compile_all(jit *j, char **files, int nf, int keep)
+{
+    compile_opts copts = { .optimize = 1 };
+    for (int f = 0; f < nf; f++) {
+        compile_result *r = compile_file(files[f], &copts);
+        if (diag_errors(r->diag)) {
+            diag_flush(r->diag, stderr, 0);
+            compile_free(r);
+            return -1;
+        }
+        for (int k = 0; k < r->n_circuits; k++) {
+            jit_fn fn;
+            char *err = NULL;
+            if (jit_compile(j, r->circuits[k], 2, &fn, &err) != 0) {
+                fprintf(stderr, "bench: %s: %s\n", files[f], err ? err : "");
+                free(err);
+                compile_free(r);
+                return -1;
+            }
+            if (!keep)
+                jit_remove(j, &fn, &err);
+            free(err);
+        }
+        compile_free(r);
+    }
+    return 0;
+}
+
+/* `bench --cold FILE...`: the first compile in a fresh process, JIT
+ * creation included; prints milliseconds. */
+static int cold_main(int argc, char **argv)
+{
+    double t0 = now();
+    char *err = NULL;
+    jit *j = jit_create(&err);
+    if (!j || compile_all(j, argv, argc, 1) != 0) {
+        fprintf(stderr, "bench: %s\n", err ? err : "cannot compile");
+        return 1;
+    }
+    printf("%.6f\n", (now() - t0) * 1e3);
+    jit_destroy(j);
+    return 0;
+}
+
+/* One run of `self --cold files`: in-process ms in *inside, whole process
+ * (exec to exit) in the return value; < 0 on failure. */
+static double cold_run(const char *self, char **files, int nf, double *inside)
+{
+    char tmpl[] = "/tmp/drive-bench-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd < 0)
+        return -1;
+    char **av = xcalloc((size_t)nf + 3, sizeof *av);
+    av[0] = (char *)self;
+    av[1] = "--cold";
+    for (int i = 0; i < nf; i++)
+        av[2 + i] = files[i];
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd, 1);
+    pid_t pid;
+    double t0 = wall();
+    int rc = posix_spawn(&pid, self, &fa, NULL, av, environ);
+    int status = 0;
+    if (rc == 0)
+        waitpid(pid, &status, 0);
+    double t = (wall() - t0) * 1e3;
+    posix_spawn_file_actions_destroy(&fa);
+    free(av);
+    FILE *f = fdopen(fd, "r");
+    *inside = -1;
+    if (f) {
+        rewind(f);
+        if (fscanf(f, "%lf", inside) != 1)
+            *inside = -1;
+        fclose(f);
+    }
+    unlink(tmpl);
+    return rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && *inside >= 0 ? t : -1;
+}
+
+static int so_build_once(const char *file, double *ms)
+{
+    compile_opts copts = { .optimize = 1 };
+    double t0 = wall(); /* the C compiler runs in child processes */
+    compile_result *r = compile_file(file, &copts);
+    char dir[] = "/tmp/drive-bench-so-XXXXXX";
+    if (diag_errors(r->diag) || !mkdtemp(dir)) {
+        compile_free(r);
+        return -1;
+    }
+    char so[sizeof dir + 16];
+    snprintf(so, sizeof so, "%s/x.so", dir);
+    aot_options ao = { .out_so = so };
+    int cached = 0;
+    char *err = NULL;
+    int rc = aot_build(r, r->circuits, r->n_circuits, &ao, &cached, &err);
+    *ms = (wall() - t0) * 1e3;
+    if (rc != 0)
+        fprintf(stderr, "bench: building %s: %s\n", file, err ? err : "");
+    free(err);
+    compile_free(r);
+    unlink(so);
+    rmdir(dir);
+    return rc;
+}
+
+static int bench_compile(const char *self, char **groups[], const int *group_n,
+                         const char *const *group_names, int ng, const options *o)
+{
+    int failed = 0;
+    printf("\n## 3. Compile latency (ms, medians): source text -> callable step functions for "
+           "every circuit of the files (cold: a fresh process, JIT start included, its CPU time "
+           "and the wall time from spawn to exit; warm: the same JIT again, LLVM run anew; "
+           "cached: the JIT's kept object files; .so: wall time, cc included)\n\n");
+    printf("| files | circuits | cold, in process | cold, whole process | warm | warm, "
+           "cached objects | .so build (cc included) |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    char *err = NULL;
+    jit *j = jit_create(&err);
+    if (!j) {
+        fprintf(stderr, "bench: %s\n", err ? err : "");
+        free(err);
+        return 1;
+    }
+    jit_set_cache(j, 0);
+    compile_all(j, groups[0], group_n[0], 0); /* the JIT's own first-use costs */
+    int reps = o->compile_reps > o->cold_reps ? o->compile_reps : o->cold_reps;
+    double *t = xcalloc((size_t)reps + o->so_reps, sizeof *t),
+           *u = xcalloc((size_t)reps, sizeof *u);
+    for (int g = 0; g < ng; g++) {
+        int nc = 0;
+        compile_opts copts = { .optimize = 1 };
+        for (int f = 0; f < group_n[g]; f++) {
+            compile_result *r = compile_file(groups[g][f], &copts);
+            nc += r->n_circuits;
+            compile_free(r);
+        }
+        int ok = 1;
+        for (int r = 0; r < o->cold_reps && ok; r++) {
+            t[r] = cold_run(self, groups[g], group_n[g], &u[r]);
+            ok = t[r] >= 0;
+        }
+        if (!ok) {
+            fprintf(stderr, "bench: the cold compile of %s failed\n", group_names[g]);
+            failed = 1;
+            continue;
+        }
+        double cold_out = median(t, o->cold_reps), cold_in = median(u, o->cold_reps);
+        for (int r = 0; r < o->compile_reps; r++) {
+            double t0 = now();
+            if (compile_all(j, groups[g], group_n[g], 0) != 0)
+                failed = 1;
+            t[r] = (now() - t0) * 1e3;
+        }
+        double warm = median(t, o->compile_reps);
+        /* Warm again, now through the jit's object cache (filled once). */
+        jit_set_cache(j, 1);
+        if (compile_all(j, groups[g], group_n[g], 0) != 0)
+            failed = 1;
+        for (int r = 0; r < o->compile_reps; r++) {
+            double t0 = now();
+            if (compile_all(j, groups[g], group_n[g], 0) != 0)
+                failed = 1;
+            t[r] = (now() - t0) * 1e3;
+        }
+        double cached = median(t, o->compile_reps);
+        jit_set_cache(j, 0);
+        double so_total = 0;
+        for (int f = 0; f < group_n[g]; f++) {
+            for (int r = 0; r < o->so_reps; r++)
+                if (so_build_once(groups[g][f], &t[r]) != 0)
+                    failed = 1;
+            so_total += median(t, o->so_reps);
+        }
+        printf("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.0f |\n", group_names[g], nc, cold_in,
+               cold_out, warm, cached, so_total);
+    }
+    free(t);
+    free(u);
+    jit_destroy(j);
+    return failed;
+}
+
+/* ---- 4. memory ---------------------------------------------------------- */
+
+static void bench_memory(circuit *cs, int n)
+{
+    printf("\n## 4. Memory: bytes of state per instance\n\n");
+    printf("| circuit | params | state slots | declared bytes | state block | beyond alignment |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    long total_over = 0;
+    for (int i = 0; i < n; i++) {
+        const ir_circuit *c = cs[i].c;
+        uint64_t declared = 0;
+        for (uint32_t k = 0; k < c->n_params; k++)
+            declared += c->params[k].type == IR_F64 ? 8 : 1;
+        for (uint32_t k = 0; k < c->n_state; k++)
+            declared += c->state[k].type == IR_F64 ? 8 : 1;
+        /* The least a block can be: the declared bytes rounded up to the
+         * 8-byte alignment of the doubles in it (and of the next block in a
+         * population). */
+        uint64_t aligned = (declared + 7) & ~(uint64_t)7;
+        long over = (long)c->state_size - (long)aligned;
+        total_over += over;
+        printf("| %s.%s | %u | %u | %llu | %u | %ld |\n", c->module, c->name, c->n_params,
+               c->n_state, (unsigned long long)declared, c->state_size, over);
+    }
+    printf("\nBytes beyond alignment, all circuits: %ld.\n", total_over);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static char **glob_files(const char *pattern, int *n)
+{
+    glob_t gl;
+    *n = 0;
+    if (glob(pattern, 0, NULL, &gl) != 0)
+        return xcalloc(1, sizeof(char *));
+    char **v = xcalloc(gl.gl_pathc + 1, sizeof *v);
+    for (size_t i = 0; i < gl.gl_pathc; i++)
+        v[(*n)++] = strdup(gl.gl_pathv[i]);
+    globfree(&gl);
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--cold"))
+        return cold_main(argc - 2, argv + 2);
+    options o = { .ticks = 2000000, .reps = 7, .pop_n = 100000, .pop_ticks = 100,
+                  .pop_reps = 3, .compile_reps = 21, .cold_reps = 7, .so_reps = 3 };
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            o = (options){ .quick = 1, .ticks = 2000, .reps = 1, .pop_n = 200, .pop_ticks = 3,
+                           .pop_reps = 1, .compile_reps = 1, .cold_reps = 1, .so_reps = 1 };
+        } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+            o.only = argv[++i];
+        } else if (!strcmp(argv[i], "--pop-ticks") && i + 1 < argc) {
+            o.pop_ticks = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--pop-n") && i + 1 < argc) {
+            o.pop_n = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--ticks") && i + 1 < argc) {
+            o.ticks = atol(argv[++i]);
+        } else {
+            fprintf(stderr, "usage: bench [--quick] [--only TEXT] [--ticks N] [--pop-n N] "
+                            "[--pop-ticks N]   (run from the repository root)\n");
+            return 2;
+        }
+    }
+    if (o.pop_n < 1 || o.pop_ticks < 1 || o.ticks < 1) {
+        fprintf(stderr, "bench: counts must be positive\n");
+        return 2;
+    }
+    int n_std, n_ex;
+    char **std = glob_files("stdlib/std/*.drive", &n_std);
+    char **ex = glob_files("examples/*/*.drive", &n_ex);
+    if (!n_std || !n_ex) {
+        fprintf(stderr, "bench: run me from the repository root (no stdlib/std/*.drive)\n");
+        return 2;
+    }
+    char *self = realpath("/proc/self/exe", NULL);
+
+    printf("# drive benchmarks%s\n", o.quick ? " (quick run: the figures mean nothing)" : "");
+    char *err = NULL;
+    jit *j = jit_create(&err);
+    if (!j) {
+        fprintf(stderr, "bench: %s\n", err ? err : "");
+        return 1;
+    }
+    int nfiles = n_std + n_ex, failed = 0;
+    char **files = xcalloc((size_t)nfiles, sizeof *files);
+    memcpy(files, std, (size_t)n_std * sizeof *files);
+    memcpy(files + n_std, ex, (size_t)n_ex * sizeof *files);
+    circuit *cs = NULL;
+    int n = 0;
+    compile_result **results = xcalloc((size_t)nfiles, sizeof *results);
+    void **libs = xcalloc((size_t)nfiles, sizeof *libs);
+    char sodir[] = "/tmp/drive-bench-XXXXXX";
+    if (!mkdtemp(sodir)) {
+        perror("bench: mkdtemp");
+        return 1;
+    }
+    compile_opts copts = { .optimize = 1 };
+    for (int f = 0; f < nfiles; f++) {
+        compile_result *r = results[f] = compile_file(files[f], &copts);
+        if (diag_errors(r->diag)) {
+            diag_flush(r->diag, stderr, 0);
+            return 1;
+        }
+        char so[sizeof sodir + 32];
+        snprintf(so, sizeof so, "%s/%d.so", sodir, f);
+        aot_options ao = { .out_so = so };
+        int cached;
+        if (aot_build(r, r->circuits, r->n_circuits, &ao, &cached, &err) != 0 ||
+            !(libs[f] = dlopen(so, RTLD_NOW | RTLD_LOCAL))) {
+            fprintf(stderr, "bench: %s: %s\n", files[f], err ? err : dlerror());
+            return 1;
+        }
+        unlink(so);
+        cs = realloc(cs, ((size_t)n + (size_t)r->n_circuits) * sizeof *cs);
+        if (!cs)
+            return 1;
+        for (int k = 0; k < r->n_circuits; k++) {
+            ir_circuit *c = r->circuits[k];
+            char name[512];
+            snprintf(name, sizeof name, "%s.%s", c->module, c->name);
+            if (o.only && !strstr(name, o.only))
+                continue;
+            circuit *ci = &cs[n];
+            memset(ci, 0, sizeof *ci);
+            ci->file = files[f];
+            ci->c = c;
+            if (jit_compile(j, c, 2, &ci->fn, &err) != 0) {
+                fprintf(stderr, "bench: %s: %s\n", name, err ? err : "");
+                return 1;
+            }
+            const char *prefix = aot_prefix(&r->mem, c);
+            snprintf(name, sizeof name, "%s_init", prefix);
+            ci->so_init = (void (*)(void *))(uintptr_t)dlsym(libs[f], name);
+            snprintf(name, sizeof name, "%s_step", prefix);
+            ci->so_step = (step_fn)(uintptr_t)dlsym(libs[f], name);
+            if (!ci->so_init || !ci->so_step) {
+                fprintf(stderr, "bench: %s: no %s in the .so\n", files[f], name);
+                return 1;
+            }
+            ci->ref = find_ref(c);
+            ci->has_predictor = has_predictor(c);
+            n++;
+        }
+    }
+    rmdir(sodir);
+
+    failed |= bench_single(cs, n, &o);
+    failed |= bench_population(cs, n, &o);
+    {
+        char ***groups = xcalloc((size_t)n_ex + 1, sizeof *groups);
+        int *group_n = xcalloc((size_t)n_ex + 1, sizeof *group_n);
+        const char **names = xcalloc((size_t)n_ex + 1, sizeof *names);
+        groups[0] = std;
+        group_n[0] = n_std;
+        names[0] = "whole stdlib (std.core + std.social)";
+        for (int i = 0; i < n_ex; i++) {
+            groups[1 + i] = &ex[i];
+            group_n[1 + i] = 1;
+            names[1 + i] = ex[i];
+        }
+        /* The quick run times the stdlib and one example (spawning a
+         * process and running cc for every file takes a while). */
+        failed |= bench_compile(self, groups, group_n, names, o.quick ? 2 : 1 + n_ex, &o);
+        free(groups);
+        free(group_n);
+        free(names);
+    }
+    bench_memory(cs, n);
+    printf("\nJIT: this CPU (%s), AVX-512 off; .so: generic x86-64, as `drivec build` makes "
+           "it; C: gcc -O2, generic x86-64.\n", "host");
+
+    for (int f = 0; f < nfiles; f++) {
+        dlclose(libs[f]);
+        compile_free(results[f]);
+    }
+    for (int i = 0; i < nfiles; i++)
+        free(files[i]);
+    free(files);
+    free(std);
+    free(ex);
+    free(results);
+    free(libs);
+    free(cs);
+    free(self);
+    free(err);
+    jit_destroy(j);
+    return failed;
+}
