@@ -193,17 +193,77 @@ static int copy_file(const char *src, const char *dst, int executable, char **er
     return 0;
 }
 
-/* Whether a cached shared object looks whole (an ELF file, not empty): a
+/* ---- the checksum trailer (aot.h) ----------------------------------------- */
+
+enum { SUM_MAGIC_LEN = 8, SUM_LEN = 16 };
+
+int aot_so_check(const char *path, char *why, size_t why_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(why, why_len, "%s", strerror(errno));
+        return -1;
+    }
+    /* One pass: the hash runs SUM_LEN bytes behind the read position, so the
+     * last SUM_LEN bytes are left over as the candidate trailer. */
+    unsigned char buf[65536 + SUM_LEN], tail[SUM_LEN];
+    size_t have = 0, k;
+    uint64_t h = 14695981039346656037ull;
+    while ((k = fread(buf + have, 1, sizeof buf - have, f)) > 0) {
+        have += k;
+        if (have > SUM_LEN) {
+            h = fnv(h, buf, have - SUM_LEN);
+            memmove(buf, buf + have - SUM_LEN, SUM_LEN);
+            have = SUM_LEN;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(why, why_len, "cannot read it");
+        return -1;
+    }
+    if (have < SUM_LEN || memcmp(buf, AOT_SUM_MAGIC, SUM_MAGIC_LEN) != 0)
+        return 0; /* not from drivec build: nothing to check */
+    memcpy(tail, buf, SUM_LEN);
+    uint64_t want = 0;
+    for (int i = 0; i < 8; i++)
+        want |= (uint64_t)tail[SUM_MAGIC_LEN + i] << (8 * i);
+    if (want != h) {
+        snprintf(why, why_len, "damaged (its checksum does not match its contents)");
+        return -1;
+    }
+    return 1;
+}
+
+/* Appends the trailer to the shared object just linked. */
+static int add_checksum(const char *path, char **err)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return cg_errorf(err, "cannot finish '%s': %s", path, strerror(errno)), -1;
+    unsigned char buf[65536];
+    size_t k;
+    uint64_t h = 14695981039346656037ull;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+        h = fnv(h, buf, k);
+    unsigned char tail[SUM_LEN];
+    memcpy(tail, AOT_SUM_MAGIC, SUM_MAGIC_LEN);
+    for (int i = 0; i < 8; i++)
+        tail[SUM_MAGIC_LEN + i] = (unsigned char)(h >> (8 * i));
+    int bad = ferror(f) || fseek(f, 0, SEEK_END) != 0 || fwrite(tail, 1, SUM_LEN, f) != SUM_LEN;
+    bad |= fclose(f) != 0;
+    if (bad)
+        return cg_errorf(err, "cannot finish '%s': %s", path, strerror(errno)), -1;
+    return 0;
+}
+
+/* Whether a cached shared object is whole (its checksum matches): a
  * damaged entry is rebuilt, never copied out. */
 static int looks_like_so(const char *path)
 {
-    unsigned char magic[4] = { 0 };
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    size_t k = fread(magic, 1, 4, f);
-    fclose(f);
-    return k == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+    char why[128];
+    return aot_so_check(path, why, sizeof why) == 1;
 }
 
 /* ---- generated C ---------------------------------------------------------- */
@@ -647,6 +707,8 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
         argv[a++] = "-lm";
         argv[a] = NULL;
         rc = run_cc(argv, log, err);
+        if (rc == 0)
+            rc = add_checksum(so, err);
         if (rc == 0) { /* the header must compile on its own, layout asserts included */
             /* in strict C11, GNU C, and C++ when a C++ compiler is there */
             const char *modes[3][3] = { { "-std=c11", "-x", "c" },

@@ -40,6 +40,17 @@ drive_abi_circuit *aot_describe(arena *mem, const ir_circuit *c, const char *has
  * every character that is not a letter, digit or '_' made '_'. */
 const char *aot_prefix(arena *mem, const ir_circuit *c);
 
+/* A shared object written by aot_build ends with a 16-byte trailer:
+ * AOT_SUM_MAGIC and the FNV-1a 64-bit hash of every byte before it,
+ * little-endian. The dynamic loader ignores it; drive_load checks it before
+ * dlopen, so a damaged file is refused with a message instead of crashing
+ * the loader. */
+#define AOT_SUM_MAGIC "DRIVESUM"
+
+/* 1: path ends with a trailer that matches; 0: it has no trailer (not
+ * written by aot_build); -1: unreadable or damaged, with why[] filled in. */
+int aot_so_check(const char *path, char *why, size_t why_len);
+
 /* Build circuits[0..n) of r into o->out_so (and o->out_header). *cached is
  * set when the files came from the cache. Returns 0, or -1 with *err. */
 int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_options *o,

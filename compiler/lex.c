@@ -138,6 +138,17 @@ const char *lex_text(struct lex_extra *x, const char *text, size_t len)
     return arena_strndup(x->b->mem, text, len);
 }
 
+const char *lex_ident(struct lex_extra *x, const src_loc *loc, const char *text, size_t len)
+{
+    if (len > LEX_MAX_IDENT) {
+        diag_report(x->b->diag, DIAG_ERROR, *loc,
+                    "identifier of %zu characters: names are at most %d characters long", len,
+                    LEX_MAX_IDENT);
+        len = LEX_MAX_IDENT;
+    }
+    return arena_strndup(x->b->mem, text, len);
+}
+
 void lex_spelling(struct lex_extra *x, const src_loc *loc, const char *used, const char *want)
 {
     diag_report(x->b->diag, DIAG_ERROR, *loc, "'%s' is not an operator in drive", used);

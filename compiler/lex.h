@@ -37,6 +37,10 @@ int lex_file_ends(struct lex_extra *x);
 size_t lex_number_length(const char *text);
 int lex_is_unit(const char *word);
 const char *lex_text(struct lex_extra *x, const char *text, size_t len);
+/* An identifier's text; one longer than LEX_MAX_IDENT is an error, and is
+ * kept cut to that length so that later messages stay short. */
+enum { LEX_MAX_IDENT = 256 };
+const char *lex_ident(struct lex_extra *x, const src_loc *loc, const char *text, size_t len);
 void lex_spelling(struct lex_extra *x, const src_loc *loc, const char *used, const char *want);
 void lex_bad_char(struct lex_extra *x, const src_loc *loc, unsigned char c);
 

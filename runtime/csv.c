@@ -10,6 +10,9 @@
 #include <string.h>
 
 enum { MAX_COLUMNS = 100000 };
+/* A trace is read whole into memory: a bound keeps a device or an endless
+ * pipe given as the file (/dev/zero, `yes |`) from exhausting it. */
+#define MAX_BYTES ((size_t)1 << 30)
 
 static void set_err(rt_error *err, const char *file, long line, int col, int len,
                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -253,18 +256,26 @@ int rt_csv_read(const char *path, rt_table *t, rt_error *err)
     size_t cap = 1 << 16, len = 0;
     char *buf = xrealloc(NULL, cap);
     size_t n;
-    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+    /* One byte past the limit tells a file at the limit from a larger one. */
+    while (len <= MAX_BYTES && (n = fread(buf + len, 1, cap - len, f)) > 0) {
         len += n;
         if (len == cap) {
-            cap *= 2;
-            buf = xrealloc(buf, cap);
+            cap = cap * 2 > MAX_BYTES + 1 ? MAX_BYTES + 1 : cap * 2;
+            if (len < cap)
+                buf = xrealloc(buf, cap);
         }
     }
-    int bad = ferror(f);
+    int bad = ferror(f), read_errno = errno;
     fclose(f);
     if (bad) {
         free(buf);
-        set_err(err, path, 0, 0, 0, "read error");
+        set_err(err, path, 0, 0, 0, "cannot read: %s", strerror(read_errno));
+        return 0;
+    }
+    if (len > MAX_BYTES) {
+        free(buf);
+        set_err(err, path, 0, 0, 0, "larger than the limit of %zu MiB for an input trace",
+                MAX_BYTES >> 20);
         return 0;
     }
     int ok = rt_csv_parse(path, buf, len, t, err);

@@ -11,6 +11,7 @@
 #include "host.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -75,6 +76,62 @@ static const drive_abi_circuit *pick(const drive_abi_module *m, const char *name
     return NULL;
 }
 
+/* Whether the file at path is a whole ELF shared object for this machine:
+ * every header, segment and section it declares lies inside the file. The
+ * dynamic loader maps segments without checking them against the file's
+ * size, so a truncated object would otherwise load and die of SIGBUS on its
+ * first touch of a missing page. Returns 1, or 0 with why[] filled in. */
+static int elf_whole(const char *path, char *why, size_t why_len)
+{
+    FILE *f = fopen(path, "rb");
+    Elf64_Ehdr eh;
+    int ok = 0;
+    if (!f) {
+        snprintf(why, why_len, "%s", strerror(errno));
+        return 0;
+    }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || fread(&eh, sizeof eh, 1, f) != 1) {
+        snprintf(why, why_len, "not an ELF shared object (too short)");
+        goto done;
+    }
+    uint64_t size = (uint64_t)sb.st_size;
+    if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_type != ET_DYN) {
+        snprintf(why, why_len, "not a 64-bit little-endian ELF shared object");
+        goto done;
+    }
+    if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
+        eh.e_phoff > size || (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size - eh.e_phoff ||
+        (eh.e_shnum && (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > size ||
+                        (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr) > size - eh.e_shoff))) {
+        snprintf(why, why_len, "truncated or damaged (its headers lie outside the file)");
+        goto done;
+    }
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (fseek(f, (long)(eh.e_phoff + i * sizeof ph), SEEK_SET) != 0 ||
+            fread(&ph, sizeof ph, 1, f) != 1 || ph.p_offset > size ||
+            ph.p_filesz > size - ph.p_offset) {
+            snprintf(why, why_len, "truncated or damaged (segment %u lies outside the file)", i);
+            goto done;
+        }
+    }
+    for (unsigned i = 0; i < eh.e_shnum; i++) {
+        Elf64_Shdr sh;
+        if (fseek(f, (long)(eh.e_shoff + i * sizeof sh), SEEK_SET) != 0 ||
+            fread(&sh, sizeof sh, 1, f) != 1 ||
+            (sh.sh_type != SHT_NOBITS && (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset))) {
+            snprintf(why, why_len, "truncated or damaged (section %u lies outside the file)", i);
+            goto done;
+        }
+    }
+    ok = 1;
+done:
+    fclose(f);
+    return ok;
+}
+
 /* dlopen a private copy of the file: dlopen hands back an object already
  * loaded from the same path, so a .so rebuilt in place would otherwise keep
  * running its old code. The copy is unlinked at once; its mapping stays. */
@@ -106,6 +163,14 @@ static void *open_copy(const char *so_path)
     bad |= ferror(in);
     fclose(in);
     bad |= fclose(out) != 0;
+    char why[128];
+    /* The copy is what gets loaded, so the copy is what is checked: its
+     * checksum (drivec build writes one), then that its ELF headers fit. */
+    if (!bad && (aot_so_check(path, why, sizeof why) < 0 || !elf_whole(path, why, sizeof why))) {
+        host_fail("cannot load '%s': %s", so_path, why);
+        unlink(path);
+        return NULL;
+    }
     void *dl = bad ? NULL : dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!dl)
         host_fail("cannot load '%s': %s", so_path, bad ? strerror(errno) : dlerror());
