@@ -47,6 +47,7 @@ typedef struct sema_ctx {
     unsigned char *suggested; /* per sym: offered as "did you mean" */
     int defining;         /* the symbol whose definition is checked, or -1 */
     int const_depth;      /* nesting of constants typed on demand */
+    int soft_deps;        /* edges being collected are soft (see dep_edge) */
 } sema_ctx;
 
 typedef enum {
@@ -415,6 +416,11 @@ static int const_here(sema_ctx *x, const ast_expr *e, int idx, double *out)
 typedef struct dep_edge {
     int to;
     src_loc at;
+    /* Typing only: x of pre(x, init). Typing x first lets a vector x take a
+     * real initial value, but the edge must not close a loop (the initial
+     * value is what types `let n = pre(n, 0) + 1`): soft edges inside a
+     * cycle are dropped (drop_cyclic_soft_edges). */
+    unsigned char soft;
 } dep_edge;
 
 typedef struct dep_node {
@@ -438,7 +444,7 @@ static void add_edge(sema_ctx *x, dep_node *node, int to, src_loc at)
         node->edges = ne;
         node->cap = cap;
     }
-    node->edges[node->n++] = (dep_edge){ to, at };
+    node->edges[node->n++] = (dep_edge){ to, at, (unsigned char)x->soft_deps };
 }
 
 static int is_computed(sema_sym_kind k)
@@ -489,12 +495,23 @@ static void collect_deps(sema_ctx *x, dep_node *node, const ast_expr *e, deps_mo
         if (e->ref) { /* an instance: its own node stands for its arguments */
             if (mode != DEPS_TYPE && e->sym >= 0)
                 add_edge(x, node, e->sym, e->loc);
+            /* ...but typing the expression also types the arguments of an
+             * inline call, so the lets they name must be typed first */
+            if (mode == DEPS_TYPE)
+                for (int i = 0; i < e->args.len; i++)
+                    collect_deps(x, node, e->args.items[i], mode);
             break;
         }
         /* pre's first argument is last tick's value: no instantaneous edge;
          * with an initial value, that value gives its type. */
         int is_pre = strcmp(e->name, "pre") == 0;
         int skip = is_pre && (mode == DEPS_INSTANT || (mode == DEPS_TYPE && e->args.len > 1));
+        if (is_pre && mode == DEPS_TYPE && e->args.len > 1) {
+            int saved = x->soft_deps;
+            x->soft_deps = 1;
+            collect_deps(x, node, e->args.items[0], mode);
+            x->soft_deps = saved;
+        }
         for (int i = skip ? 1 : 0; i < e->args.len; i++)
             collect_deps(x, node, e->args.items[i], mode);
         break;
@@ -2122,11 +2139,69 @@ static void order_definitions(sema_ctx *x)
 
 /* Type the lets that have no written type, each after the lets its
  * definition names, so typing never recurses from one let into another. */
+/* Drop the soft edges that lie on a cycle, i.e. inside one strongly
+ * connected component (Tarjan's algorithm, iterative: chains of any length). */
+static void drop_cyclic_soft_edges(sema_ctx *x, dep_node *nodes, int n)
+{
+    int *index = arena_calloc(x->mem, (size_t)n + 1, sizeof *index); /* 0: not yet */
+    int *low = arena_calloc(x->mem, (size_t)n + 1, sizeof *low);
+    int *comp = arena_calloc(x->mem, (size_t)n + 1, sizeof *comp);
+    int *stack = arena_calloc(x->mem, (size_t)n + 1, sizeof *stack);
+    int *call = arena_calloc(x->mem, (size_t)n + 1, sizeof *call);
+    int *next = arena_calloc(x->mem, (size_t)n + 1, sizeof *next);
+    unsigned char *on = arena_calloc(x->mem, (size_t)n + 1, 1);
+    int counter = 0, sp = 0, n_comp = 0;
+    for (int root = 0; root < n; root++) {
+        if (index[root])
+            continue;
+        int cp = 0;
+        call[cp++] = root;
+        index[root] = low[root] = ++counter;
+        stack[sp++] = root;
+        on[root] = 1;
+        while (cp > 0) {
+            int v = call[cp - 1];
+            if (next[v] < nodes[v].n) {
+                int w = nodes[v].edges[next[v]++].to;
+                if (!index[w]) {
+                    index[w] = low[w] = ++counter;
+                    stack[sp++] = w;
+                    on[w] = 1;
+                    call[cp++] = w;
+                } else if (on[w] && index[w] < low[v]) {
+                    low[v] = index[w];
+                }
+            } else {
+                cp--;
+                if (cp > 0 && low[v] < low[call[cp - 1]])
+                    low[call[cp - 1]] = low[v];
+                if (low[v] == index[v]) {
+                    int w;
+                    do {
+                        w = stack[--sp];
+                        on[w] = 0;
+                        comp[w] = n_comp;
+                    } while (w != v);
+                    n_comp++;
+                }
+            }
+        }
+    }
+    for (int v = 0; v < n; v++) {
+        int k = 0;
+        for (int i = 0; i < nodes[v].n; i++)
+            if (!nodes[v].edges[i].soft || comp[nodes[v].edges[i].to] != comp[v])
+                nodes[v].edges[k++] = nodes[v].edges[i];
+        nodes[v].n = k;
+    }
+}
+
 static void type_lets(sema_ctx *x)
 {
     sema_circuit *c = x->cur;
     unsigned char *want = arena_calloc(x->mem, (size_t)c->n_syms + 1, 1);
     dep_node *nodes = build_graph(x, DEPS_TYPE, want);
+    drop_cyclic_soft_edges(x, nodes, c->n_syms);
     int *order = arena_calloc(x->mem, (size_t)c->n_syms + 1, sizeof *order);
     int n_order = dfs_postorder(x, nodes, c->n_syms, want, order, NULL);
     for (int k = 0; k < n_order; k++) {
