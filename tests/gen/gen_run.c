@@ -16,11 +16,12 @@
  * whose state layouts may differ, outputs and params are compared by
  * position and state slots by name.
  *
- *   gen_run [--from SEED] [--count N] [--ticks T] [--so-every K] [--out DIR] [-q]
+ *   gen_run [--from SEED] [--count N] [--stride S] [--ticks T] [--so-every K] [--out DIR] [-q]
  *   gen_run --file PROGRAM.drive [--seed S] [--ticks T]
  *
  * --so-every K builds the .so for every K-th seed only (0: never); the
- * default is every program. A difference or a crash-free failure prints the
+ * default is every program. --stride S takes every S-th seed from SEED on
+ * (a campaign that built every other .so completes with --stride 2). A difference or a crash-free failure prints the
  * seed, circuit, tick and field, and saves the program with its inputs as
  * DIR/fail_SEED.drive and DIR/fail_SEED_CIRCUIT.csv with the drivec command
  * that replays it. A program the checker rejects counts as a generator bug
@@ -704,7 +705,7 @@ static char *read_file(const char *path)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: gen_run [--from SEED] [--count N] [--ticks T] [--so-every K] "
+    fprintf(stderr, "usage: gen_run [--from SEED] [--count N] [--stride S] [--ticks T] [--so-every K] "
                     "[--out DIR] [-q]\n       gen_run --file PROGRAM.drive [--seed S] [--ticks T] [--out DIR]\n");
     return 2;
 }
@@ -713,6 +714,7 @@ int main(int argc, char **argv)
 {
     unsigned long long from = 1, file_seed = 1;
     long count = 100, so_every = 1;
+    uint64_t stride = 1;
     const char *file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -729,6 +731,8 @@ int main(int argc, char **argv)
             opt_ticks = strtol(v, NULL, 10), i++;
         else if (!strcmp(a, "--so-every"))
             so_every = strtol(v, NULL, 10), i++;
+        else if (!strcmp(a, "--stride"))
+            stride = strtoull(v, NULL, 10), i++;
         else if (!strcmp(a, "--out"))
             out_dir = v, i++;
         else if (!strcmp(a, "--file"))
@@ -738,7 +742,7 @@ int main(int argc, char **argv)
         else
             return usage();
     }
-    if (count < 0 || opt_ticks <= 0 || so_every < 0)
+    if (count < 0 || opt_ticks <= 0 || so_every < 0 || stride == 0)
         return usage();
     char sub[1100];
     mkdir(out_dir, 0777);
@@ -775,7 +779,7 @@ int main(int argc, char **argv)
         file_rc = rc == 2 ? 3 : rc;
     } else {
         for (long k = 0; k < count; k++) {
-            uint64_t seed = from + (uint64_t)k;
+            uint64_t seed = from + (uint64_t)k * stride;
             gen_info info;
             char *text = gen_program(seed, &info);
             for (int c = 0; c < GEN_C_COUNT; c++)
