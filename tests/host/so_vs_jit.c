@@ -57,20 +57,8 @@ static long corrupt_tick = -1;
 
 /* ---- deterministic randomness (splitmix64: tiny, good enough, portable) -- */
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(rng *r) { return (double)(rng_next(r) >> 11) * 0x1p-53; } /* [0, 1) */
-static unsigned rng_below(rng *r, unsigned n) { return (unsigned)(rng_next(r) % n); }
+/* rng, rng_next, rng_unit, rng_below */
+#include "../common/test_rng.h"
 
 static uint64_t seed_of(const char *s, uint64_t salt)
 {
