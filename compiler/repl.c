@@ -1711,7 +1711,6 @@ static int cmd_circuit(repl *r, char *args)
 
 static int cmd_record(repl *r, char *args)
 {
-    char *w[2];
     while (isspace((unsigned char)*args))
         args++;
     char *rest = args + strcspn(args, " \t");
@@ -1738,7 +1737,6 @@ static int cmd_record(repl *r, char *args)
     inst *in = studied(r);
     if (!in)
         return REPL_ERROR;
-    (void)w;
     /* Signals: comma or space separated, as the trace wants commas. */
     char *sig = NULL;
     while (isspace((unsigned char)*rest))
