@@ -166,11 +166,9 @@ static LLVMValueRef addr(const emitter *e, LLVMValueRef base, uint32_t offset)
     return LLVMBuildInBoundsGEP2(e->b, e->i8, base, &idx, 1, "");
 }
 
-static LLVMValueRef load_var(const emitter *e, LLVMValueRef base, const ir_var *v)
+static LLVMValueRef load_typed(const emitter *e, LLVMValueRef p, ir_type t, const char *name)
 {
-    LLVMValueRef p = addr(e, base, v->offset);
-    const char *name = v->name ? v->name : "";
-    if (v->type == IR_F64) {
+    if (t == IR_F64) {
         LLVMValueRef x = LLVMBuildLoad2(e->b, e->f64, p, name);
         LLVMSetAlignment(x, 8);
         return x;
@@ -179,6 +177,11 @@ static LLVMValueRef load_var(const emitter *e, LLVMValueRef base, const ir_var *
     LLVMValueRef byte = LLVMBuildLoad2(e->b, e->i8, p, "");
     LLVMSetAlignment(byte, 1);
     return LLVMBuildICmp(e->b, LLVMIntNE, byte, LLVMConstInt(e->i8, 0, 0), name);
+}
+
+static LLVMValueRef load_var(const emitter *e, LLVMValueRef base, const ir_var *v)
+{
+    return load_typed(e, addr(e, base, v->offset), v->type, v->name ? v->name : "");
 }
 
 static void store_val(const emitter *e, LLVMValueRef base, uint32_t offset, ir_type t,
@@ -609,19 +612,6 @@ static LLVMValueRef i64c(const emitter *e, int64_t v)
 static LLVMValueRef addr_dyn(const emitter *e, LLVMValueRef base, LLVMValueRef off)
 {
     return LLVMBuildInBoundsGEP2(e->b, e->i8, base, &off, 1, "");
-}
-
-static LLVMValueRef load_typed(const emitter *e, LLVMValueRef p, ir_type t, const char *name)
-{
-    if (t == IR_F64) {
-        LLVMValueRef x = LLVMBuildLoad2(e->b, e->f64, p, name);
-        LLVMSetAlignment(x, 8);
-        return x;
-    }
-    /* Any nonzero byte is true, as in the interpreter. */
-    LLVMValueRef byte = LLVMBuildLoad2(e->b, e->i8, p, "");
-    LLVMSetAlignment(byte, 1);
-    return LLVMBuildICmp(e->b, LLVMIntNE, byte, LLVMConstInt(e->i8, 0, 0), name);
 }
 
 static void store_typed(const emitter *e, LLVMValueRef p, ir_type t, LLVMValueRef v)
