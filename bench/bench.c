@@ -10,7 +10,9 @@
  *      T ticks (100 by default, to keep the run short; --pop-ticks 1000
  *      gives the same rates) through step_n, against a loop over the
  *      single-instance step: instance-steps per second and their ratio
- *      (both must leave identical states);
+ *      (both must leave identical states); beside them, a C loop that only
+ *      streams the blocks, the memory system's own limit; then the same
+ *      with 1,000 instances, whose blocks stay in the caches;
  *   3. compile latency: source -> callable step functions for the whole
  *      standard library and each example, in a fresh process (JIT start
  *      included) and warm; and the time to build the .so;
@@ -298,19 +300,48 @@ static int bench_single(circuit *cs, int n, const options *o)
 
 /* ---- 2. populations ----------------------------------------------------- */
 
-static int bench_population(circuit *cs, int n, const options *o)
+/* The memory traffic of a step that reads every byte of its input and state
+ * blocks and writes every byte of its state and output blocks, with no
+ * arithmetic to speak of: when a population does not fit in the caches,
+ * no step over the host's blocks can run faster than this. */
+static void stream_blocks(unsigned char *st, size_t ss, const unsigned char *in, size_t is,
+                          unsigned char *out, size_t os, size_t N)
+{
+    for (size_t k = 0; k < N; k++) {
+        uint64_t x = 0, w;
+        for (size_t b = 0; b + 8 <= is; b += 8) {
+            memcpy(&w, in + k * is + b, 8);
+            x ^= w;
+        }
+        unsigned char *s = st + k * ss;
+        for (size_t b = 0; b + 8 <= ss; b += 8) {
+            memcpy(&w, s + b, 8);
+            w ^= x;
+            memcpy(s + b, &w, 8);
+        }
+        for (size_t b = 0; b + 8 <= os; b += 8)
+            memcpy(out + k * os + b, &x, 8);
+    }
+}
+
+static int bench_population(circuit *cs, int n, const options *o, long pop_n, const char *what)
 {
     int failed = 0;
-    printf("\n## 2. Populations: %ld instances with per-instance params, %ld ticks "
-           "(million instance-steps/s)\n\n", o->pop_n, o->pop_ticks);
-    printf("| circuit | predictor | state bytes | loop over step | step_n | step_n vs loop |\n");
-    printf("| --- | --- | ---: | ---: | ---: | ---: |\n");
+    printf("\n## 2%s. Populations: %ld instances with per-instance params, %ld ticks, %s "
+           "(million instance-steps/s)\n\n", pop_n == o->pop_n ? "a" : "b", pop_n, o->pop_ticks,
+           what);
+    /* In the caches, streaming the blocks is no limit worth showing. */
+    int stream = pop_n == o->pop_n;
+    printf("| circuit | predictor | bytes/instance | loop over step | step_n | step_n vs loop |%s\n",
+           stream ? " blocks streamed (C) | step_n vs stream |" : "");
+    printf("| --- | --- | ---: | ---: | ---: | ---: |%s\n", stream ? " ---: | ---: |" : "");
     double *ta = xcalloc((size_t)o->pop_reps, sizeof *ta),
-           *tb = xcalloc((size_t)o->pop_reps, sizeof *tb);
+           *tb = xcalloc((size_t)o->pop_reps, sizeof *tb),
+           *tm = xcalloc((size_t)o->pop_reps, sizeof *tm);
     for (int i = 0; i < n; i++) {
         const circuit *ci = &cs[i];
         const ir_circuit *c = ci->c;
-        size_t N = (size_t)o->pop_n, ss = c->state_size, is = c->in_size, os = c->out_size;
+        size_t N = (size_t)pop_n, ss = c->state_size, is = c->in_size, os = c->out_size;
         unsigned char *init = xcalloc(N, ss), *sa = xcalloc(N, ss), *sb = xcalloc(N, ss);
         unsigned char *in = xcalloc(N, is), *out = xcalloc(N, os);
         for (size_t k = 0; k < N; k++) {
@@ -337,11 +368,22 @@ static int bench_population(circuit *cs, int n, const options *o)
             fprintf(stderr, "bench: %s.%s: step_n and the loop over step disagree\n", c->module,
                     c->name);
         failed |= bad;
+        for (int r = 0; stream && r < o->pop_reps; r++) {
+            double t0 = now();
+            for (long t = 0; t < o->pop_ticks; t++)
+                stream_blocks(sa, ss, in, is, out, os, N);
+            tm[r] = now() - t0;
+        }
         double steps = (double)N * (double)o->pop_ticks;
         double ma = median(ta, o->pop_reps), mb = median(tb, o->pop_reps);
-        printf("| %s.%s | %s | %u | %.1f | %.1f | %.2fx%s |\n", c->module, c->name,
-               ci->has_predictor ? "yes" : "", c->state_size, steps / ma * 1e-6,
-               steps / mb * 1e-6, ma / mb, bad ? " **states differ**" : "");
+        printf("| %s.%s | %s | %zu | %.1f | %.1f | %.2fx%s |", c->module, c->name,
+               ci->has_predictor ? "yes" : "", ss + is + os, steps / ma * 1e-6, steps / mb * 1e-6,
+               ma / mb, bad ? " **states differ**" : "");
+        if (stream) {
+            double mm = median(tm, o->pop_reps);
+            printf(" %.1f | %.2fx |", steps / mm * 1e-6, mm / mb);
+        }
+        printf("\n");
         free(init);
         free(sa);
         free(sb);
@@ -350,38 +392,51 @@ static int bench_population(circuit *cs, int n, const options *o)
     }
     free(ta);
     free(tb);
+    free(tm);
     return failed;
 }
 
 /* ---- 3. compile latency ------------------------------------------------- */
 
-/* Source -> callable step functions for every circuit of the files, on j. */
+/* Source -> callable step functions for every circuit of the files, on j:
+ * the files' circuits go through LLVM together (jit_compile_many), as a host
+ * compiling a whole program does. */
 static int compile_all(jit *j, char **files, int nf, int keep)
 {
     compile_opts copts = { .optimize = 1 };
-    for (int f = 0; f < nf; f++) {
-        compile_result *r = compile_file(files[f], &copts);
+    compile_result **rs = xcalloc((size_t)nf, sizeof *rs);
+    int n = 0, rc = 0;
+    for (int f = 0; f < nf && rc == 0; f++) {
+        compile_result *r = rs[f] = compile_file(files[f], &copts);
         if (diag_errors(r->diag)) {
             diag_flush(r->diag, stderr, 0);
-            compile_free(r);
-            return -1;
+            rc = -1;
         }
-        for (int k = 0; k < r->n_circuits; k++) {
-            jit_fn fn;
-            char *err = NULL;
-            if (jit_compile(j, r->circuits[k], 2, &fn, &err) != 0) {
-                fprintf(stderr, "bench: %s: %s\n", files[f], err ? err : "");
-                free(err);
-                compile_free(r);
-                return -1;
-            }
-            if (!keep)
-                jit_remove(j, &fn, &err);
-            free(err);
-        }
-        compile_free(r);
+        n += r->n_circuits;
     }
-    return 0;
+    ir_circuit **cs = xcalloc((size_t)n, sizeof *cs);
+    jit_fn *fns = xcalloc((size_t)n, sizeof *fns);
+    n = 0;
+    for (int f = 0; f < nf && rc == 0; f++)
+        for (int k = 0; k < rs[f]->n_circuits; k++)
+            cs[n++] = rs[f]->circuits[k];
+    char *err = NULL;
+    if (rc == 0 && jit_compile_many(j, cs, n, 2, fns, &err) != 0) {
+        fprintf(stderr, "bench: %s\n", err ? err : "");
+        rc = -1;
+    }
+    free(err);
+    for (int i = 0; rc == 0 && !keep && i < n; i++) {
+        err = NULL;
+        jit_remove(j, &fns[i], &err);
+        free(err);
+    }
+    for (int f = 0; f < nf; f++)
+        compile_free(rs[f]);
+    free(rs);
+    free(cs);
+    free(fns);
+    return rc;
 }
 
 /* `bench --cold FILE...`: the first compile in a fresh process, JIT
@@ -470,10 +525,11 @@ static int bench_compile(const char *self, char **groups[], const int *group_n,
     printf("\n## 3. Compile latency (ms, medians): source text -> callable step functions for "
            "every circuit of the files (cold: a fresh process, JIT start included, its CPU time "
            "and the wall time from spawn to exit; warm: the same JIT again, LLVM run anew; "
+           "no lanes: the same for a host that steps one instance at a time (jit_set_lanes); "
            "cached: the JIT's kept object files; .so: wall time, cc included)\n\n");
-    printf("| files | circuits | cold, in process | cold, whole process | warm | warm, "
-           "cached objects | .so build (cc included) |\n");
-    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    printf("| files | circuits | cold, in process | cold, whole process | warm | warm, no lanes "
+           "| warm, cached objects | .so build (cc included) |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     char *err = NULL;
     jit *j = jit_create(&err);
     if (!j) {
@@ -512,6 +568,15 @@ static int bench_compile(const char *self, char **groups[], const int *group_n,
             t[r] = (now() - t0) * 1e3;
         }
         double warm = median(t, o->compile_reps);
+        jit_set_lanes(j, 0);
+        for (int r = 0; r < o->compile_reps; r++) {
+            double t0 = now();
+            if (compile_all(j, groups[g], group_n[g], 0) != 0)
+                failed = 1;
+            t[r] = (now() - t0) * 1e3;
+        }
+        double one = median(t, o->compile_reps);
+        jit_set_lanes(j, 1);
         /* Warm again, now through the jit's object cache (filled once). */
         jit_set_cache(j, 1);
         if (compile_all(j, groups[g], group_n[g], 0) != 0)
@@ -531,8 +596,8 @@ static int bench_compile(const char *self, char **groups[], const int *group_n,
                     failed = 1;
             so_total += median(t, o->so_reps);
         }
-        printf("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.0f |\n", group_names[g], nc, cold_in,
-               cold_out, warm, cached, so_total);
+        printf("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f |\n", group_names[g], nc,
+               cold_in, cold_out, warm, one, cached, so_total);
     }
     free(t);
     free(u);
@@ -690,7 +755,10 @@ int main(int argc, char **argv)
     rmdir(sodir);
 
     failed |= bench_single(cs, n, &o);
-    failed |= bench_population(cs, n, &o);
+    failed |= bench_population(cs, n, &o, o.pop_n, "blocks in main memory");
+    /* The same in the caches, where the arithmetic shows. */
+    if (!o.quick)
+        failed |= bench_population(cs, n, &o, 1000, "blocks in the caches");
     {
         char ***groups = xcalloc((size_t)n_ex + 1, sizeof *groups);
         int *group_n = xcalloc((size_t)n_ex + 1, sizeof *group_n);

@@ -1178,10 +1178,16 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
 }
 
 static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
-                       const ir_circuit *c);
+                       const ir_circuit *c, int lanes);
 
 LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
                       const cg_target *t)
+{
+    return cg_emit_ex(ctx, c, prefix, t, CG_LANES);
+}
+
+LLVMModuleRef cg_emit_ex(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                         const cg_target *t, unsigned flags)
 {
     emitter e = {
         .ctx = ctx,
@@ -1215,7 +1221,7 @@ LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefi
         emit_init(&e, init, c);
         LLVMValueRef step =
             add_function(&e, prefix, "_step", e.i32, 3, step_names, step_access);
-        ok = step && emit_step(&e, step, c) == 0 && emit_step_n(&e, prefix, step, c) == 0;
+        ok = step && emit_step(&e, step, c) == 0 && emit_step_n(&e, prefix, step, c, (flags & CG_LANES) != 0) == 0;
     }
     LLVMDisposeBuilder(e.b);
     if (!ok) {
@@ -1225,12 +1231,238 @@ LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefi
     return m;
 }
 
+/* ---- populations: one step across instances ----------------------------- */
+
+/* step_n runs the step of LANES instances at once: every IR value becomes a
+ * vector with one lane per instance, so the arithmetic of four instances
+ * costs what one did. Each lane performs exactly the scalar step's IEEE
+ * operations in the same order (no reassociation across lanes or within
+ * one), so the states are bit for bit those of the scalar step. The blocks
+ * stay end to end (the host's layout, drive.h): lanes are loaded and stored
+ * one by one; the C library's functions are called lane by lane (a vector
+ * libm rounds differently); a tick's commit is a branch per lane, taken
+ * when that instance's inputs were valid. */
+enum { LANES = 4 };
+
+typedef struct lanegen {
+    const emitter *e; /* scalar types */
+    emitter v;        /* the same builder, with f64 and i1 vectors of LANES */
+    const ir_circuit *c;
+    LLVMValueRef fn;
+    LLVMValueRef st[LANES], in[LANES], out[LANES]; /* each lane's blocks */
+    LLVMValueRef *vals;
+} lanegen;
+
+/* DRIVE_CG_LANES=never keeps step_n a loop over the step (for tests and
+ * measurements). Circuits emitted with loops (long vectors) keep it too:
+ * their step is already a loop over elements. */
+static int lanes_wanted(const ir_circuit *c)
+{
+    const char *env = getenv("DRIVE_CG_LANES");
+    if (env && !strcmp(env, "never"))
+        return 0;
+    return !loops_wanted(c);
+}
+
+static LLVMValueRef lane_get(const lanegen *g, LLVMValueRef vec, unsigned l)
+{
+    return LLVMBuildExtractElement(g->e->b, vec, LLVMConstInt(g->e->i32, l, 0), "");
+}
+
+static LLVMValueRef lane_put(const lanegen *g, LLVMValueRef vec, unsigned l, LLVMValueRef x)
+{
+    return LLVMBuildInsertElement(g->e->b, vec, x, LLVMConstInt(g->e->i32, l, 0), "");
+}
+
+static LLVMValueRef lane_splat(LLVMValueRef k)
+{
+    LLVMValueRef ks[LANES];
+    for (unsigned l = 0; l < LANES; l++)
+        ks[l] = k;
+    return LLVMConstVector(ks, LANES);
+}
+
+/* The vector of one field at offset of each lane's block. */
+static LLVMValueRef lane_load(const lanegen *g, LLVMValueRef const *blocks, uint32_t offset,
+                              ir_type t)
+{
+    LLVMValueRef vec = LLVMGetPoison(reg_type(&g->v, t));
+    for (unsigned l = 0; l < LANES; l++)
+        vec = lane_put(g, vec, l, load_typed(g->e, addr(g->e, blocks[l], offset), t, ""));
+    return vec;
+}
+
+static void lane_store(const lanegen *g, LLVMValueRef const *blocks, uint32_t offset, ir_type t,
+                       LLVMValueRef vec)
+{
+    for (unsigned l = 0; l < LANES; l++)
+        store_val(g->e, blocks[l], offset, t, lane_get(g, vec, l));
+}
+
+static LLVMValueRef lane_operand(const lanegen *g, uint32_t i, uint32_t k, LLVMTypeRef want)
+{
+    if (k >= i || !g->vals[k] || (want && LLVMTypeOf(g->vals[k]) != want))
+        return NULL;
+    return g->vals[k];
+}
+
+/* One store of a commit, lane l (the guard already tested). */
+static int lane_commit_store(const lanegen *g, uint32_t i, unsigned l)
+{
+    const emitter *e = g->e;
+    const ir_inst *ins = &g->c->code[i];
+    if (ins->slot >= g->c->n_state)
+        return -1;
+    const ir_var *v = &g->c->state[ins->slot];
+    if (ins->op == IR_STORE_IF) {
+        LLVMValueRef a = lane_operand(g, i, ins->a, reg_type(&g->v, v->type));
+        if (!a)
+            return -1;
+        store_val(e, g->st[l], v->offset, v->type, lane_get(g, a, l));
+        return 0;
+    }
+    LLVMValueRef a = lane_operand(g, i, ins->a, g->v.f64), b = lane_operand(g, i, ins->b, g->v.f64);
+    if (!a || !b)
+        return -1;
+    LLVMValueRef s = LLVMBuildStore(
+        e->b, lane_get(g, a, l),
+        ring_addr(e, g->st[l], i64c(e, v->offset), ir_range_len(ins), lane_get(g, b, l)));
+    LLVMSetAlignment(s, 8);
+    return 0;
+}
+
+/* The step's body over LANES instances; *status is the vector of statuses
+ * (NULL: none). Returns 0, or -1 on a malformed instruction. */
+static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
+{
+    const emitter *e = g->e;
+    const ir_circuit *c = g->c;
+    *status = NULL;
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        const ir_inst *ins = &c->code[i];
+        LLVMValueRef a = NULL, b = NULL, cv = NULL, v = NULL;
+        switch (ins->op) {
+        case IR_CONST:
+            v = lane_splat(ins->type == IR_F64 ? const_f64(e, ins->imm)
+                                                  : LLVMConstInt(e->i1, ins->imm != 0, 0));
+            break;
+        case IR_INPUT:
+            if (ins->a < c->n_inputs && c->inputs[ins->a].type == ins->type)
+                v = lane_load(g, g->in, c->inputs[ins->a].offset, ins->type);
+            break;
+        case IR_PARAM:
+            if (ins->a < c->n_params && c->params[ins->a].type == ins->type)
+                v = lane_load(g, g->st, c->params[ins->a].offset, ins->type);
+            break;
+        case IR_LOAD:
+            if (ins->a < c->n_state && c->state[ins->a].type == ins->type)
+                v = lane_load(g, g->st, c->state[ins->a].offset, ins->type);
+            break;
+        case IR_LOADX:
+            if (ins->slot >= c->n_state || !(a = lane_operand(g, i, ins->a, g->v.f64)))
+                return -1;
+            v = LLVMGetPoison(g->v.f64);
+            for (unsigned l = 0; l < LANES; l++) {
+                LLVMValueRef x = LLVMBuildLoad2(
+                    e->b, e->f64,
+                    ring_addr(e, g->st[l], i64c(e, c->state[ins->slot].offset),
+                              ir_range_len(ins), lane_get(g, a, l)),
+                    "");
+                LLVMSetAlignment(x, 8);
+                v = lane_put(g, v, l, x);
+            }
+            break;
+        case IR_OUTPUT:
+            if (ins->slot >= c->n_outputs ||
+                !(a = lane_operand(g, i, ins->a, reg_type(&g->v, c->outputs[ins->slot].type))))
+                return -1;
+            lane_store(g, g->out, c->outputs[ins->slot].offset, c->outputs[ins->slot].type, a);
+            continue;
+        case IR_STORE:
+            if (ins->slot >= c->n_state ||
+                !(a = lane_operand(g, i, ins->a, reg_type(&g->v, c->state[ins->slot].type))))
+                return -1;
+            lane_store(g, g->st, c->state[ins->slot].offset, c->state[ins->slot].type, a);
+            continue;
+        case IR_STOREX:
+            if (ins->slot >= c->n_state || !(a = lane_operand(g, i, ins->a, g->v.f64)) ||
+                !(b = lane_operand(g, i, ins->b, g->v.f64)))
+                return -1;
+            for (unsigned l = 0; l < LANES; l++) {
+                LLVMValueRef s = LLVMBuildStore(
+                    e->b, lane_get(g, a, l),
+                    ring_addr(e, g->st[l], i64c(e, c->state[ins->slot].offset),
+                              ir_range_len(ins), lane_get(g, b, l)));
+                LLVMSetAlignment(s, 8);
+            }
+            continue;
+        case IR_STORE_IF:
+        case IR_STOREX_IF: {
+            /* The run of conditional stores with this guard: one branch per
+             * lane around all of them, as the scalar step branches once. */
+            uint32_t gop = ins->op == IR_STORE_IF ? ins->b : ins->c, j = i;
+            LLVMValueRef guard = lane_operand(g, i, gop, g->v.i1);
+            if (!guard)
+                return -1;
+            while (j + 1 < c->n_code &&
+                   ((c->code[j + 1].op == IR_STORE_IF && c->code[j + 1].b == gop) ||
+                    (c->code[j + 1].op == IR_STOREX_IF && c->code[j + 1].c == gop)))
+                j++;
+            for (unsigned l = 0; l < LANES; l++) {
+                LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "commit");
+                LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "committed");
+                LLVMBuildCondBr(e->b, lane_get(g, guard, l), then, after);
+                LLVMPositionBuilderAtEnd(e->b, then);
+                for (uint32_t k = i; k <= j; k++)
+                    if (lane_commit_store(g, k, l) != 0)
+                        return -1;
+                LLVMBuildBr(e->b, after);
+                LLVMPositionBuilderAtEnd(e->b, after);
+            }
+            i = j;
+            continue;
+        }
+        case IR_RETURN:
+            if (*status || !(*status = lane_operand(g, i, ins->a, g->v.i1)))
+                return -1;
+            continue;
+        case IR_NOP:
+            continue;
+        case IR_EXP: case IR_LOG: case IR_TANH: case IR_SIN: case IR_COS: case IR_EXPM1:
+            /* the C library's own function, lane by lane */
+            if (ins->type != IR_F64 || !(a = lane_operand(g, i, ins->a, g->v.f64)))
+                return -1;
+            v = LLVMGetPoison(g->v.f64);
+            for (unsigned l = 0; l < LANES && v; l++) {
+                LLVMValueRef x = emit_math(e, ins->op, lane_get(g, a, l), "");
+                v = x ? lane_put(g, v, l, x) : NULL;
+            }
+            break;
+        default: {
+            int n = ir_n_operands(ins->op);
+            if (n > 0 && !(a = lane_operand(g, i, ins->a, NULL)))
+                return -1;
+            if (n > 1 && !(b = lane_operand(g, i, ins->b, NULL)))
+                return -1;
+            if (n > 2 && !(cv = lane_operand(g, i, ins->c, NULL)))
+                return -1;
+            v = emit_pure(&g->v, ins, a, b, cv); /* sqrt, fabs, floor: exact as vectors */
+            break;
+        }
+        }
+        if (!v)
+            return -1;
+        g->vals[i] = v;
+    }
+    return 0;
+}
+
 /* <prefix>_step_n(states, n, in, out): step n instances whose blocks lie end
- * to end; returns how many reported invalid inputs. A loop calling step:
- * inlining the step into it measured no faster (bench/run.sh, populations)
- * and doubled the code to generate. */
+ * to end; returns how many reported invalid inputs. Groups of LANES
+ * instances go through the vector body above; the rest (and every instance
+ * of a circuit emitted with loops) through a loop calling step. */
 static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
-                       const ir_circuit *c)
+                       const ir_circuit *c, int lanes)
 {
     size_t len = strlen(prefix) + 8;
     char *name = malloc(len);
@@ -1242,20 +1474,78 @@ static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
     free(name);
     LLVMSetLinkage(fn, LLVMExternalLinkage);
     add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
+    /* As for step: the three arrays of blocks never overlap. */
+    static const unsigned blocks[3] = { 0, 2, 3 };
+    for (int k = 0; k < 3; k++) {
+        add_attr(e, fn, blocks[k] + 1, "noalias");
+        add_attr(e, fn, blocks[k] + 1, "nocapture");
+    }
+    uint32_t sizes[3] = { c->state_size, c->in_size, c->out_size };
+    LLVMValueRef bases[3] = { LLVMGetParam(fn, 0), LLVMGetParam(fn, 2), LLVMGetParam(fn, 3) };
+    LLVMValueRef n = LLVMGetParam(fn, 1);
+    LLVMValueRef zero = LLVMConstInt(e->i64, 0, 0);
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->ctx, fn, "entry");
+    LLVMBasicBlockRef tail = LLVMAppendBasicBlockInContext(e->ctx, fn, "tail");
     LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->ctx, fn, "loop");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->ctx, fn, "done");
     LLVMPositionBuilderAtEnd(e->b, entry);
-    LLVMValueRef n = LLVMGetParam(fn, 1);
-    LLVMValueRef zero = LLVMConstInt(e->i64, 0, 0);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, n, zero, "empty"), done, loop);
+    LLVMValueRef start = zero, bad0 = zero;
+    LLVMBasicBlockRef vlatch = NULL;
+    LLVMValueRef vbad2 = NULL;
+    if (lanes && lanes_wanted(c)) {
+        LLVMValueRef nv = LLVMBuildAnd(e->b, n, LLVMConstInt(e->i64, ~(uint64_t)(LANES - 1), 0), "nv");
+        LLVMBasicBlockRef vloop = LLVMAppendBasicBlockInContext(e->ctx, fn, "lanes");
+        LLVMMoveBasicBlockAfter(vloop, entry);
+        LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, nv, zero, "few"), tail, vloop);
+        LLVMPositionBuilderAtEnd(e->b, vloop);
+        LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
+        LLVMValueRef bad = LLVMBuildPhi(e->b, e->i64, "bad");
+        lanegen g = { .e = e, .v = *e, .c = c, .fn = fn };
+        g.v.f64 = LLVMVectorType(e->f64, LANES);
+        g.v.i1 = LLVMVectorType(e->i1, LANES);
+        LLVMValueRef *lanes[3] = { g.st, g.in, g.out };
+        for (unsigned l = 0; l < LANES; l++) {
+            LLVMValueRef il = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, l, 0), "");
+            for (int k = 0; k < 3; k++)
+                lanes[k][l] = LLVMBuildInBoundsGEP2(
+                    e->b, e->i8, bases[k],
+                    (LLVMValueRef[]){ LLVMBuildMul(e->b, il, LLVMConstInt(e->i64, sizes[k], 0), "") },
+                    1, "");
+        }
+        g.vals = calloc(c->n_code ? c->n_code : 1, sizeof *g.vals);
+        LLVMValueRef status = NULL;
+        int ok = g.vals && emit_lanes_body(&g, &status) == 0;
+        free(g.vals);
+        if (!ok)
+            return -1;
+        LLVMValueRef count = zero;
+        for (unsigned l = 0; status && l < LANES; l++)
+            count = LLVMBuildAdd(e->b, count, LLVMBuildZExt(e->b, lane_get(&g, status, l), e->i64, ""),
+                                 "");
+        vbad2 = LLVMBuildAdd(e->b, bad, count, "bad2");
+        LLVMValueRef i2 = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, LANES, 0), "i2");
+        vlatch = LLVMGetInsertBlock(e->b);
+        LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, i2, nv, "end"), tail, vloop);
+        LLVMAddIncoming(i, (LLVMValueRef[]){ zero, i2 }, (LLVMBasicBlockRef[]){ entry, vlatch }, 2);
+        LLVMAddIncoming(bad, (LLVMValueRef[]){ zero, vbad2 }, (LLVMBasicBlockRef[]){ entry, vlatch },
+                        2);
+        start = nv;
+    } else {
+        LLVMBuildBr(e->b, tail);
+    }
 
+    /* The instances left over, one step call each. */
+    LLVMPositionBuilderAtEnd(e->b, tail);
+    if (vlatch) {
+        bad0 = LLVMBuildPhi(e->b, e->i64, "bad0");
+        LLVMAddIncoming(bad0, (LLVMValueRef[]){ zero, vbad2 }, (LLVMBasicBlockRef[]){ entry, vlatch },
+                        2);
+    }
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, start, n, "empty"), done, loop);
     LLVMPositionBuilderAtEnd(e->b, loop);
     LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
     LLVMValueRef bad = LLVMBuildPhi(e->b, e->i64, "bad");
     LLVMValueRef at[3];
-    uint32_t sizes[3] = { c->state_size, c->in_size, c->out_size };
-    LLVMValueRef bases[3] = { LLVMGetParam(fn, 0), LLVMGetParam(fn, 2), LLVMGetParam(fn, 3) };
     for (int k = 0; k < 3; k++)
         at[k] = LLVMBuildGEP2(e->b, e->i8, bases[k],
                               (LLVMValueRef[]){ LLVMBuildMul(e->b, i,
@@ -1267,12 +1557,12 @@ static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
     LLVMValueRef bad2 = LLVMBuildAdd(e->b, bad, LLVMBuildZExt(e->b, r, e->i64, "r64"), "bad2");
     LLVMValueRef i2 = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "i2");
     LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, i2, n, "end"), done, loop);
-    LLVMAddIncoming(i, (LLVMValueRef[]){ zero, i2 }, (LLVMBasicBlockRef[]){ entry, loop }, 2);
-    LLVMAddIncoming(bad, (LLVMValueRef[]){ zero, bad2 }, (LLVMBasicBlockRef[]){ entry, loop }, 2);
+    LLVMAddIncoming(i, (LLVMValueRef[]){ start, i2 }, (LLVMBasicBlockRef[]){ tail, loop }, 2);
+    LLVMAddIncoming(bad, (LLVMValueRef[]){ bad0, bad2 }, (LLVMBasicBlockRef[]){ tail, loop }, 2);
 
     LLVMPositionBuilderAtEnd(e->b, done);
     LLVMValueRef total = LLVMBuildPhi(e->b, e->i64, "total");
-    LLVMAddIncoming(total, (LLVMValueRef[]){ zero, bad2 }, (LLVMBasicBlockRef[]){ entry, loop }, 2);
+    LLVMAddIncoming(total, (LLVMValueRef[]){ bad0, bad2 }, (LLVMBasicBlockRef[]){ tail, loop }, 2);
     LLVMBuildRet(e->b, total);
     return 0;
 }

@@ -10,6 +10,11 @@
  *   size_t <prefix>_step_n(void *states, size_t n, const void *in, void *out);
  * step_n steps n instances whose blocks lie end to end (state_size, in_size
  * and out_size bytes apart) and returns how many reported invalid inputs.
+ * With CG_LANES it steps groups of four instances at once, one per vector
+ * lane (bit for bit the step of each); that doubles the code to generate,
+ * so a host that steps one instance at a time leaves it out. Without it,
+ * and in circuits emitted with loops, step_n is a loop calling step.
+ * DRIVE_CG_LANES=never in the environment leaves it out everywhere.
  * state, in and out are the blocks laid out by ir_layout; they must not
  * overlap and must be 8-byte aligned (the code loads doubles with align 8).
  * step returns the circuit's status, 0 or 1 (its IR_RETURN; 0 without one).
@@ -62,6 +67,10 @@ LLVMTargetMachineRef cg_target_take_machine(cg_target *t);
  * instruction is malformed anyway (or when out of memory). */
 LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
                       const cg_target *t);
+/* The same with options: CG_LANES, step_n across instances (cg_emit sets it). */
+enum { CG_LANES = 1 };
+LLVMModuleRef cg_emit_ex(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                         const cg_target *t, unsigned flags);
 
 /* Verifies m, then optimizes it with t's machine: opt_level 0 runs no
  * passes, 1 and 3 LLVM's default<O1> and default<O3>, 2 (what the JIT and

@@ -1,21 +1,29 @@
-/* jit.c — in-process compilation with ORC LLJIT: cg_emit and cg_optimize
+/* jit.c — in-process compilation with ORC LLJIT: cg_emit_ex and cg_optimize
  * build the code, LLVM makes an object file of it, LLJIT links it, and each
  * compile gets its own resource tracker so that it can be removed on its
  * own. Used from one thread.
  *
- * Compiling is dominated by LLVM's code generator (about 5 ms for a small
- * circuit, whatever the passes), and hosts compile the same circuits again
- * and again: `drivec test` for every scenario, a REPL on every reload, a
- * test suite for every case. So each jit keeps the object files it made,
- * keyed by everything the code depends on (the IR, its layout, the
- * optimisation level, the loop rule), and compiling an identical circuit
- * again links the kept object, or shares the code still loaded. The key is
- * compared byte for byte: a hit is the same code by construction. */
+ * Compiling is dominated by LLVM (its code generator most, then the passes:
+ * 4 to 6 ms for a small circuit, twice that with step_n's lanes), and hosts
+ * compile the same circuits again and again: `drivec test` for every
+ * scenario, a REPL on every reload, a test suite for every case. So each
+ * jit keeps the object files it made, keyed by everything the code depends
+ * on (the IR, its layout, the optimisation level, the loop and lane rules),
+ * and compiling an identical circuit again links the kept object, or shares
+ * the code still loaded. The key is compared byte for byte: a hit is the
+ * same code by construction.
+ *
+ * Part of LLVM's cost is fixed per run (building the code generator's pass
+ * pipeline, its per-module set-up): jit_compile_many emits all its circuits
+ * into one module and runs LLVM once for them (about a quarter less time
+ * for the standard library), and the object it makes is linked whole, under
+ * one resource tracker, and kept whole. */
 #include "jit.h"
 
 #include "cg.h"
 
 #include <llvm-c/Error.h>
+#include <llvm-c/Linker.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
 
@@ -25,23 +33,34 @@
 #include <string.h>
 
 typedef struct cache_entry cache_entry;
+typedef struct cache_obj cache_obj;
 
 struct jit_unit {
     LLVMOrcResourceTrackerRef rt;
     jit_unit *prev, *next;
     int refs;            /* jit_fns sharing this code */
-    cache_entry *entry;  /* the object it was linked from, if kept */
+    cache_obj *obj;      /* the kept object it was linked from, if any */
 };
 
-/* A kept object file and the symbol prefix inside it. */
+/* A kept object file: the code of one compile (one circuit, or all the
+ * circuits of one jit_compile_many), linked whole or not at all. */
+struct cache_obj {
+    char *data;
+    size_t len;
+    int n_entries;       /* the cache entries whose code it holds */
+    jit_unit *loaded;    /* its code, while linked */
+    unsigned long gen;   /* counts its links: entry addresses of another are stale */
+    unsigned long mark;  /* cache_trim's walk that counted it */
+};
+
+/* One circuit's code in a kept object, and its symbol prefix there. */
 struct cache_entry {
     unsigned char *key;
     size_t key_len;
     char *prefix;
-    char *obj;
-    size_t obj_len;
-    jit_unit *loaded;    /* its code, while linked */
-    LLVMOrcExecutorAddress init, step, step_n;
+    cache_obj *obj;
+    unsigned long gen;   /* the link of obj that addr belongs to */
+    LLVMOrcExecutorAddress addr[3]; /* init, step, step_n */
     cache_entry *next;
 };
 
@@ -56,7 +75,9 @@ struct jit {
     unsigned long serial;            /* makes every symbol prefix unique */
     cache_entry *cache;              /* newest first */
     size_t cache_bytes;
+    unsigned long trims;             /* cache_trim's walks */
     int no_cache;
+    int no_lanes;                    /* step_n without CG_LANES */
 };
 
 /* The session sends some failures (such as the names of unresolved symbols)
@@ -126,10 +147,26 @@ fail:
     return NULL;
 }
 
+/* Frees a cache entry, and its object with the last entry that holds it
+ * (code still linked from it stays). */
+static void entry_free(cache_entry *e)
+{
+    cache_obj *o = e->obj;
+    if (o && --o->n_entries == 0) {
+        if (o->loaded)
+            o->loaded->obj = NULL;
+        free(o->data);
+        free(o);
+    }
+    free(e->key);
+    free(e->prefix);
+    free(e);
+}
+
 static void unit_release(jit *j, jit_unit *u)
 {
-    if (u->entry)
-        u->entry->loaded = NULL;
+    if (u->obj)
+        u->obj->loaded = NULL;
     if (u->prev)
         u->prev->next = u->next;
     else
@@ -161,10 +198,7 @@ void jit_destroy(jit *j)
     while (j->cache) {
         cache_entry *c = j->cache;
         j->cache = c->next;
-        free(c->key);
-        free(c->prefix);
-        free(c->obj);
-        free(c);
+        entry_free(c);
     }
     cg_target_free(j->target);
     free(j->report);
@@ -247,14 +281,16 @@ static void key_vars(keybuf *k, const ir_var *v, uint32_t n)
     }
 }
 
-/* Everything cg_emit and cg_optimize read (names only name LLVM values);
- * NULL when too large to keep. */
-static unsigned char *cache_key(const ir_circuit *c, int opt_level, size_t *len)
+/* Everything cg_emit_ex and cg_optimize read (names only name LLVM
+ * values); NULL when too large to keep. */
+static unsigned char *cache_key(const ir_circuit *c, int opt_level, unsigned flags, size_t *len)
 {
     keybuf k = { 0 };
-    const char *loops = getenv("DRIVE_CG_LOOPS");
-    key_put(&k, "drive-jit-1", 11);
+    const char *loops = getenv("DRIVE_CG_LOOPS"), *lanes = getenv("DRIVE_CG_LANES");
+    key_put(&k, "drive-jit-2", 11);
     key_put(&k, loops ? loops : "", loops ? strlen(loops) + 1 : 1);
+    key_put(&k, lanes ? lanes : "", lanes ? strlen(lanes) + 1 : 1);
+    key_put(&k, &flags, sizeof flags);
     key_put(&k, &opt_level, sizeof opt_level);
     key_put(&k, &c->in_size, sizeof c->in_size);
     key_put(&k, &c->out_size, sizeof c->out_size);
@@ -286,23 +322,21 @@ static cache_entry *cache_find(jit *j, const unsigned char *key, size_t len)
     return NULL;
 }
 
-/* Keeps the newest entries within CACHE_MAX_BYTES (linked code stays). */
+/* Keeps the newest entries within CACHE_MAX_BYTES, counting each object
+ * once (linked code stays). */
 static void cache_trim(jit *j)
 {
     size_t total = 0;
+    unsigned long mark = ++j->trims;
     for (cache_entry **pe = &j->cache; *pe;) {
         cache_entry *e = *pe;
-        total += e->key_len + e->obj_len;
-        if (total > CACHE_MAX_BYTES && e != j->cache) { /* the newest stays */
+        size_t add = e->key_len + (e->obj->mark == mark ? 0 : e->obj->len);
+        if (total + add > CACHE_MAX_BYTES && e != j->cache) { /* the newest stays */
             *pe = e->next;
-            if (e->loaded)
-                e->loaded->entry = NULL;
-            total -= e->key_len + e->obj_len;
-            free(e->key);
-            free(e->prefix);
-            free(e->obj);
-            free(e);
+            entry_free(e);
         } else {
+            e->obj->mark = mark;
+            total += add;
             pe = &e->next;
         }
     }
@@ -315,7 +349,6 @@ static jit_unit *unit_new(jit *j)
     if (!u)
         return NULL;
     u->rt = LLVMOrcJITDylibCreateResourceTracker(LLVMOrcLLJITGetMainJITDylib(j->lljit));
-    u->refs = 1;
     u->next = j->units;
     if (j->units)
         j->units->prev = u;
@@ -323,132 +356,278 @@ static jit_unit *unit_new(jit *j)
     return u;
 }
 
-/* Links an object file (copied) under a new unit and looks up the entry
- * points; NULL with *err on failure. */
-static jit_unit *link_object(jit *j, const char *obj, size_t len, const char *prefix,
-                             LLVMOrcExecutorAddress addr[3], char **err)
+/* Drops a unit that no jit_fn uses yet (the error, if any, is in *err
+ * already: a second one is only consumed). */
+static void unit_discard(jit *j, jit_unit *u)
+{
+    LLVMErrorRef r = LLVMOrcResourceTrackerRemove(u->rt);
+    if (r)
+        LLVMConsumeError(r);
+    unit_release(j, u);
+}
+
+/* Links an object file under a new unit with no users yet; the buffer is
+ * the JIT's from here, even on failure. NULL with *err on failure. */
+static jit_unit *link_buffer(jit *j, LLVMMemoryBufferRef buf, char **err)
 {
     jit_unit *u = unit_new(j);
     if (!u) {
+        LLVMDisposeMemoryBuffer(buf);
         cg_errorf(err, "out of memory");
         return NULL;
     }
-    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(obj, len, prefix);
-    /* The buffer belongs to the JIT from here, even if adding fails. */
     LLVMErrorRef e = LLVMOrcLLJITAddObjectFileWithRT(j->lljit, u->rt, buf);
-    int rc = 0;
     if (e) {
         set_llvm_err(j, err, "cannot add the code to the JIT", e);
-        rc = -1;
-    } else if (lookup(j, prefix, "_init", &addr[0], err) != 0 ||
-               lookup(j, prefix, "_step", &addr[1], err) != 0 ||
-               lookup(j, prefix, "_step_n", &addr[2], err) != 0) {
-        rc = -1;
-    }
-    if (rc != 0) {
-        /* Drop whatever part of the unit got defined; the error is already
-         * in *err, so a second one is only consumed. */
-        LLVMErrorRef r = LLVMOrcResourceTrackerRemove(u->rt);
-        if (r)
-            LLVMConsumeError(r);
-        unit_release(j, u);
+        unit_discard(j, u);
         return NULL;
     }
     return u;
 }
 
-/* cg_emit, cg_optimize, and the object file of the result (malloc'd). */
-static char *make_object(jit *j, const ir_circuit *c, int opt_level, const char *prefix,
-                         size_t *len, char **err)
+/* The entry points <prefix>_init, _step and _step_n (linked on the first
+ * lookup). */
+static int lookup_all(jit *j, const char *prefix, LLVMOrcExecutorAddress addr[3], char **err)
 {
-    LLVMModuleRef m = cg_emit(LLVMOrcThreadSafeContextGetContext(j->tsc), c, prefix, j->target);
-    char *obj = NULL;
-    if (!m) {
-        cg_errorf(err, "circuit %s.%s has malformed IR", c->module ? c->module : "?",
-                  c->name ? c->name : "?");
-    } else if (cg_optimize(m, j->target, opt_level, err) == 0) {
-        LLVMMemoryBufferRef buf = NULL;
+    return lookup(j, prefix, "_init", &addr[0], err) != 0 ||
+                   lookup(j, prefix, "_step", &addr[1], err) != 0 ||
+                   lookup(j, prefix, "_step_n", &addr[2], err) != 0
+               ? -1
+               : 0;
+}
+
+/* cg_emit_ex for each circuit (prefixes[i] names circuit cs[i]'s symbols) into
+ * one module, cg_optimize, and the object file of the result: one run of
+ * LLVM's code generator for all of them. NULL with *err on failure. */
+static LLVMMemoryBufferRef make_object(jit *j, const ir_circuit *const *cs, char *const *prefixes,
+                                       int n, int opt_level, char **err)
+{
+    LLVMContextRef ctx = LLVMOrcThreadSafeContextGetContext(j->tsc);
+    LLVMModuleRef m = NULL;
+    for (int i = 0; i < n; i++) {
+        LLVMModuleRef mi =
+            cg_emit_ex(ctx, cs[i], prefixes[i], j->target, j->no_lanes ? 0 : CG_LANES);
+        if (!mi) {
+            cg_errorf(err, "circuit %s.%s has malformed IR",
+                      cs[i]->module ? cs[i]->module : "?", cs[i]->name ? cs[i]->name : "?");
+            if (m)
+                LLVMDisposeModule(m);
+            return NULL;
+        }
+        /* The symbols never repeat (and the constant tables are private),
+         * so linking only moves the functions: each is the code it was. */
+        if (!m) {
+            m = mi;
+        } else if (LLVMLinkModules2(m, mi)) { /* consumes mi */
+            cg_errorf(err, "LLVM cannot link circuit %s.%s into the others",
+                      cs[i]->module ? cs[i]->module : "?", cs[i]->name ? cs[i]->name : "?");
+            LLVMDisposeModule(m);
+            return NULL;
+        }
+    }
+    LLVMMemoryBufferRef buf = NULL;
+    if (cg_optimize(m, j->target, opt_level, err) == 0) {
         char *msg = NULL;
         if (LLVMTargetMachineEmitToMemoryBuffer(cg_target_machine(j->target), m, LLVMObjectFile,
                                                 &msg, &buf)) {
             cg_errorf(err, "LLVM cannot make the machine code: %s", msg ? msg : "");
-        } else {
-            *len = LLVMGetBufferSize(buf);
-            obj = malloc(*len ? *len : 1);
-            if (obj)
-                memcpy(obj, LLVMGetBufferStart(buf), *len);
-            else
-                cg_errorf(err, "out of memory");
-            LLVMDisposeMemoryBuffer(buf);
+            buf = NULL;
         }
         LLVMDisposeMessage(msg);
     }
-    if (m)
-        LLVMDisposeModule(m);
-    return obj;
+    LLVMDisposeModule(m);
+    return buf;
 }
 
 void jit_set_cache(jit *j, int on) { j->no_cache = !on; }
 
-int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **err)
+void jit_set_lanes(jit *j, int on) { j->no_lanes = !on; }
+
+static void fill_fn(jit_fn *out, const LLVMOrcExecutorAddress addr[3], jit_unit *u)
 {
-    memset(out, 0, sizeof *out);
-    free(j->report); /* not about this compile */
-    j->report = NULL;
-    size_t key_len = 0;
-    unsigned char *key = j->no_cache ? NULL : cache_key(c, opt_level, &key_len);
-    cache_entry *hit = key ? cache_find(j, key, key_len) : NULL;
-    LLVMOrcExecutorAddress addr[3] = { 0, 0, 0 };
-    jit_unit *u = NULL;
-    if (hit && hit->loaded) {
-        /* The same code is linked: share it. */
-        u = hit->loaded;
-        u->refs++;
-        addr[0] = hit->init;
-        addr[1] = hit->step;
-        addr[2] = hit->step_n;
-    } else if (hit) {
-        u = link_object(j, hit->obj, hit->obj_len, hit->prefix, addr, err);
-    } else {
-        char *prefix = symbol_prefix(j, c);
-        size_t len = 0;
-        char *obj = prefix ? make_object(j, c, opt_level, prefix, &len, err) : NULL;
-        if (!prefix)
-            cg_errorf(err, "out of memory");
-        if (obj)
-            u = link_object(j, obj, len, prefix, addr, err);
-        cache_entry *e = u && key ? calloc(1, sizeof *e) : NULL;
-        if (e) {
-            e->key = key;
-            e->key_len = key_len;
-            e->prefix = prefix;
-            e->obj = obj;
-            e->obj_len = len;
-            e->next = j->cache;
-            j->cache = e;
-            key = NULL;
-            prefix = obj = NULL;
-            hit = e;
-            cache_trim(j);
-        }
-        free(prefix);
-        free(obj);
-    }
-    free(key);
-    if (!u)
-        return -1;
-    if (hit && !u->entry && (hit->loaded == NULL || hit->loaded == u)) {
-        hit->loaded = u;
-        u->entry = hit;
-        hit->init = addr[0];
-        hit->step = addr[1];
-        hit->step_n = addr[2];
-    }
     out->init = (void (*)(void *))(uintptr_t)addr[0];
     out->step = (int (*)(void *, const void *, void *))(uintptr_t)addr[1];
     out->step_n = (size_t (*)(void *, size_t, const void *, void *))(uintptr_t)addr[2];
     out->unit = u;
+    u->refs++;
+}
+
+/* fns[i] from the kept entry e: shares its object's code if linked, else
+ * links the object again. */
+static int from_cache(jit *j, cache_entry *e, jit_fn *out, char **err)
+{
+    cache_obj *o = e->obj;
+    if (!o->loaded) {
+        LLVMMemoryBufferRef buf =
+            LLVMCreateMemoryBufferWithMemoryRangeCopy(o->data, o->len, e->prefix);
+        jit_unit *u = buf ? link_buffer(j, buf, err) : NULL;
+        if (!buf)
+            cg_errorf(err, "out of memory");
+        if (!u)
+            return -1;
+        u->obj = o;
+        o->loaded = u;
+        o->gen++;
+    }
+    if (e->gen != o->gen) {
+        if (lookup_all(j, e->prefix, e->addr, err) != 0) {
+            if (o->loaded->refs == 0)
+                unit_discard(j, o->loaded);
+            return -1;
+        }
+        e->gen = o->gen;
+    }
+    fill_fn(out, e->addr, o->loaded);
     return 0;
+}
+
+int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn *fns,
+                     char **err)
+{
+    memset(fns, 0, (size_t)(n > 0 ? n : 0) * sizeof *fns);
+    free(j->report); /* not about this compile */
+    j->report = NULL;
+    if (n <= 0)
+        return 0;
+    int rc = -1;
+    /* Per circuit: its key, and which new circuit (index into todo) holds
+     * its code, or -1 when the cache has it. */
+    unsigned char **keys = calloc((size_t)n, sizeof *keys);
+    size_t *key_lens = calloc((size_t)n, sizeof *key_lens);
+    int *slot = calloc((size_t)n, sizeof *slot);
+    const ir_circuit **todo = calloc((size_t)n, sizeof *todo);
+    char **prefixes = calloc((size_t)n, sizeof *prefixes);
+    cache_entry **entries = calloc((size_t)n, sizeof *entries);
+    int n_todo = 0;
+    jit_unit *u = NULL;
+    if (!keys || !key_lens || !slot || !todo || !prefixes || !entries) {
+        cg_errorf(err, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        slot[i] = -1;
+        if (!j->no_cache)
+            keys[i] = cache_key(cs[i], opt_level, j->no_lanes ? 0u : (unsigned)CG_LANES,
+                                &key_lens[i]);
+        cache_entry *hit = keys[i] ? cache_find(j, keys[i], key_lens[i]) : NULL;
+        if (hit) {
+            if (from_cache(j, hit, &fns[i], err) != 0)
+                goto out;
+            continue;
+        }
+        /* An identical circuit earlier in this call: the same code. */
+        for (int k = 0; keys[i] && k < i && slot[i] < 0; k++)
+            if (slot[k] >= 0 && keys[k] && key_lens[k] == key_lens[i] &&
+                memcmp(keys[k], keys[i], key_lens[i]) == 0)
+                slot[i] = slot[k];
+        if (slot[i] < 0) {
+            slot[i] = n_todo;
+            todo[n_todo] = cs[i];
+            if (!(prefixes[n_todo] = symbol_prefix(j, cs[i]))) {
+                cg_errorf(err, "out of memory");
+                goto out;
+            }
+            n_todo++;
+        }
+    }
+    if (n_todo) {
+        LLVMMemoryBufferRef buf = make_object(j, todo, prefixes, n_todo, opt_level, err);
+        if (!buf)
+            goto out;
+        /* Keep a copy for the cache (the JIT consumes the buffer). */
+        size_t len = LLVMGetBufferSize(buf);
+        char *data = j->no_cache ? NULL : malloc(len ? len : 1);
+        if (data)
+            memcpy(data, LLVMGetBufferStart(buf), len);
+        if (!(u = link_buffer(j, buf, err))) {
+            free(data);
+            goto out;
+        }
+        LLVMOrcExecutorAddress(*addr)[3] = calloc((size_t)n_todo, sizeof *addr);
+        int ok = addr != NULL;
+        if (!ok)
+            cg_errorf(err, "out of memory");
+        for (int t = 0; ok && t < n_todo; t++)
+            ok = lookup_all(j, prefixes[t], addr[t], err) == 0;
+        if (!ok) {
+            free(addr);
+            free(data);
+            goto out;
+        }
+        for (int i = 0; i < n; i++)
+            if (slot[i] >= 0)
+                fill_fn(&fns[i], addr[slot[i]], u);
+        /* Keep the object, one entry per new circuit. */
+        cache_obj *o = data ? calloc(1, sizeof *o) : NULL;
+        if (o) {
+            o->data = data;
+            o->len = len;
+            o->loaded = u;
+            o->gen = 1;
+            u->obj = o;
+            data = NULL;
+            for (int i = 0; i < n; i++) {
+                int t = slot[i];
+                if (t < 0 || !keys[i] || entries[t])
+                    continue;
+                cache_entry *e = calloc(1, sizeof *e);
+                if (!e)
+                    break;
+                e->key = keys[i];
+                e->key_len = key_lens[i];
+                e->prefix = prefixes[t];
+                e->obj = o;
+                e->gen = 1;
+                memcpy(e->addr, addr[t], sizeof e->addr);
+                keys[i] = NULL;
+                prefixes[t] = NULL;
+                o->n_entries++;
+                e->next = j->cache;
+                j->cache = e;
+                entries[t] = e;
+            }
+            if (o->n_entries == 0) {
+                u->obj = NULL;
+                free(o->data);
+                free(o);
+            } else {
+                cache_trim(j);
+            }
+        }
+        free(data);
+        free(addr);
+    }
+    rc = 0;
+out:
+    if (rc != 0) {
+        /* All or nothing: release what this call took. */
+        for (int i = 0; i < n; i++)
+            if (fns[i].unit) {
+                char *ignored = NULL;
+                jit_remove(j, &fns[i], &ignored);
+                free(ignored);
+            }
+        if (u && u->refs == 0)
+            unit_discard(j, u);
+        memset(fns, 0, (size_t)n * sizeof *fns);
+    }
+    for (int i = 0; keys && i < n; i++)
+        free(keys[i]);
+    for (int t = 0; prefixes && t < n_todo; t++)
+        free(prefixes[t]);
+    free(keys);
+    free(key_lens);
+    free(slot);
+    free(todo);
+    free(prefixes);
+    free(entries);
+    return rc;
+}
+
+int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **err)
+{
+    ir_circuit *one = (ir_circuit *)c; /* only read */
+    return jit_compile_many(j, &one, 1, opt_level, out, err);
 }
 
 int jit_remove(jit *j, jit_fn *fn, char **err)

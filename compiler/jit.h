@@ -5,6 +5,8 @@
  * with symbols that never repeat, so an interactive host can redefine a
  * circuit by compiling the new one and removing the old (compiling a circuit
  * identical to one still loaded shares that code; see jit_set_cache).
+ * jit_compile_many links one object for several circuits (a whole program),
+ * whose code stays until all of them are removed.
  *
  * Ownership: the caller owns a jit and frees it with jit_destroy, which also
  * frees all code still loaded (every jit_fn pointer then dangles); a jit_fn's
@@ -37,17 +39,33 @@ typedef struct jit_fn {
     jit_unit *unit; /* the code's resource tracker; owned by the jit */
 } jit_fn;
 
-/* cg_emit -> cg_optimize (opt_level 0: no passes, 2: the step pipeline) -> add to
+/* cg_emit_ex -> cg_optimize (opt_level 0: no passes, 2: the step pipeline) -> add to
  * the JIT -> look up init and step. c must be laid out and pass ir_verify.
  * Returns 0 and fills *out, or -1 with a message in *err. */
 int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **err);
 
+/* jit_compile for n circuits at once, into fns[0..n-1]: the circuits not in
+ * the cache go through LLVM together (one module, one object file, one
+ * tracker), which costs much less than a jit_compile each. Their code is
+ * freed when the last of their jit_fns is removed. All or nothing: returns
+ * 0, or -1 with a message in *err and every fns[i] cleared. The circuits are
+ * only read. */
+int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn *fns,
+                     char **err);
+
 /* Each jit keeps the object files it made (at most 64 MB, newest first),
  * keyed by everything the code depends on, so that compiling an identical
- * circuit again skips LLVM: it links the kept object, or shares the code
+ * circuit again skips LLVM: it links the kept object (with the other
+ * circuits compiled alongside, for jit_compile_many), or shares the code
  * when it is still loaded. jit_set_cache(j, 0) turns that off (to measure
  * LLVM itself); on by default. */
 void jit_set_cache(jit *j, int on);
+
+/* Whether step_n steps four instances at once (CG_LANES, cg.h): on by
+ * default. A host that steps one instance at a time turns it off, which
+ * halves the code LLVM generates (step_n is then a loop calling step);
+ * applies to the compiles that follow. */
+void jit_set_lanes(jit *j, int on);
 
 /* Point c's entry points (rt.h) at fn, which must outlive c's use. */
 void jit_bind(rt_circuit *c, jit_fn *fn);

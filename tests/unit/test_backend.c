@@ -624,6 +624,118 @@ static void test_no_contraction_in_module(void **state)
     cg_target_free(t);
 }
 
+/* ---- populations: step_n across instances ------------------------------ */
+
+/* step_n over N instances (two groups of vector lanes and three instances
+ * past them) against the interpreter stepping each instance alone, bit for
+ * bit: every instance has its own params and inputs, drawn from awkward
+ * values, so the lanes of one group disagree about valid ticks, ring
+ * indices and selects. */
+static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what)
+{
+    enum { N = 11, T = 60 };
+    static const double V[] = { 0.0, -0.0, 1.0, -1.5, 0.5, 2.5, 3.0, NAN, INFINITY, -INFINITY,
+                                1e-310, 1e300, 0.25, -0.75, 1.0 + 0x1p-30 };
+    static const unsigned char BYTES[] = { 0, 1, 2, 255, 1, 0 };
+    enum { NV = sizeof V / sizeof V[0] };
+    jit_fn fn = compile_ok(j, c, opt);
+    assert_non_null(fn.step_n);
+    interp *ip = new_interp(c);
+    size_t ss = c->state_size, is = c->in_size, os = c->out_size;
+    unsigned char *st = block(N * ss), *ist = block(N * ss), *in = block(N * is + 8);
+    unsigned char *out = block(N * os), *iout = block(N * os);
+    uint64_t s = 0x243F6A8885A308D3u;
+#define NEXT() (s ^= s << 13, s ^= s >> 7, s ^= s << 17, s)
+    for (size_t i = 0; i < N; i++) {
+        fn.init(st + i * ss);
+        interp_init(ip, ist + i * ss);
+        for (uint32_t p = 0; p < c->n_params; p++) {
+            const ir_var *v = &c->params[p];
+            if (i == 0)
+                continue; /* one instance keeps the defaults */
+            if (v->type == IR_F64) {
+                double x = V[NEXT() % NV];
+                wr_f64(st + i * ss, v->offset, x);
+                wr_f64(ist + i * ss, v->offset, x);
+            } else {
+                st[i * ss + v->offset] = ist[i * ss + v->offset] = BYTES[NEXT() % 6];
+            }
+        }
+    }
+    char why[256];
+    for (int t = 0; t < T; t++) {
+        memset(in, 0, N * is);
+        for (size_t i = 0; i < N; i++)
+            for (uint32_t k = 0; k < c->n_inputs; k++) {
+                const ir_var *v = &c->inputs[k];
+                if (v->type == IR_F64)
+                    wr_f64(in + i * is, v->offset, V[NEXT() % NV]);
+                else
+                    in[i * is + v->offset] = BYTES[NEXT() % 6];
+            }
+        memset(out, 0x5A + t, N * os);
+        memset(iout, 0x5A + t, N * os);
+        size_t expect = 0;
+        for (size_t i = 0; i < N; i++)
+            expect += (size_t)interp_step(ip, ist + i * ss, in + i * is, iout + i * os);
+        size_t got = fn.step_n(st, N, in, out);
+        if (got != expect)
+            fail_msg("%s -O%d tick %d: step_n counted %zu invalid instances, the interpreter %zu",
+                     what, opt, t, got, expect);
+        for (size_t i = 0; i < N; i++) {
+            if (!same_out(c, out + i * os, iout + i * os, why, sizeof why))
+                fail_msg("%s -O%d tick %d instance %zu: output differs: %s", what, opt, t, i, why);
+            if (!same_state(c, st + i * ss, ist + i * ss, why, sizeof why))
+                fail_msg("%s -O%d tick %d instance %zu: state differs: %s", what, opt, t, i, why);
+        }
+    }
+#undef NEXT
+    remove_ok(j, &fn);
+}
+
+static ir_circuit *build_math(arena *a);
+static ir_circuit *build_status(arena *a, int mode, int konst);
+
+static void test_population_lanes(void **state)
+{
+    fixture *fx = *state;
+    for (int opt = 0; opt <= 2; opt += 2) {
+        pop_vs_interp(fx->j, fx->all_ops, opt, "all ops");
+        pop_vs_interp(fx->j, build_math(&scratch), opt, "math");
+        for (int mode = 0; mode < 4; mode++) /* none, a flag, invalid input, a constant */
+            pop_vs_interp(fx->j, build_status(&scratch, mode, 1), opt, "status");
+    }
+}
+
+/* step_n is vectorized across instances with CG_LANES, a loop over step
+ * without it. */
+static void test_lanes_in_module(void **state)
+{
+    fixture *fx = *state;
+    char *err = NULL;
+    cg_target *t = cg_target_host(&err);
+    assert_non_null(t);
+    for (int lanes = 0; lanes <= 1; lanes++) {
+        LLVMContextRef ctx = LLVMContextCreate();
+        LLVMModuleRef m = cg_emit_ex(ctx, fx->all_ops, "unit_all_ops", t, lanes ? CG_LANES : 0);
+        assert_non_null(m);
+        assert_int_equal(cg_optimize(m, t, 2, &err), 0);
+        char *text = cg_print_module(m);
+        const char *step_n = strstr(text, "@unit_all_ops_step_n(");
+        assert_non_null(step_n);
+        if (lanes)
+            assert_non_null(strstr(step_n, "<4 x double>"));
+        else
+            assert_null(strstr(step_n, "<4 x double>"));
+        assert_null(strstr(text, "fmuladd"));
+        assert_null(strstr(text, " fast "));
+        free(text);
+        LLVMDisposeModule(m);
+        LLVMContextDispose(ctx);
+    }
+    cg_target_free(t);
+}
+
 /* ---- math ops: the C library's functions, bit for bit ------------------- */
 
 static const struct {
@@ -982,6 +1094,7 @@ static void test_ring(void **state)
                     fail_msg("-O%d index %a: engines differ: %s", opt, IS[k], why);
             }
         remove_ok(fx->j, &fn);
+        pop_vs_interp(fx->j, c, opt, "ring");
     }
     /* known answers: slot 0 holds 1, so index -1 reads 1 */
     ir_circuit *bad = ir_new(a, "unit", "bad", 1);
@@ -1537,6 +1650,8 @@ int main(void)
         cmocka_unit_test_teardown(test_sweep_O0, scratch_teardown),
         cmocka_unit_test_teardown(test_sweep_O2, scratch_teardown),
         cmocka_unit_test_teardown(test_no_contraction_in_module, scratch_teardown),
+        cmocka_unit_test_teardown(test_population_lanes, scratch_teardown),
+        cmocka_unit_test_teardown(test_lanes_in_module, scratch_teardown),
         cmocka_unit_test_teardown(test_math_O0, scratch_teardown),
         cmocka_unit_test_teardown(test_math_O2, scratch_teardown),
         cmocka_unit_test_teardown(test_math_baseline_cpu, scratch_teardown),
