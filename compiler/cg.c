@@ -1218,10 +1218,15 @@ LLVMModuleRef cg_emit_ex(LLVMContextRef ctx, const ir_circuit *c, const char *pr
     int ok = 0;
     LLVMValueRef init = add_function(&e, prefix, "_init", e.voidt, 1, init_names, init_access);
     if (init) {
+        /* init runs once per instance: not worth the optimiser's and the
+         * full code generator's time (a fifth of a program's compile). */
+        add_attr(&e, init, LLVMAttributeFunctionIndex, "optnone");
+        add_attr(&e, init, LLVMAttributeFunctionIndex, "noinline");
         emit_init(&e, init, c);
         LLVMValueRef step =
             add_function(&e, prefix, "_step", e.i32, 3, step_names, step_access);
-        ok = step && emit_step(&e, step, c) == 0 && emit_step_n(&e, prefix, step, c, (flags & CG_LANES) != 0) == 0;
+        ok = step && emit_step(&e, step, c) == 0 &&
+             emit_step_n(&e, prefix, step, c, (flags & CG_LANES) != 0) == 0;
     }
     LLVMDisposeBuilder(e.b);
     if (!ok) {
@@ -1531,6 +1536,10 @@ static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
                         2);
         start = nv;
     } else {
+        /* Only a loop calling step: its own code is a few instructions a
+         * step, so it is left unoptimised, which compiles faster. */
+        add_attr(e, fn, LLVMAttributeFunctionIndex, "optnone");
+        add_attr(e, fn, LLVMAttributeFunctionIndex, "noinline");
         LLVMBuildBr(e->b, tail);
     }
 

@@ -615,6 +615,8 @@ static int cmd_run(const cli *o)
     rt_circuit main_c = compile_reflect(&r->mem, c), ref_c = main_c;
     if (use_jit) {
         j = jit_create(&msg);
+        if (j)
+            jit_set_lanes(j, 0); /* one instance: no step_n across instances */
         if (!j || jit_compile(j, c, o->opt0 ? 0 : 2, &fn, &msg) != 0) {
             diag_plain(r->diag, DIAG_ERROR, "JIT compilation failed: %s", msg ? msg : "?");
             status = EXIT_ERRORS;

@@ -2355,6 +2355,9 @@ repl *repl_new(const repl_opts *o)
         free(r);
         return NULL;
     }
+    /* Each instance under study is one instance: step_n across instances
+     * would double the code LLVM generates for nothing. */
+    jit_set_lanes(r->jit, 0);
     for (int i = 0; i < o->n_include; i++) {
         r->dirs = xrealloc(r->dirs, (size_t)(r->n_dirs + 1) * sizeof *r->dirs);
         r->dirs[r->n_dirs++] = xstrdup(o->include[i]);

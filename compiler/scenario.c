@@ -1475,8 +1475,8 @@ static compiled *get_compiled(file_ctx *fc, const sema_circuit *sc)
         return c;
     if (fc->o->backend != SCN_INTERP) {
         char *msg = NULL;
-        if (!fc->j)
-            fc->j = jit_create(&msg);
+        if (!fc->j && (fc->j = jit_create(&msg)) != NULL)
+            jit_set_lanes(fc->j, 0); /* a scenario steps one instance */
         if (!fc->j || jit_compile(fc->j, c->ir, fc->copts && fc->copts->optimize ? 2 : 0, &c->fn,
                                   &msg) != 0) {
             diag_plain(fc->r->diag, DIAG_ERROR, "JIT compilation failed: %s", msg ? msg : "?");
