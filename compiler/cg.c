@@ -234,8 +234,7 @@ static LLVMValueRef add_function(const emitter *e, const char *prefix, const cha
 static void emit_init(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
 {
     LLVMValueRef state = LLVMGetParam(fn, 0);
-    /* Zero first, as interp_init does, so that padding agrees too; the
-     * optimizer drops the bytes the stores below overwrite. */
+    /* Zero first, as interp_init does, so that padding agrees too. */
     if (c->state_size)
         LLVMBuildMemSet(e->b, state, LLVMConstInt(e->i8, 0, 0),
                         LLVMConstInt(e->i64, c->state_size, 0), 8);
@@ -1508,11 +1507,11 @@ static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
         lanegen g = { .e = e, .v = *e, .c = c, .fn = fn };
         g.v.f64 = LLVMVectorType(e->f64, LANES);
         g.v.i1 = LLVMVectorType(e->i1, LANES);
-        LLVMValueRef *lanes[3] = { g.st, g.in, g.out };
+        LLVMValueRef *blk[3] = { g.st, g.in, g.out };
         for (unsigned l = 0; l < LANES; l++) {
             LLVMValueRef il = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, l, 0), "");
             for (int k = 0; k < 3; k++)
-                lanes[k][l] = LLVMBuildInBoundsGEP2(
+                blk[k][l] = LLVMBuildInBoundsGEP2(
                     e->b, e->i8, bases[k],
                     (LLVMValueRef[]){ LLVMBuildMul(e->b, il, LLVMConstInt(e->i64, sizes[k], 0), "") },
                     1, "");

@@ -626,14 +626,15 @@ static void test_no_contraction_in_module(void **state)
 
 /* ---- populations: step_n across instances ------------------------------ */
 
-/* step_n over N instances (two groups of vector lanes and three instances
- * past them) against the interpreter stepping each instance alone, bit for
- * bit: every instance has its own params and inputs, drawn from awkward
- * values, so the lanes of one group disagree about valid ticks, ring
- * indices and selects. */
+/* step_n over n instances (none, fewer than a group of vector lanes, one
+ * group, groups and instances past them) against the interpreter stepping
+ * each instance alone, bit for bit: every instance has its own params and
+ * inputs, drawn from awkward values, so the lanes of one group disagree
+ * about valid ticks, ring indices and selects. */
 static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what)
 {
-    enum { N = 11, T = 60 };
+    enum { NMAX = 11, T = 40 };
+    static const size_t SIZES[] = { 0, 1, 3, 4, 5, 8, 11 };
     static const double V[] = { 0.0, -0.0, 1.0, -1.5, 0.5, 2.5, 3.0, NAN, INFINITY, -INFINITY,
                                 1e-310, 1e300, 0.25, -0.75, 1.0 + 0x1p-30 };
     static const unsigned char BYTES[] = { 0, 1, 2, 255, 1, 0 };
@@ -642,55 +643,95 @@ static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what
     assert_non_null(fn.step_n);
     interp *ip = new_interp(c);
     size_t ss = c->state_size, is = c->in_size, os = c->out_size;
-    unsigned char *st = block(N * ss), *ist = block(N * ss), *in = block(N * is + 8);
-    unsigned char *out = block(N * os), *iout = block(N * os);
+    unsigned char *st = block(NMAX * ss), *ist = block(NMAX * ss), *in = block(NMAX * is + 8);
+    unsigned char *out = block(NMAX * os), *iout = block(NMAX * os);
     uint64_t s = 0x243F6A8885A308D3u;
 #define NEXT() (s ^= s << 13, s ^= s >> 7, s ^= s << 17, s)
-    for (size_t i = 0; i < N; i++) {
-        fn.init(st + i * ss);
-        interp_init(ip, ist + i * ss);
-        for (uint32_t p = 0; p < c->n_params; p++) {
-            const ir_var *v = &c->params[p];
-            if (i == 0)
-                continue; /* one instance keeps the defaults */
-            if (v->type == IR_F64) {
-                double x = V[NEXT() % NV];
-                wr_f64(st + i * ss, v->offset, x);
-                wr_f64(ist + i * ss, v->offset, x);
-            } else {
-                st[i * ss + v->offset] = ist[i * ss + v->offset] = BYTES[NEXT() % 6];
+    for (size_t z = 0; z < sizeof SIZES / sizeof SIZES[0]; z++) {
+        size_t N = SIZES[z];
+        for (size_t i = 0; i < N; i++) {
+            fn.init(st + i * ss);
+            interp_init(ip, ist + i * ss);
+            for (uint32_t p = 0; p < c->n_params && i > 0; p++) { /* instance 0: defaults */
+                const ir_var *v = &c->params[p];
+                if (v->type == IR_F64) {
+                    double x = V[NEXT() % NV];
+                    wr_f64(st + i * ss, v->offset, x);
+                    wr_f64(ist + i * ss, v->offset, x);
+                } else {
+                    st[i * ss + v->offset] = ist[i * ss + v->offset] = BYTES[NEXT() % 6];
+                }
             }
         }
-    }
-    char why[256];
-    for (int t = 0; t < T; t++) {
-        memset(in, 0, N * is);
-        for (size_t i = 0; i < N; i++)
-            for (uint32_t k = 0; k < c->n_inputs; k++) {
-                const ir_var *v = &c->inputs[k];
-                if (v->type == IR_F64)
-                    wr_f64(in + i * is, v->offset, V[NEXT() % NV]);
-                else
-                    in[i * is + v->offset] = BYTES[NEXT() % 6];
+        char why[256];
+        for (int t = 0; t < T; t++) {
+            memset(in, 0, NMAX * is);
+            for (size_t i = 0; i < N; i++)
+                for (uint32_t k = 0; k < c->n_inputs; k++) {
+                    const ir_var *v = &c->inputs[k];
+                    if (v->type == IR_F64)
+                        wr_f64(in + i * is, v->offset, V[NEXT() % NV]);
+                    else
+                        in[i * is + v->offset] = BYTES[NEXT() % 6];
+                }
+            memset(out, 0x5A + t, NMAX * os);
+            memset(iout, 0x5A + t, NMAX * os);
+            size_t expect = 0;
+            for (size_t i = 0; i < N; i++)
+                expect += (size_t)interp_step(ip, ist + i * ss, in + i * is, iout + i * os);
+            size_t got = fn.step_n(st, N, in, out);
+            if (got != expect)
+                fail_msg("%s -O%d %zu instances, tick %d: step_n counted %zu invalid, the "
+                         "interpreter %zu", what, opt, N, t, got, expect);
+            for (size_t i = 0; i < N; i++) {
+                if (!same_out(c, out + i * os, iout + i * os, why, sizeof why))
+                    fail_msg("%s -O%d %zu instances, tick %d, instance %zu: output differs: %s",
+                             what, opt, N, t, i, why);
+                if (!same_state(c, st + i * ss, ist + i * ss, why, sizeof why))
+                    fail_msg("%s -O%d %zu instances, tick %d, instance %zu: state differs: %s",
+                             what, opt, N, t, i, why);
             }
-        memset(out, 0x5A + t, N * os);
-        memset(iout, 0x5A + t, N * os);
-        size_t expect = 0;
-        for (size_t i = 0; i < N; i++)
-            expect += (size_t)interp_step(ip, ist + i * ss, in + i * is, iout + i * os);
-        size_t got = fn.step_n(st, N, in, out);
-        if (got != expect)
-            fail_msg("%s -O%d tick %d: step_n counted %zu invalid instances, the interpreter %zu",
-                     what, opt, t, got, expect);
-        for (size_t i = 0; i < N; i++) {
-            if (!same_out(c, out + i * os, iout + i * os, why, sizeof why))
-                fail_msg("%s -O%d tick %d instance %zu: output differs: %s", what, opt, t, i, why);
-            if (!same_state(c, st + i * ss, ist + i * ss, why, sizeof why))
-                fail_msg("%s -O%d tick %d instance %zu: state differs: %s", what, opt, t, i, why);
+            /* past the n instances, nothing is written */
+            for (size_t b = N * os; b < NMAX * os; b++)
+                if (out[b] != (unsigned char)(0x5A + t))
+                    fail_msg("%s -O%d %zu instances: step_n wrote past them", what, opt, N);
         }
     }
 #undef NEXT
     remove_ok(j, &fn);
+}
+
+/* Commits under two guards that alternate (a, b, a), with other work
+ * between stores of one guard: each group must keep its own guard, lane by
+ * lane. */
+static ir_circuit *build_guards(arena *a)
+{
+    builder B = { a, ir_new(a, "unit", "guards", 1) }, *b = &B;
+    ir_add_var(a, b->c, IR_BLOCK_IN, "x", IR_F64, 0, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_IN, "f", IR_BOOL, 0, NULL);
+    for (int k = 0; k < 4; k++)
+        ir_add_var(a, b->c, IR_BLOCK_STATE, arena_printf(a, "s%d", k), IR_F64, k, NULL);
+    ir_add_var(a, b->c, IR_BLOCK_STATE, "flag", IR_BOOL, 1, NULL);
+    uint32_t x = E(b, IR_INPUT, IR_F64, 0, 0, 0), f = E(b, IR_INPUT, IR_BOOL, 1, 0, 0);
+    uint32_t s0 = E(b, IR_LOAD, IR_F64, 0, 0, 0), s1 = E(b, IR_LOAD, IR_F64, 1, 0, 0);
+    uint32_t s2 = E(b, IR_LOAD, IR_F64, 2, 0, 0), s3 = E(b, IR_LOAD, IR_F64, 3, 0, 0);
+    uint32_t fl = E(b, IR_LOAD, IR_BOOL, 4, 0, 0);
+    uint32_t ga = E(b, IR_LT, IR_BOOL, x, K(b, IR_F64, 1), 0);
+    uint32_t gb = E(b, IR_AND, IR_BOOL, f, fl, 0);
+    OUT(b, "sum", IR_F64, E(b, IR_ADD, IR_F64, E(b, IR_ADD, IR_F64, s0, s1, 0),
+                            E(b, IR_ADD, IR_F64, s2, s3, 0), 0));
+    ir_emit(a, b->c, (ir_inst){ .op = IR_STORE_IF, .type = IR_F64, .a = E(b, IR_ADD, IR_F64, s0, x, 0),
+                                .b = ga, .slot = 0 });
+    uint32_t m = E(b, IR_MUL, IR_F64, s1, x, 0); /* work between two stores of guard a */
+    ir_emit(a, b->c, (ir_inst){ .op = IR_STORE_IF, .type = IR_F64, .a = m, .b = ga, .slot = 1 });
+    ir_emit(a, b->c, (ir_inst){ .op = IR_STORE_IF, .type = IR_F64, .a = E(b, IR_SUB, IR_F64, s2, x, 0),
+                                .b = gb, .slot = 2 });
+    ir_emit(a, b->c, (ir_inst){ .op = IR_STORE_IF, .type = IR_BOOL, .a = E(b, IR_NOT, IR_BOOL, fl, 0, 0),
+                                .b = gb, .slot = 4 });
+    ir_emit(a, b->c, (ir_inst){ .op = IR_STORE_IF, .type = IR_F64, .a = x, .b = ga, .slot = 3 });
+    ir_emit(a, b->c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = E(b, IR_NOT, IR_BOOL, ga, 0, 0) });
+    ir_layout(b->c);
+    return b->c;
 }
 
 static ir_circuit *build_math(arena *a);
@@ -704,7 +745,18 @@ static void test_population_lanes(void **state)
         pop_vs_interp(fx->j, build_math(&scratch), opt, "math");
         for (int mode = 0; mode < 4; mode++) /* none, a flag, invalid input, a constant */
             pop_vs_interp(fx->j, build_status(&scratch, mode, 1), opt, "status");
+        ir_circuit *g = build_guards(&scratch);
+        assert_null(ir_verify(&scratch, g));
+        pop_vs_interp(fx->j, g, opt, "guards");
     }
+    /* The plain step_n, a loop calling step: without lanes, and in circuits
+     * emitted with loops. */
+    jit_set_lanes(fx->j, 0);
+    pop_vs_interp(fx->j, fx->all_ops, 2, "all ops, no lanes");
+    jit_set_lanes(fx->j, 1);
+    setenv("DRIVE_CG_LOOPS", "always", 1);
+    pop_vs_interp(fx->j, fx->all_ops, 2, "all ops, loops");
+    unsetenv("DRIVE_CG_LOOPS");
 }
 
 /* step_n is vectorized across instances with CG_LANES, a loop over step
