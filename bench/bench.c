@@ -323,6 +323,28 @@ static double memory_bandwidth(int reps)
     return gbs;
 }
 
+/* Bytes of the last-level cache, from sysfs (glibc's sysconf reported ten
+ * times the size on this machine's virtual CPU); 0 when unknown. */
+static long last_level_cache(void)
+{
+    long best = 0;
+    for (int k = 0; k < 8; k++) {
+        char path[96], unit = 0;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", k);
+        FILE *f = fopen(path, "r");
+        long v = 0;
+        if (!f)
+            continue;
+        if (fscanf(f, "%ld%c", &v, &unit) >= 1) {
+            v *= unit == 'K' ? 1024 : unit == 'M' ? 1024 * 1024 : 1;
+            if (v > best)
+                best = v;
+        }
+        fclose(f);
+    }
+    return best;
+}
+
 static int bench_population(circuit *cs, int n, const options *o, long pop_n, const char *what)
 {
     int failed = 0;
@@ -333,9 +355,14 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
      * system: each instance-step reads its input and state blocks and
      * writes its state and output blocks. (In the caches that is no limit.) */
     double gbs = pop_n == o->pop_n ? memory_bandwidth(o->pop_reps) : 0;
+    /* Blocks that fit twice over in the last-level cache are not bound by
+     * main memory (0 when unknown: every row gets a limit). */
+    long llc = last_level_cache();
     if (gbs > 0)
         printf("Memory, read and written in place: %.1f GB/s. Limit: that rate over the bytes "
-               "each instance-step moves (input + 2 x state + output).\n\n", gbs);
+               "each instance-step moves (input + 2 x state + output), for populations whose "
+               "blocks do not fit twice over in the last-level cache (%ld MB).\n\n", gbs,
+               llc >> 20);
     printf("| circuit | predictor | bytes moved | loop over step | step_n | step_n vs loop |%s\n",
            gbs > 0 ? " memory limit | step_n / limit |" : "");
     printf("| --- | --- | ---: | ---: | ---: | ---: |%s\n", gbs > 0 ? " ---: | ---: |" : "");
@@ -377,7 +404,9 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
         printf("| %s.%s | %s | %zu | %.1f | %.1f | %.2fx%s |", c->module, c->name,
                ci->has_predictor ? "yes" : "", moved, steps / ma * 1e-6, steps / mb * 1e-6,
                ma / mb, bad ? " **states differ**" : "");
-        if (gbs > 0) {
+        if (gbs > 0 && (double)N * (double)(is + ss + os) <= 2.0 * (double)llc) {
+            printf(" in cache | — |");
+        } else if (gbs > 0) {
             double limit = gbs * 1e9 / (double)moved;
             printf(" %.1f | %.0f%% |", limit * 1e-6, steps / mb / limit * 100);
         }
