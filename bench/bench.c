@@ -355,13 +355,13 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
      * system: each instance-step reads its input and state blocks and
      * writes its state and output blocks. (In the caches that is no limit.) */
     double gbs = pop_n == o->pop_n ? memory_bandwidth(o->pop_reps) : 0;
-    /* Blocks that fit twice over in the last-level cache are not bound by
+    /* Blocks that fit in the last-level cache are not bound by
      * main memory (0 when unknown: every row gets a limit). */
     long llc = last_level_cache();
     if (gbs > 0)
         printf("Memory, read and written in place: %.1f GB/s. Limit: that rate over the bytes "
                "each instance-step moves (input + 2 x state + output), for populations whose "
-               "blocks do not fit twice over in the last-level cache (%ld MB).\n\n", gbs,
+               "blocks do not fit in the last-level cache (%ld MB).\n\n", gbs,
                llc >> 20);
     printf("| circuit | predictor | bytes moved | loop over step | step_n | step_n vs loop |%s\n",
            gbs > 0 ? " memory limit | step_n / limit |" : "");
@@ -404,7 +404,7 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
         printf("| %s.%s | %s | %zu | %.1f | %.1f | %.2fx%s |", c->module, c->name,
                ci->has_predictor ? "yes" : "", moved, steps / ma * 1e-6, steps / mb * 1e-6,
                ma / mb, bad ? " **states differ**" : "");
-        if (gbs > 0 && (double)N * (double)(is + ss + os) <= 2.0 * (double)llc) {
+        if (gbs > 0 && (double)N * (double)(is + ss + os) <= (double)llc) {
             printf(" in cache | — |");
         } else if (gbs > 0) {
             double limit = gbs * 1e9 / (double)moved;
