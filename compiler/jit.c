@@ -490,17 +490,17 @@ int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn
     if (n <= 0)
         return 0;
     int rc = -1;
-    /* Per circuit: its key, and which new circuit (index into todo) holds
-     * its code, or -1 when the cache has it. */
+    /* Per circuit: its key, and which of the circuits LLVM must compile
+     * (an index into fresh) holds its code, or -1 when the cache has it. */
     unsigned char **keys = calloc((size_t)n, sizeof *keys);
     size_t *key_lens = calloc((size_t)n, sizeof *key_lens);
     int *slot = calloc((size_t)n, sizeof *slot);
-    const ir_circuit **todo = calloc((size_t)n, sizeof *todo);
+    const ir_circuit **fresh = calloc((size_t)n, sizeof *fresh);
     char **prefixes = calloc((size_t)n, sizeof *prefixes);
     cache_entry **entries = calloc((size_t)n, sizeof *entries);
-    int n_todo = 0;
+    int n_new = 0;
     jit_unit *u = NULL;
-    if (!keys || !key_lens || !slot || !todo || !prefixes || !entries) {
+    if (!keys || !key_lens || !slot || !fresh || !prefixes || !entries) {
         cg_errorf(err, "out of memory");
         goto out;
     }
@@ -521,17 +521,17 @@ int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn
                 memcmp(keys[k], keys[i], key_lens[i]) == 0)
                 slot[i] = slot[k];
         if (slot[i] < 0) {
-            slot[i] = n_todo;
-            todo[n_todo] = cs[i];
-            if (!(prefixes[n_todo] = symbol_prefix(j, cs[i]))) {
+            slot[i] = n_new;
+            fresh[n_new] = cs[i];
+            if (!(prefixes[n_new] = symbol_prefix(j, cs[i]))) {
                 cg_errorf(err, "out of memory");
                 goto out;
             }
-            n_todo++;
+            n_new++;
         }
     }
-    if (n_todo) {
-        LLVMMemoryBufferRef buf = make_object(j, todo, prefixes, n_todo, opt_level, err);
+    if (n_new) {
+        LLVMMemoryBufferRef buf = make_object(j, fresh, prefixes, n_new, opt_level, err);
         if (!buf)
             goto out;
         /* Keep a copy for the cache (the JIT consumes the buffer). */
@@ -543,11 +543,11 @@ int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn
             free(data);
             goto out;
         }
-        LLVMOrcExecutorAddress(*addr)[3] = calloc((size_t)n_todo, sizeof *addr);
+        LLVMOrcExecutorAddress(*addr)[3] = calloc((size_t)n_new, sizeof *addr);
         int ok = addr != NULL;
         if (!ok)
             cg_errorf(err, "out of memory");
-        for (int t = 0; ok && t < n_todo; t++)
+        for (int t = 0; ok && t < n_new; t++)
             ok = lookup_all(j, prefixes[t], addr[t], err) == 0;
         if (!ok) {
             free(addr);
@@ -613,12 +613,12 @@ out:
     }
     for (int i = 0; keys && i < n; i++)
         free(keys[i]);
-    for (int t = 0; prefixes && t < n_todo; t++)
+    for (int t = 0; prefixes && t < n_new; t++)
         free(prefixes[t]);
     free(keys);
     free(key_lens);
     free(slot);
-    free(todo);
+    free(fresh);
     free(prefixes);
     free(entries);
     return rc;
