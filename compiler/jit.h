@@ -5,8 +5,8 @@
  * with symbols that never repeat, so an interactive host can redefine a
  * circuit by compiling the new one and removing the old (compiling a circuit
  * identical to one still loaded shares that code; see jit_set_cache).
- * jit_compile_many links one object for several circuits (a whole program),
- * whose code stays until all of them are removed.
+ * jit_compile_many links one object per thread for several circuits (a
+ * whole program), whose code stays until all of the object's are removed.
  *
  * Ownership: the caller owns a jit and frees it with jit_destroy, which also
  * frees all code still loaded (every jit_fn pointer then dangles); a jit_fn's
@@ -46,8 +46,9 @@ int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **
 
 /* jit_compile for n circuits at once, into fns[0..n-1]: the circuits not in
  * the cache go through LLVM together (one module, one object file, one
- * tracker), which costs much less than a jit_compile each. Their code is
- * freed when the last of their jit_fns is removed. All or nothing: returns
+ * tracker per thread, see jit_set_threads), which costs much less than a
+ * jit_compile each. A share's code is freed when the last of its jit_fns is
+ * removed. All or nothing: returns
  * 0, or -1 with a message in *err and every fns[i] cleared. The circuits are
  * only read. */
 int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn *fns,
@@ -66,6 +67,14 @@ void jit_set_cache(jit *j, int on);
  * halves the code LLVM generates (step_n is then a loop calling step);
  * applies to the compiles that follow. */
 void jit_set_lanes(jit *j, int on);
+
+/* How many threads run LLVM for one jit_compile_many (at most
+ * JIT_MAX_THREADS): its new circuits are shared out by size, and each
+ * thread makes one object of its share. n <= 0 means $DRIVE_JIT_THREADS if
+ * set, else the number of cores (the default). The code is the same
+ * whatever the count; only the time to make it changes. */
+enum { JIT_MAX_THREADS = 8 };
+void jit_set_threads(jit *j, int n);
 
 /* Point c's entry points (rt.h) at fn, which must outlive c's use. */
 void jit_bind(rt_circuit *c, jit_fn *fn);

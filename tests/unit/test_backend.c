@@ -1271,6 +1271,62 @@ static void test_remove_and_recompile(void **state)
     remove_ok(fx->j, &f3);
 }
 
+/* jit_compile_many shares its circuits out among threads, one object each:
+ * every circuit computes what it says whatever the count, a share's code
+ * lives until its last circuit is removed, and one malformed circuit fails
+ * the whole call with every fn cleared. */
+static void test_compile_many_threads(void **state)
+{
+    (void)state;
+    arena *a = &scratch;
+    enum { N = 7 };
+    ir_circuit *cs[N];
+    for (int i = 0; i < N; i++)
+        cs[i] = build_scaled(a, i + 1.0);
+    for (int threads = 1; threads <= 3; threads += 2) {
+        char *err = NULL;
+        jit *j = jit_create(&err);
+        assert_non_null(j);
+        jit_set_cache(j, 0); /* every circuit through LLVM */
+        jit_set_threads(j, threads);
+        jit_fn fns[N];
+        assert_int_equal(jit_compile_many(j, cs, N, 2, fns, &err), 0);
+        assert_null(err);
+        int units = 0;
+        for (int i = 0; i < N; i++) {
+            assert_true(step_scaled(&fns[i], 2.0) == 2.0 * (i + 1) + 0.5);
+            int seen = 0;
+            for (int k = 0; k < i; k++)
+                seen |= fns[k].unit == fns[i].unit;
+            units += !seen;
+        }
+        assert_int_equal(units, threads);
+        for (int i = 0; i < N - 1; i++)
+            remove_ok(j, &fns[i]);
+        assert_true(step_scaled(&fns[N - 1], 1.0) == N + 0.5);
+        remove_ok(j, &fns[N - 1]);
+
+        /* One circuit LLVM cannot be given: nothing is kept. */
+        ir_circuit *bad = build_scaled(a, 9.0);
+        for (uint32_t k = 0; k < bad->n_code; k++)
+            if (bad->code[k].op == IR_MUL)
+                bad->code[k].op = (ir_op)250;
+        ir_circuit *mixed[N];
+        memcpy(mixed, cs, sizeof mixed);
+        mixed[N / 2] = bad;
+        assert_int_equal(jit_compile_many(j, mixed, N, 2, fns, &err), -1);
+        assert_non_null(err);
+        assert_non_null(strstr(err, "malformed"));
+        free(err);
+        err = NULL;
+        for (int i = 0; i < N; i++)
+            assert_null(fns[i].unit);
+        assert_int_equal(jit_compile_many(j, cs, N, 2, fns, &err), 0);
+        assert_true(step_scaled(&fns[2], 1.0) == 3.5);
+        jit_destroy(j); /* with the code still loaded */
+    }
+}
+
 /* A separate JIT for the plain x86-64 CPU (the portable baseline) must give
  * the same answers as the host's; also jit_destroy with code still loaded. */
 static void test_baseline_cpu_jit(void **state)
@@ -1713,6 +1769,7 @@ int main(void)
         cmocka_unit_test_teardown(test_verify_math_and_return, scratch_teardown),
         cmocka_unit_test_teardown(test_remove_and_recompile, scratch_teardown),
         cmocka_unit_test_teardown(test_baseline_cpu_jit, scratch_teardown),
+        cmocka_unit_test_teardown(test_compile_many_threads, scratch_teardown),
         cmocka_unit_test_teardown(test_empty_circuit, scratch_teardown),
         cmocka_unit_test_teardown(test_verify_accepts_valid, scratch_teardown),
         cmocka_unit_test_teardown(test_verify_use_before_def, scratch_teardown),
