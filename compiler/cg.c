@@ -48,7 +48,8 @@ static void init_native(void)
 }
 
 /* cpu == NULL means "the generic CPU of the host's architecture". */
-static cg_target *target_new(const char *cpu, const char *features, char **err)
+static cg_target *target_new_at(const char *cpu, const char *features, LLVMCodeGenOptLevel level,
+                                char **err)
 {
     call_once(&native_once, init_native);
     if (native_failed) {
@@ -70,8 +71,7 @@ static cg_target *target_new(const char *cpu, const char *features, char **err)
     /* Small code model + PIC is what LLJIT forces with JITLink on ELF, and
      * what a shared library needs. */
     LLVMTargetMachineRef tm = LLVMCreateTargetMachine(
-        target, triple, cpu, features ? features : "", LLVMCodeGenLevelDefault,
-        LLVMRelocPIC, LLVMCodeModelSmall);
+        target, triple, cpu, features ? features : "", level, LLVMRelocPIC, LLVMCodeModelSmall);
     if (!tm) {
         cg_errorf(err, "cannot create an LLVM target machine for %s (cpu %s)", triple, cpu);
         LLVMDisposeMessage(triple);
@@ -85,6 +85,21 @@ static cg_target *target_new(const char *cpu, const char *features, char **err)
         return NULL;
     }
     t->tm = tm;
+    return t;
+}
+
+static cg_target *target_new(const char *cpu, const char *features, char **err)
+{
+    return target_new_at(cpu, features, LLVMCodeGenLevelDefault, err);
+}
+
+cg_target *cg_target_fast(const cg_target *like, char **err)
+{
+    char *cpu = LLVMGetTargetMachineCPU(like->tm);
+    char *features = LLVMGetTargetMachineFeatureString(like->tm);
+    cg_target *t = target_new_at(cpu, features, LLVMCodeGenLevelNone, err);
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(features);
     return t;
 }
 
@@ -1176,8 +1191,8 @@ static int emit_step(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
     return 0;
 }
 
-static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
-                       const ir_circuit *c, int lanes);
+static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
+                       const ir_circuit *c, int lanes, const cg_lazy *lazy);
 
 LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
                       const cg_target *t)
@@ -1185,8 +1200,13 @@ LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefi
     return cg_emit_ex(ctx, c, prefix, t, CG_LANES);
 }
 
-LLVMModuleRef cg_emit_ex(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
-                         const cg_target *t, unsigned flags)
+/* What emit_module makes: the three entry points, only the lanes, or one
+ * of cg_emit_part's parts. */
+enum { MAKE_ALL, MAKE_LANES, MAKE_STEP, MAKE_REST };
+
+static LLVMModuleRef emit_module(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                                 const cg_target *t, unsigned flags, const cg_lazy *lazy,
+                                 int what)
 {
     emitter e = {
         .ctx = ctx,
@@ -1214,25 +1234,79 @@ LLVMModuleRef cg_emit_ex(LLVMContextRef ctx, const ir_circuit *c, const char *pr
     static const char *const init_access[] = { "writeonly" };
     static const char *const step_names[] = { "state", "in", "out" };
     static const char *const step_access[] = { NULL, "readonly", "writeonly" };
+    size_t len = strlen(prefix) + 16;
+    char *name = malloc(len);
     int ok = 0;
-    LLVMValueRef init = add_function(&e, prefix, "_init", e.voidt, 1, init_names, init_access);
-    if (init) {
-        /* init runs once per instance: not worth the optimiser's and the
-         * full code generator's time (a fifth of a program's compile). */
-        add_attr(&e, init, LLVMAttributeFunctionIndex, "optnone");
-        add_attr(&e, init, LLVMAttributeFunctionIndex, "noinline");
-        emit_init(&e, init, c);
+    if (name && what == MAKE_STEP) {
         LLVMValueRef step =
             add_function(&e, prefix, "_step", e.i32, 3, step_names, step_access);
-        ok = step && emit_step(&e, step, c) == 0 &&
-             emit_step_n(&e, prefix, step, c, (flags & CG_LANES) != 0) == 0;
+        ok = step && emit_step(&e, step, c) == 0;
+    } else if (name && (what == MAKE_LANES || what == MAKE_REST)) {
+        /* The step is in another module, linked beside this one. */
+        snprintf(name, len, "%s_step", prefix);
+        LLVMTypeRef params[3] = { e.ptr, e.ptr, e.ptr };
+        LLVMValueRef step = LLVMAddFunction(m, name, LLVMFunctionType(e.i32, params, 3, 0));
+        if (what == MAKE_LANES) {
+            snprintf(name, len, "%s_lanes_step_n", prefix);
+            ok = emit_step_n(&e, name, step, c, 1, NULL) == 0;
+        } else {
+            LLVMValueRef init =
+                add_function(&e, prefix, "_init", e.voidt, 1, init_names, init_access);
+            if (init) {
+                add_attr(&e, init, LLVMAttributeFunctionIndex, "optnone");
+                add_attr(&e, init, LLVMAttributeFunctionIndex, "noinline");
+                emit_init(&e, init, c);
+                snprintf(name, len, "%s_step_n", prefix);
+                ok = emit_step_n(&e, name, step, c, 0, lazy) == 0;
+            }
+        }
+    } else if (name) {
+        LLVMValueRef init =
+            add_function(&e, prefix, "_init", e.voidt, 1, init_names, init_access);
+        if (init) {
+            /* init runs once per instance: not worth the optimiser's and the
+             * full code generator's time (a fifth of a program's compile). */
+            add_attr(&e, init, LLVMAttributeFunctionIndex, "optnone");
+            add_attr(&e, init, LLVMAttributeFunctionIndex, "noinline");
+            emit_init(&e, init, c);
+            LLVMValueRef step =
+                add_function(&e, prefix, "_step", e.i32, 3, step_names, step_access);
+            snprintf(name, len, "%s_step_n", prefix);
+            ok = step && emit_step(&e, step, c) == 0 &&
+                 emit_step_n(&e, name, step, c, (flags & CG_LANES) && !lazy, lazy) == 0;
+        }
     }
+    free(name);
     LLVMDisposeBuilder(e.b);
     if (!ok) {
         LLVMDisposeModule(m);
         return NULL;
     }
     return m;
+}
+
+LLVMModuleRef cg_emit_ex(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                         const cg_target *t, unsigned flags)
+{
+    return emit_module(ctx, c, prefix, t, flags, NULL, MAKE_ALL);
+}
+
+LLVMModuleRef cg_emit_lazy(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                           const cg_target *t, const cg_lazy *lazy)
+{
+    return emit_module(ctx, c, prefix, t, CG_LANES, lazy, MAKE_ALL);
+}
+
+LLVMModuleRef cg_emit_part(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                           const cg_target *t, int part, const cg_lazy *lazy)
+{
+    return emit_module(ctx, c, prefix, t, 0, lazy, part == CG_PART_STEP ? MAKE_STEP : MAKE_REST);
+}
+
+LLVMModuleRef cg_emit_lanes(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                            const cg_target *t)
+{
+    return emit_module(ctx, c, prefix, t, CG_LANES, NULL, MAKE_LANES);
 }
 
 /* ---- populations: one step across instances ----------------------------- */
@@ -1461,21 +1535,56 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
     return 0;
 }
 
-/* <prefix>_step_n(states, n, in, out): step n instances whose blocks lie end
- * to end; returns how many reported invalid inputs. Groups of LANES
+/* The head of a lazy step_n (cg_emit_lazy): through the lanes version once
+ * there is one (a pointer in a private global, set by the hook), else,
+ * for LANES instances or more, ask the hook for it, else (and when the
+ * hook has none) on to the loop at tail. */
+static void emit_lazy_dispatch(const emitter *e, LLVMValueRef fn, LLVMTypeRef fty, LLVMValueRef n,
+                               const cg_lazy *lazy, LLVMBasicBlockRef tail)
+{
+    LLVMValueRef slot = LLVMAddGlobal(e->m, e->ptr, "lanes_fn");
+    LLVMSetLinkage(slot, LLVMInternalLinkage);
+    LLVMSetInitializer(slot, LLVMConstNull(e->ptr));
+    LLVMSetAlignment(slot, 8);
+    LLVMValueRef args[4] = { LLVMGetParam(fn, 0), n, LLVMGetParam(fn, 2), LLVMGetParam(fn, 3) };
+    LLVMBasicBlockRef fast = LLVMAppendBasicBlockInContext(e->ctx, fn, "lanes_ready");
+    LLVMBasicBlockRef check = LLVMAppendBasicBlockInContext(e->ctx, fn, "lanes_wanted");
+    LLVMBasicBlockRef ask = LLVMAppendBasicBlockInContext(e->ctx, fn, "lanes_ask");
+    LLVMBasicBlockRef got = LLVMAppendBasicBlockInContext(e->ctx, fn, "lanes_got");
+    LLVMValueRef have = LLVMBuildLoad2(e->b, e->ptr, slot, "lanes");
+    LLVMSetOrdering(have, LLVMAtomicOrderingAcquire); /* the hook's store is release */
+    LLVMSetAlignment(have, 8);
+    LLVMValueRef null = LLVMConstNull(e->ptr);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntNE, have, null, "ready"), fast, check);
+    LLVMPositionBuilderAtEnd(e->b, fast);
+    LLVMBuildRet(e->b, LLVMBuildCall2(e->b, fty, have, args, 4, "r"));
+    LLVMPositionBuilderAtEnd(e->b, check);
+    LLVMValueRef many = LLVMBuildICmp(e->b, LLVMIntUGE, n, LLVMConstInt(e->i64, LANES, 0), "many");
+    LLVMBuildCondBr(e->b, many, ask, tail);
+    LLVMPositionBuilderAtEnd(e->b, ask);
+    /* The hook and its token are addresses in the compiling process: this
+     * code is for the JIT that made it, never for a file. */
+    LLVMTypeRef hty = LLVMFunctionType(e->ptr, (LLVMTypeRef[]){ e->ptr, e->ptr }, 2, 0);
+    LLVMValueRef hook = LLVMConstIntToPtr(
+        LLVMConstInt(e->i64, (unsigned long long)(uintptr_t)lazy->hook, 0), e->ptr);
+    LLVMValueRef token = LLVMConstIntToPtr(
+        LLVMConstInt(e->i64, (unsigned long long)(uintptr_t)lazy->token, 0), e->ptr);
+    LLVMValueRef made = LLVMBuildCall2(e->b, hty, hook, (LLVMValueRef[]){ token, slot }, 2, "made");
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntNE, made, null, "ok"), got, tail);
+    LLVMPositionBuilderAtEnd(e->b, got);
+    LLVMBuildRet(e->b, LLVMBuildCall2(e->b, fty, made, args, 4, "r"));
+}
+
+/* name(states, n, in, out), <prefix>_step_n: step n instances whose blocks
+ * lie end to end; returns how many reported invalid inputs. Groups of LANES
  * instances go through the vector body above; the rest (and every instance
  * of a circuit emitted with loops) through a loop calling step. */
-static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
-                       const ir_circuit *c, int lanes)
+static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
+                       const ir_circuit *c, int lanes, const cg_lazy *lazy)
 {
-    size_t len = strlen(prefix) + 8;
-    char *name = malloc(len);
-    if (!name)
-        return -1;
-    snprintf(name, len, "%s_step_n", prefix);
     LLVMTypeRef params[4] = { e->ptr, e->i64, e->ptr, e->ptr };
-    LLVMValueRef fn = LLVMAddFunction(e->m, name, LLVMFunctionType(e->i64, params, 4, 0));
-    free(name);
+    LLVMTypeRef fty = LLVMFunctionType(e->i64, params, 4, 0);
+    LLVMValueRef fn = LLVMAddFunction(e->m, name, fty);
     LLVMSetLinkage(fn, LLVMExternalLinkage);
     add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
     /* As for step: the three arrays of blocks never overlap. */
@@ -1539,7 +1648,10 @@ static int emit_step_n(const emitter *e, const char *prefix, LLVMValueRef step,
          * step, so it is left unoptimised, which compiles faster. */
         add_attr(e, fn, LLVMAttributeFunctionIndex, "optnone");
         add_attr(e, fn, LLVMAttributeFunctionIndex, "noinline");
-        LLVMBuildBr(e->b, tail);
+        if (lazy && lanes_wanted(c))
+            emit_lazy_dispatch(e, fn, fty, n, lazy, tail);
+        else
+            LLVMBuildBr(e->b, tail);
     }
 
     /* The instances left over, one step call each. */
@@ -1594,12 +1706,14 @@ int cg_optimize(LLVMModuleRef m, const cg_target *t, int opt_level, char **err)
      * change its machine code (and SLP, which pairs the lanes of the fixed
      * summation order). The step functions run as fast as with default<O2>
      * (bench/run.sh) for a tenth of the optimisation time; without the
-     * inliner, step_n calls step, so the step's body is generated once. */
+     * inliner, step_n calls step, so the step's body is generated once.
+     * A second instcombine and simplifycfg after SLP took a third of the
+     * time and changed 3 of the stdlib's 18 steps by 1 to 5 instructions
+     * (either way in the step_n lanes): dropped. */
     const char *pipeline =
         opt_level == 1 ? "default<O1>"
         : opt_level == 2 ? "function(early-cse<memssa>,instcombine<no-verify-fixpoint>,"
-                           "simplifycfg,gvn,slp-vectorizer,dse,"
-                           "instcombine<no-verify-fixpoint>,simplifycfg)"
+                           "simplifycfg,gvn,slp-vectorizer,dse)"
                          : "default<O3>";
     LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
     /* A real target machine: without one the cost model vectorizes nothing. */

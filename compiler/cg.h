@@ -51,6 +51,10 @@ cg_target *cg_target_generic(char **err); /* plain x86-64 (portable .so) */
 /* A named CPU such as "x86-64-v3" with extra features such as "+avx2" (NULL
  * or "" for none); LLVM warns on stderr about a CPU it does not know. */
 cg_target *cg_target_cpu(const char *cpu, const char *features, char **err);
+/* The same CPU and features, but LLVM's quickest code generator (no
+ * optimisation, fast instruction selection and register allocation): for
+ * code that runs once, or only calls other code (cg_emit_part). */
+cg_target *cg_target_fast(const cg_target *like, char **err);
 void cg_target_free(cg_target *t);
 
 /* The wrapped machine, still owned by t. */
@@ -71,6 +75,37 @@ LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefi
 enum { CG_LANES = 1 };
 LLVMModuleRef cg_emit_ex(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
                          const cg_target *t, unsigned flags);
+
+/* Lanes made when first wanted, for a JIT: a population's step_n costs
+ * LLVM about three times its step, and most hosts never step one. */
+typedef struct cg_lazy {
+    /* Called (from the generated code, in the thread stepping) the first
+     * time step_n gets LANES or more instances while *slot is NULL: returns
+     * the lanes version, <prefix>_lanes_step_n (cg_emit_lanes) linked where
+     * <prefix>_step is, after storing it into *slot with release order so
+     * that later calls go straight to it; or NULL to keep stepping one
+     * instance at a time. */
+    void *(*hook)(void *token, void **slot);
+    void *token;
+} cg_lazy;
+/* cg_emit_ex with CG_LANES, but step_n without the lanes until the hook
+ * supplies them (the same states and outputs either way). The module holds
+ * the hook's and token's addresses: it is for this process only. */
+LLVMModuleRef cg_emit_lazy(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                           const cg_target *t, const cg_lazy *lazy);
+/* The same code in two modules, for a JIT: CG_PART_STEP, <prefix>_step,
+ * which deserves the optimiser and the full code generator, and
+ * CG_PART_REST, <prefix>_init and a step_n that only calls the step (or,
+ * with lazy, the lanes), which need neither (cg_target_fast). The rest
+ * declares the step; linked together they are cg_emit_ex's or
+ * cg_emit_lazy's (lazy NULL: without lanes). */
+enum { CG_PART_STEP, CG_PART_REST };
+LLVMModuleRef cg_emit_part(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                           const cg_target *t, int part, const cg_lazy *lazy);
+/* Only <prefix>_lanes_step_n, step_n with lanes, which calls
+ * <prefix>_step (defined elsewhere) for the instances left over. */
+LLVMModuleRef cg_emit_lanes(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
+                            const cg_target *t);
 
 /* Verifies m, then optimizes it with t's machine: opt_level 0 runs no
  * passes, 1 and 3 LLVM's default<O1> and default<O3>, 2 (what the JIT and

@@ -25,6 +25,37 @@ static ir_var **block_vars(ir_circuit *c, int block, uint32_t **n)
     }
 }
 
+static const char *dup_or_null(arena *a, const char *s) { return s ? arena_strdup(a, s) : NULL; }
+
+ir_circuit *ir_clone(arena *a, const ir_circuit *c)
+{
+    ir_circuit *d = arena_alloc(a, sizeof *d);
+    *d = *c;
+    d->module = dup_or_null(a, c->module);
+    d->name = dup_or_null(a, c->name);
+    for (int block = 0; block < 4; block++) {
+        uint32_t *n;
+        ir_var **vars = block_vars(d, block, &n);
+        const ir_var *from = *vars;
+        d->cap_vars[block] = *n;
+        *vars = *n ? arena_calloc(a, *n, sizeof **vars) : NULL;
+        for (uint32_t i = 0; i < *n; i++) {
+            ir_var *v = &(*vars)[i];
+            *v = from[i];
+            v->name = dup_or_null(a, from[i].name);
+            v->note = dup_or_null(a, from[i].note);
+            v->base = from[i].base == from[i].name ? v->name : dup_or_null(a, from[i].base);
+        }
+    }
+    d->cap_code = c->n_code;
+    d->code = c->n_code ? arena_calloc(a, c->n_code, sizeof *d->code) : NULL;
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        d->code[i] = c->code[i];
+        d->code[i].name = dup_or_null(a, c->code[i].name);
+    }
+    return d;
+}
+
 uint32_t ir_add_var(arena *a, ir_circuit *c, int block, const char *name,
                     ir_type t, double init, const char *note)
 {

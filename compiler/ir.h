@@ -121,6 +121,10 @@ uint32_t ir_emit(arena *a, ir_circuit *c, ir_inst inst);
  * f64 vars come first, then the bools, so padding is only at the end). */
 void ir_layout(ir_circuit *c);
 
+/* A deep copy of c in a (names and notes too), for a host that keeps a
+ * circuit beyond its compilation's arena. */
+ir_circuit *ir_clone(arena *a, const ir_circuit *c);
+
 /* Inspecting. */
 int ir_has_result(ir_op op);
 int ir_n_operands(ir_op op); /* value operands among a, b, c */

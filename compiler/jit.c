@@ -1,7 +1,8 @@
 /* jit.c — in-process compilation with ORC LLJIT: cg_emit_ex and cg_optimize
  * build the code, LLVM makes an object file of it, LLJIT links it, and each
  * compile gets its own resource tracker so that it can be removed on its
- * own. Used from one thread (a compile starts its own helpers, below).
+ * own. Every entry point takes the jit's lock (the lanes hook, below, runs
+ * in whatever thread steps a population).
  *
  * Compiling is dominated by LLVM (its code generator most, then the passes:
  * 4 to 6 ms for a small circuit, twice that with step_n's lanes), and hosts
@@ -19,10 +20,17 @@
  * module each for the standard library). The circuits are shared out by
  * size among up to one thread per core, each with its own LLVM context and
  * target machine, since nothing in LLVM is shared between contexts; each
- * share's object is linked whole, under one resource tracker, and kept
- * whole. On two cores the standard library compiles in 0.6 of the time. */
+ * share's code is linked whole, under one resource tracker, and kept
+ * whole. On two cores the standard library compiles in 0.6 of the time.
+ *
+ * A share is two objects: its steps, optimised and made by the full code
+ * generator, and the rest (init, and a step_n that only calls the step or
+ * the lanes), which runs once or only calls, made by LLVM's quickest code
+ * generator: every function costs the full one about half a millisecond
+ * whatever its size, and the rest is two functions of three. */
 #include "jit.h"
 
+#include "arena.h"
 #include "cg.h"
 
 #include <llvm-c/Error.h>
@@ -39,23 +47,53 @@
 
 typedef struct cache_entry cache_entry;
 typedef struct cache_obj cache_obj;
+typedef struct lanes_set lanes_set;
 
 struct jit_unit {
     LLVMOrcResourceTrackerRef rt;
     jit_unit *prev, *next;
     int refs;            /* jit_fns sharing this code */
     cache_obj *obj;      /* the kept object it was linked from, if any */
+    lanes_set *lanes;    /* the lanes its step_n functions may ask for */
+    jit_unit *extras;    /* the lanes linked for it, which go with it */
+    jit_unit *owner, *next_extra; /* for a unit of lanes: whose, and the next */
+};
+
+/* Populations step through lanes (cg.h): step_n asks for them the first
+ * time it gets enough instances (cg_emit_lazy), and the hook compiles them
+ * then, links them as an extra of the unit of the step_n that asked, and
+ * keeps the object for the next link. One record per circuit; its address
+ * is in the code, so a set of records lives as long as the object does,
+ * linked or cached. */
+typedef struct lanes_rec {
+    lanes_set *set;
+    const ir_circuit *c; /* a copy, in the set's arena */
+    const char *prefix;  /* in the set's arena */
+    char *obj;           /* the lanes' object, once made */
+    size_t len;
+    int failed;          /* LLVM or the link failed: stay with one at a time */
+} lanes_rec;
+
+struct lanes_set {
+    jit *j;
+    arena arena;
+    int opt_level;
+    int refs;            /* the unit linked from the object, the cache_obj */
+    jit_unit *loaded;    /* the object's unit, while linked */
+    int n;
+    lanes_rec *recs;
 };
 
 /* A kept object file: the code of one compile (one circuit, or all the
  * circuits of one jit_compile_many), linked whole or not at all. */
 struct cache_obj {
-    char *data;
-    size_t len;
+    char *data;          /* two object files end to end: the steps, the rest */
+    size_t len, split;
     int n_entries;       /* the cache entries whose code it holds */
     jit_unit *loaded;    /* its code, while linked */
     unsigned long gen;   /* counts its links: entry addresses of another are stale */
     unsigned long mark;  /* cache_trim's walk that counted it */
+    lanes_set *lanes;    /* its circuits' lanes, if made with lanes */
 };
 
 /* One circuit's code in a kept object, and its symbol prefix there. */
@@ -89,9 +127,25 @@ struct jit {
      * j->target and tsc's context): a machine and a context each, made on
      * first use and kept, since a new context costs about as much as
      * compiling a small circuit. */
-    cg_target *wtarget[JIT_MAX_THREADS];
+    cg_target *wtarget[JIT_MAX_THREADS], *wfast[JIT_MAX_THREADS];
     LLVMContextRef wctx[JIT_MAX_THREADS];
+    cg_target *fast; /* j->target's CPU, LLVM's quickest code generator */
+    /* Held by every entry point and by the lanes hook, which runs in
+     * whatever thread steps a population. */
+    mtx_t lock;
+    int lock_ok;
+    unsigned long lanes_made, lanes_linked; /* jit_lanes_counts */
 };
+
+static void lanes_unref(lanes_set *set)
+{
+    if (set && --set->refs <= 0) {
+        for (int k = 0; k < set->n; k++)
+            free(set->recs[k].obj);
+        arena_free(&set->arena);
+        free(set);
+    }
+}
 
 /* The session sends some failures (such as the names of unresolved symbols)
  * here instead of into the error a lookup returns: keep them for the next
@@ -136,7 +190,7 @@ jit *jit_create_cpu(const char *cpu, const char *features, char **err)
     /* Two machines with one CPU: the passes borrow one, and ORC's builder
      * consumes the other, so the cost model matches the code generator. */
     j->target = cpu ? cg_target_cpu(cpu, features, err) : cg_target_host(err);
-    if (!j->target)
+    if (!j->target || !(j->fast = cg_target_fast(j->target, err)))
         goto fail;
     cg_target *for_jit = cpu ? cg_target_cpu(cpu, features, err) : cg_target_host(err);
     if (!for_jit)
@@ -159,6 +213,11 @@ jit *jit_create_cpu(const char *cpu, const char *features, char **err)
         goto fail;
     }
     jit_set_threads(j, 0);
+    if (mtx_init(&j->lock, mtx_plain | mtx_recursive) != thrd_success) {
+        cg_errorf(err, "cannot make a mutex");
+        goto fail;
+    }
+    j->lock_ok = 1;
     return j;
 fail:
     jit_destroy(j);
@@ -173,6 +232,7 @@ static void entry_free(cache_entry *e)
     if (o && --o->n_entries == 0) {
         if (o->loaded)
             o->loaded->obj = NULL;
+        lanes_unref(o->lanes);
         free(o->data);
         free(o);
     }
@@ -183,6 +243,18 @@ static void entry_free(cache_entry *e)
 
 static void unit_release(jit *j, jit_unit *u)
 {
+    while (u->extras) /* (their code, if not removed, dies with the LLJIT) */
+        unit_release(j, u->extras);
+    if (u->owner) {
+        jit_unit **p = &u->owner->extras;
+        while (*p != u)
+            p = &(*p)->next_extra;
+        *p = u->next_extra;
+    }
+    if (u->lanes) {
+        u->lanes->loaded = NULL;
+        lanes_unref(u->lanes);
+    }
     if (u->obj)
         u->obj->loaded = NULL;
     if (u->prev)
@@ -220,13 +292,17 @@ void jit_destroy(jit *j)
     }
     for (int w = 1; w < JIT_MAX_THREADS; w++) {
         cg_target_free(j->wtarget[w]);
+        cg_target_free(j->wfast[w]);
         if (j->wctx[w])
             LLVMContextDispose(j->wctx[w]);
     }
     cg_target_free(j->target);
+    cg_target_free(j->fast);
     free(j->cpu);
     free(j->features);
     free(j->report);
+    if (j->lock_ok)
+        mtx_destroy(&j->lock);
     free(j);
 }
 
@@ -398,71 +474,51 @@ static jit_unit *unit_new(jit *j)
  * already: a second one is only consumed). */
 static void unit_discard(jit *j, jit_unit *u)
 {
+    while (u->extras) /* lanes first: they call into u */
+        unit_discard(j, u->extras);
     LLVMErrorRef r = LLVMOrcResourceTrackerRemove(u->rt);
     if (r)
         LLVMConsumeError(r);
     unit_release(j, u);
 }
 
-/* Links an object file under a new unit with no users yet; the buffer is
- * the JIT's from here, even on failure. NULL with *err on failure. */
-static jit_unit *link_buffer(jit *j, LLVMMemoryBufferRef buf, char **err)
+/* Links the object files data[0, split) and data[split, len) (none if
+ * empty) under a new unit with no users yet (the data are copied). NULL
+ * with *err on failure. */
+static jit_unit *link_objects(jit *j, const char *data, size_t len, size_t split, const char *name,
+                              char **err)
 {
     jit_unit *u = unit_new(j);
     if (!u) {
-        LLVMDisposeMemoryBuffer(buf);
         cg_errorf(err, "out of memory");
         return NULL;
     }
-    LLVMErrorRef e = LLVMOrcLLJITAddObjectFileWithRT(j->lljit, u->rt, buf);
-    if (e) {
-        set_llvm_err(j, err, "cannot add the code to the JIT", e);
-        unit_discard(j, u);
-        return NULL;
+    size_t from[2] = { 0, split }, to[2] = { split, len };
+    for (int k = 0; k < 2; k++) {
+        if (to[k] <= from[k])
+            continue;
+        LLVMMemoryBufferRef buf =
+            LLVMCreateMemoryBufferWithMemoryRangeCopy(data + from[k], to[k] - from[k], name);
+        if (!buf) {
+            cg_errorf(err, "out of memory");
+            unit_discard(j, u);
+            return NULL;
+        }
+        LLVMErrorRef e = LLVMOrcLLJITAddObjectFileWithRT(j->lljit, u->rt, buf); /* takes buf */
+        if (e) {
+            set_llvm_err(j, err, "cannot add the code to the JIT", e);
+            unit_discard(j, u);
+            return NULL;
+        }
     }
     return u;
 }
 
-/* The entry points <prefix>_init, _step and _step_n (linked on the first
- * lookup). */
-static int lookup_all(jit *j, const char *prefix, LLVMOrcExecutorAddress addr[3], char **err)
+/* m optimised with t and made an object file (m is consumed). NULL with
+ * *err on failure. */
+static LLVMMemoryBufferRef object_of(LLVMModuleRef m, const cg_target *t, int opt_level,
+                                     char **err)
 {
-    return lookup(j, prefix, "_init", &addr[0], err) != 0 ||
-                   lookup(j, prefix, "_step", &addr[1], err) != 0 ||
-                   lookup(j, prefix, "_step_n", &addr[2], err) != 0
-               ? -1
-               : 0;
-}
-
-/* cg_emit_ex for each circuit (prefixes[i] names circuit cs[i]'s symbols) into
- * one module of ctx, cg_optimize with t, and the object file of the result:
- * one run of LLVM's code generator for all of them. NULL with *err on
- * failure. Touches nothing but its arguments, so that threads can run it. */
-static LLVMMemoryBufferRef make_object(LLVMContextRef ctx, const cg_target *t, unsigned flags,
-                                       const ir_circuit *const *cs, char *const *prefixes,
-                                       int n, int opt_level, char **err)
-{
-    LLVMModuleRef m = NULL;
-    for (int i = 0; i < n; i++) {
-        LLVMModuleRef mi = cg_emit_ex(ctx, cs[i], prefixes[i], t, flags);
-        if (!mi) {
-            cg_errorf(err, "circuit %s.%s has malformed IR",
-                      cs[i]->module ? cs[i]->module : "?", cs[i]->name ? cs[i]->name : "?");
-            if (m)
-                LLVMDisposeModule(m);
-            return NULL;
-        }
-        /* The symbols never repeat (and the constant tables are private),
-         * so linking only moves the functions: each is the code it was. */
-        if (!m) {
-            m = mi;
-        } else if (LLVMLinkModules2(m, mi)) { /* consumes mi */
-            cg_errorf(err, "LLVM cannot link circuit %s.%s into the others",
-                      cs[i]->module ? cs[i]->module : "?", cs[i]->name ? cs[i]->name : "?");
-            LLVMDisposeModule(m);
-            return NULL;
-        }
-    }
     LLVMMemoryBufferRef buf = NULL;
     if (cg_optimize(m, t, opt_level, err) == 0) {
         char *msg = NULL;
@@ -477,34 +533,173 @@ static LLVMMemoryBufferRef make_object(LLVMContextRef ctx, const cg_target *t, u
     return buf;
 }
 
+/* r's lanes linked as an extra of the unit that asked (made by LLVM the
+ * first time, kept in r after), stored into *slot; NULL on failure, after
+ * which r stays with one instance at a time. Under j->lock. */
+static void *lanes_link(jit *j, lanes_rec *r, void **slot)
+{
+    jit_unit *owner = r->set->loaded;
+    char *err = NULL;
+    if (!r->obj) {
+        LLVMContextRef ctx = LLVMOrcThreadSafeContextGetContext(j->tsc);
+        LLVMModuleRef m = cg_emit_lanes(ctx, r->c, r->prefix, j->target);
+        LLVMMemoryBufferRef buf = m ? object_of(m, j->target, r->set->opt_level, &err) : NULL;
+        size_t len = buf ? LLVMGetBufferSize(buf) : 0;
+        if (buf && (r->obj = malloc(len ? len : 1))) {
+            memcpy(r->obj, LLVMGetBufferStart(buf), len);
+            r->len = len;
+            j->lanes_made++;
+        }
+        if (buf)
+            LLVMDisposeMemoryBuffer(buf);
+    }
+    jit_unit *u = r->obj ? link_objects(j, r->obj, r->len, r->len, r->prefix, &err) : NULL;
+    LLVMOrcExecutorAddress addr = 0;
+    if (u && lookup(j, r->prefix, "_lanes_step_n", &addr, &err) != 0) {
+        unit_discard(j, u);
+        u = NULL;
+    }
+    free(err);
+    if (!u) {
+        r->failed = 1;
+        return NULL;
+    }
+    u->owner = owner;
+    u->next_extra = owner->extras;
+    owner->extras = u;
+    void *fn = (void *)(uintptr_t)addr;
+    j->lanes_linked++;
+    __atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+    return fn;
+}
+
+static void *lanes_hook(void *token, void **slot)
+{
+    lanes_rec *r = token;
+    jit *j = r->set->j;
+    mtx_lock(&j->lock);
+    void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE); /* another thread's, maybe */
+    if (!fn && !r->failed && r->set->loaded)
+        fn = lanes_link(j, r, slot);
+    mtx_unlock(&j->lock);
+    return fn;
+}
+
+/* The entry points <prefix>_init, _step and _step_n (linked on the first
+ * lookup). */
+static int lookup_all(jit *j, const char *prefix, LLVMOrcExecutorAddress addr[3], char **err)
+{
+    return lookup(j, prefix, "_init", &addr[0], err) != 0 ||
+                   lookup(j, prefix, "_step", &addr[1], err) != 0 ||
+                   lookup(j, prefix, "_step_n", &addr[2], err) != 0
+               ? -1
+               : 0;
+}
+
+/* The circuits' code in two objects, each one run of LLVM's code generator
+ * for all of them (prefixes[i] names circuit cs[i]'s symbols): out[0] the
+ * steps, optimised and made by t; out[1] the rest (cg_emit_part), made by
+ * fast, with lazies[i] circuit i's hook for its lanes (NULL: no lanes).
+ * Returns 0, or -1 with *err and no buffers. Touches nothing but its
+ * arguments, so that threads can run it. */
+static int make_object(LLVMContextRef ctx, const cg_target *t, const cg_target *fast,
+                       const ir_circuit *const *cs, char *const *prefixes, const cg_lazy *lazies,
+                       int n, int opt_level, LLVMMemoryBufferRef out[2], char **err)
+{
+    out[0] = out[1] = NULL;
+    for (int part = 0; part < 2; part++) {
+        LLVMModuleRef m = NULL;
+        for (int i = 0; i < n; i++) {
+            LLVMModuleRef mi =
+                cg_emit_part(ctx, cs[i], prefixes[i], t, part ? CG_PART_REST : CG_PART_STEP,
+                             part && lazies ? &lazies[i] : NULL);
+            const char *fail = !mi ? "has malformed IR"
+                               : m && LLVMLinkModules2(m, mi) ? "cannot be linked to the others"
+                                                              : NULL; /* consumes mi */
+            if (fail) {
+                cg_errorf(err, "circuit %s.%s %s", cs[i]->module ? cs[i]->module : "?",
+                          cs[i]->name ? cs[i]->name : "?", fail);
+                if (m)
+                    LLVMDisposeModule(m);
+                m = NULL;
+                break;
+            }
+            /* The symbols never repeat (and the constant tables are
+             * private), so linking only moves the functions. */
+            if (!m)
+                m = mi;
+        }
+        if (m)
+            out[part] = part ? object_of(m, fast, 0, err) : object_of(m, t, opt_level, err);
+        if (!out[part]) {
+            if (out[0])
+                LLVMDisposeMemoryBuffer(out[0]);
+            out[0] = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* One thread's share of a compile: its n circuits, fresh[index[k]] for k < n. */
 typedef struct share {
     LLVMContextRef ctx;
-    const cg_target *target;
-    unsigned flags;
+    const cg_target *target, *fast;
     int opt_level;
     int n;
     const ir_circuit **cs;
     char **prefixes;
     int *index;                 /* into the compile's fresh circuits */
-    LLVMMemoryBufferRef buf;    /* the result, or NULL with err */
+    lanes_set *lanes;           /* with lanes: their records, until adopted */
+    cg_lazy *lazies;            /* the hook for each circuit */
+    LLVMMemoryBufferRef buf, rest; /* the objects (make_object), or NULL with err */
     char *err;
 } share;
 
 static int share_run(void *arg)
 {
     share *s = arg;
-    s->buf = make_object(s->ctx, s->target, s->flags, s->cs, s->prefixes, s->n, s->opt_level,
-                         &s->err);
+    LLVMMemoryBufferRef out[2];
+    if (make_object(s->ctx, s->target, s->fast, s->cs, s->prefixes, s->lazies, s->n,
+                    s->opt_level, out, &s->err) == 0) {
+        s->buf = out[0];
+        s->rest = out[1];
+    }
     return 0;
 }
 
-/* What LLVM's time for a circuit grows with (measured: about linear in
- * the IR's length, plus a fixed part per function; lanes add a body about
- * three times the step's). */
-static double share_cost(const ir_circuit *c, unsigned flags)
+/* The records of share sh's circuits, and their hooks; NULL with *err. */
+static void *lanes_hook(void *token, void **slot);
+
+static lanes_set *lanes_new(jit *j, share *sh, int opt_level, char **err)
 {
-    return 40.0 + (double)c->n_code * (flags & CG_LANES ? 4.0 : 1.0);
+    lanes_set *set = calloc(1, sizeof *set);
+    sh->lazies = calloc((size_t)(sh->n ? sh->n : 1), sizeof *sh->lazies);
+    if (!set || !sh->lazies) {
+        free(set);
+        cg_errorf(err, "out of memory");
+        return NULL;
+    }
+    set->j = j;
+    set->opt_level = opt_level;
+    arena_init(&set->arena);
+    set->n = sh->n;
+    set->recs = arena_calloc(&set->arena, (size_t)(sh->n ? sh->n : 1), sizeof *set->recs);
+    for (int k = 0; k < sh->n; k++) {
+        lanes_rec *r = &set->recs[k];
+        r->set = set;
+        r->c = ir_clone(&set->arena, sh->cs[k]);
+        r->prefix = arena_strdup(&set->arena, sh->prefixes[k]);
+        sh->lazies[k] = (cg_lazy){ .hook = lanes_hook, .token = r };
+    }
+    return set;
+}
+
+/* What LLVM's time for a circuit grows with (measured: about linear in
+ * the IR's length, plus a fixed part per function; the lanes come later). */
+static double share_cost(const ir_circuit *c)
+{
+    return 80.0 + (double)c->n_code;
 }
 
 /* Worker w's machine and context, made on first use. */
@@ -515,6 +710,8 @@ static int worker_ready(jit *j, int w, char **err)
         if (!j->wtarget[w])
             return -1;
     }
+    if (!j->wfast[w] && !(j->wfast[w] = cg_target_fast(j->wtarget[w], err)))
+        return -1;
     if (!j->wctx[w] && !(j->wctx[w] = LLVMContextCreate())) {
         cg_errorf(err, "out of memory");
         return -1;
@@ -529,7 +726,7 @@ static int worker_ready(jit *j, int w, char **err)
 static int make_objects(jit *j, const ir_circuit **fresh, char **prefixes, int n, int opt_level,
                         share *shares, int *n_shares, char **err)
 {
-    unsigned flags = j->no_lanes ? 0 : CG_LANES;
+    int lanes = !j->no_lanes;
     int k = j->threads < n ? j->threads : n;
     if (k < 1)
         k = 1;
@@ -547,7 +744,7 @@ static int make_objects(jit *j, const ir_circuit **fresh, char **prefixes, int n
         shares[s] = (share){
             .ctx = s ? j->wctx[s] : LLVMOrcThreadSafeContextGetContext(j->tsc),
             .target = s ? j->wtarget[s] : j->target,
-            .flags = flags,
+            .fast = s ? j->wfast[s] : j->fast,
             .opt_level = opt_level,
             .cs = malloc((size_t)n * sizeof(ir_circuit *)),
             .prefixes = malloc((size_t)n * sizeof(char *)),
@@ -565,7 +762,7 @@ static int make_objects(jit *j, const ir_circuit **fresh, char **prefixes, int n
     }
     for (int i = 0; i < n; i++) { /* insertion sort, largest first: n is small */
         int p = i;
-        for (; p > 0 && share_cost(fresh[order[p - 1]], flags) < share_cost(fresh[i], flags); p--)
+        for (; p > 0 && share_cost(fresh[order[p - 1]]) < share_cost(fresh[i]); p--)
             order[p] = order[p - 1];
         order[p] = i;
     }
@@ -578,10 +775,15 @@ static int make_objects(jit *j, const ir_circuit **fresh, char **prefixes, int n
         sh->cs[sh->n] = fresh[i];
         sh->prefixes[sh->n] = prefixes[i];
         sh->index[sh->n++] = i;
-        load[best] += share_cost(fresh[i], flags);
+        load[best] += share_cost(fresh[i]);
     }
     free(order);
     free(load);
+    for (int s = 0; s < k && lanes; s++)
+        if (!(shares[s].lanes = lanes_new(j, &shares[s], opt_level, err))) {
+            rc = -1;
+            goto fail;
+        }
     thrd_t th[JIT_MAX_THREADS];
     int started[JIT_MAX_THREADS] = { 0 };
     for (int s = 1; s < k; s++)
@@ -598,11 +800,13 @@ static int make_objects(jit *j, const ir_circuit **fresh, char **prefixes, int n
             *err = shares[s].err;
             shares[s].err = NULL;
         }
+fail:
     if (rc != 0)
         for (int s = 0; s < k; s++)
-            if (shares[s].buf) {
+            if (shares[s].buf) { /* (then rest too) */
                 LLVMDisposeMemoryBuffer(shares[s].buf);
-                shares[s].buf = NULL;
+                LLVMDisposeMemoryBuffer(shares[s].rest);
+                shares[s].buf = shares[s].rest = NULL;
             }
     return rc;
 }
@@ -614,7 +818,18 @@ static void shares_free(share *shares, int n)
         free(shares[s].prefixes);
         free(shares[s].index);
         free(shares[s].err);
+        free(shares[s].lazies);
+        if (shares[s].lanes && shares[s].lanes->refs == 0)
+            lanes_unref(shares[s].lanes);
     }
+}
+
+void jit_lanes_counts(jit *j, unsigned long *made, unsigned long *linked)
+{
+    mtx_lock(&j->lock);
+    *made = j->lanes_made;
+    *linked = j->lanes_linked;
+    mtx_unlock(&j->lock);
 }
 
 void jit_set_cache(jit *j, int on) { j->no_cache = !on; }
@@ -636,16 +851,16 @@ static int from_cache(jit *j, cache_entry *e, jit_fn *out, char **err)
 {
     cache_obj *o = e->obj;
     if (!o->loaded) {
-        LLVMMemoryBufferRef buf =
-            LLVMCreateMemoryBufferWithMemoryRangeCopy(o->data, o->len, e->prefix);
-        jit_unit *u = buf ? link_buffer(j, buf, err) : NULL;
-        if (!buf)
-            cg_errorf(err, "out of memory");
+        jit_unit *u = link_objects(j, o->data, o->len, o->split, e->prefix, err);
         if (!u)
             return -1;
         u->obj = o;
         o->loaded = u;
         o->gen++;
+        if ((u->lanes = o->lanes)) { /* its step_n asks them for lanes */
+            u->lanes->refs++;
+            u->lanes->loaded = u;
+        }
     }
     if (e->gen != o->gen) {
         if (lookup_all(j, e->prefix, e->addr, err) != 0) {
@@ -667,14 +882,25 @@ static int adopt_object(jit *j, share *sh, int n, const int *slot, unsigned char
                         const size_t *key_lens, char **prefixes, jit_fn *fns, jit_unit **unit,
                         char **err)
 {
-    LLVMMemoryBufferRef buf = sh->buf;
-    sh->buf = NULL;
-    /* Keep a copy for the cache (the JIT consumes the buffer). */
-    size_t len = LLVMGetBufferSize(buf);
-    char *data = j->no_cache ? NULL : malloc(len ? len : 1);
-    if (data)
-        memcpy(data, LLVMGetBufferStart(buf), len);
-    jit_unit *u = *unit = link_buffer(j, buf, err);
+    /* The two objects end to end, as the cache keeps them. */
+    size_t split = LLVMGetBufferSize(sh->buf), len = split + LLVMGetBufferSize(sh->rest);
+    char *data = malloc(len ? len : 1);
+    if (data) {
+        memcpy(data, LLVMGetBufferStart(sh->buf), split);
+        memcpy(data + split, LLVMGetBufferStart(sh->rest), len - split);
+    }
+    LLVMDisposeMemoryBuffer(sh->buf);
+    LLVMDisposeMemoryBuffer(sh->rest);
+    sh->buf = sh->rest = NULL;
+    if (!data) {
+        cg_errorf(err, "out of memory");
+        return -1;
+    }
+    jit_unit *u = *unit = link_objects(j, data, len, split, sh->prefixes[0], err);
+    if (j->no_cache) {
+        free(data);
+        data = NULL;
+    }
     LLVMOrcExecutorAddress(*addr)[3] = u ? calloc((size_t)sh->n, sizeof *addr) : NULL;
     int *mine = u ? calloc((size_t)n, sizeof *mine) : NULL; /* circuit i: 1 + its k here */
     int ok = u && addr && mine;
@@ -689,14 +915,23 @@ static int adopt_object(jit *j, share *sh, int n, const int *slot, unsigned char
     for (int i = 0; ok && i < n; i++)
         if (mine[i])
             fill_fn(&fns[i], addr[mine[i] - 1], u);
+    if (u && sh->lanes) { /* the unit's now, even if this fails */
+        u->lanes = sh->lanes;
+        u->lanes->refs++;
+        u->lanes->loaded = u;
+        sh->lanes = NULL;
+    }
     /* Keep the object, one entry per fresh circuit. */
     cache_obj *o = ok && data ? calloc(1, sizeof *o) : NULL;
     if (o) {
         o->data = data;
         o->len = len;
+        o->split = split;
         o->loaded = u;
         o->gen = 1;
         u->obj = o;
+        if ((o->lanes = u->lanes))
+            o->lanes->refs++;
         data = NULL;
         for (int i = 0; i < n; i++) {
             int k = mine[i] - 1, t = slot[i];
@@ -719,6 +954,7 @@ static int adopt_object(jit *j, share *sh, int n, const int *slot, unsigned char
         }
         if (o->n_entries == 0) {
             u->obj = NULL;
+            lanes_unref(o->lanes);
             free(o->data);
             free(o);
         } else {
@@ -731,8 +967,8 @@ static int adopt_object(jit *j, share *sh, int n, const int *slot, unsigned char
     return ok ? 0 : -1;
 }
 
-int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn *fns,
-                     char **err)
+static int compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn *fns,
+                        char **err)
 {
     memset(fns, 0, (size_t)(n > 0 ? n : 0) * sizeof *fns);
     free(j->report); /* not about this compile */
@@ -804,8 +1040,10 @@ out:
         memset(fns, 0, (size_t)n * sizeof *fns);
     }
     for (int sh = 0; sh < n_shares; sh++)
-        if (shares[sh].buf)
+        if (shares[sh].buf) { /* (then rest too) */
             LLVMDisposeMemoryBuffer(shares[sh].buf);
+            LLVMDisposeMemoryBuffer(shares[sh].rest);
+        }
     shares_free(shares, n_shares);
     for (int i = 0; keys && i < n; i++)
         free(keys[i]);
@@ -819,6 +1057,15 @@ out:
     return rc;
 }
 
+int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn *fns,
+                     char **err)
+{
+    mtx_lock(&j->lock);
+    int rc = compile_many(j, cs, n, opt_level, fns, err);
+    mtx_unlock(&j->lock);
+    return rc;
+}
+
 int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **err)
 {
     ir_circuit *one = (ir_circuit *)c; /* only read */
@@ -828,7 +1075,10 @@ int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **
 int jit_remove(jit *j, jit_fn *fn, char **err)
 {
     int rc = 0;
+    mtx_lock(&j->lock);
     if (fn->unit && --fn->unit->refs == 0) {
+        while (fn->unit->extras)
+            unit_discard(j, fn->unit->extras);
         LLVMErrorRef e = LLVMOrcResourceTrackerRemove(fn->unit->rt);
         if (e) {
             set_llvm_err(j, err, "cannot remove compiled code", e);
@@ -836,6 +1086,7 @@ int jit_remove(jit *j, jit_fn *fn, char **err)
         }
         unit_release(j, fn->unit);
     }
+    mtx_unlock(&j->lock);
     memset(fn, 0, sizeof *fn);
     return rc;
 }

@@ -5,8 +5,11 @@
  * with symbols that never repeat, so an interactive host can redefine a
  * circuit by compiling the new one and removing the old (compiling a circuit
  * identical to one still loaded shares that code; see jit_set_cache).
- * jit_compile_many links one object per thread for several circuits (a
- * whole program), whose code stays until all of the object's are removed.
+ * jit_compile_many links the code of several circuits (a whole program) in
+ * one share per thread, whose code stays until all of its are removed.
+ *
+ * Threads: a jit's functions lock it, so hosts may compile and step from
+ * several threads; a compile runs LLVM on up to one thread per core.
  *
  * Ownership: the caller owns a jit and frees it with jit_destroy, which also
  * frees all code still loaded (every jit_fn pointer then dangles); a jit_fn's
@@ -45,9 +48,10 @@ typedef struct jit_fn {
 int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **err);
 
 /* jit_compile for n circuits at once, into fns[0..n-1]: the circuits not in
- * the cache go through LLVM together (one module, one object file, one
- * tracker per thread, see jit_set_threads), which costs much less than a
- * jit_compile each. A share's code is freed when the last of its jit_fns is
+ * the cache go through LLVM together (a share of them per thread, see
+ * jit_set_threads: its steps in one module, optimised, their init and
+ * step_n in another, made by LLVM's quickest code generator, both linked
+ * under one tracker), which costs much less than a jit_compile each. A share's code is freed when the last of its jit_fns is
  * removed. All or nothing: returns
  * 0, or -1 with a message in *err and every fns[i] cleared. The circuits are
  * only read. */
@@ -63,10 +67,15 @@ int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn
 void jit_set_cache(jit *j, int on);
 
 /* Whether step_n steps four instances at once (CG_LANES, cg.h): on by
- * default. A host that steps one instance at a time turns it off, which
- * halves the code LLVM generates (step_n is then a loop calling step);
- * applies to the compiles that follow. */
+ * default; applies to the compiles that follow (off: step_n is only a loop
+ * calling step). The lanes cost LLVM about three times what the step does,
+ * so a compile leaves them out: step_n makes them the first time it is
+ * given four instances or more (a few ms, in the thread stepping; the
+ * object is kept with the circuit's for the next time), and steps one
+ * instance at a time until then. The results are the same bit for bit. */
 void jit_set_lanes(jit *j, int on);
+/* How many lanes LLVM has made, and how many times they were linked. */
+void jit_lanes_counts(jit *j, unsigned long *made, unsigned long *linked);
 
 /* How many threads run LLVM for one jit_compile_many (at most
  * JIT_MAX_THREADS): its new circuits are shared out by size, and each

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include <cmocka.h>
 
@@ -1327,6 +1328,106 @@ static void test_compile_many_threads(void **state)
     }
 }
 
+/* The lanes are made when a population first needs them: not by the
+ * compile, not for fewer than four instances, once per circuit (kept with
+ * the cached object, linked again after a remove), and the same answers. */
+static int step_pop_scaled(const jit_fn *fn, size_t n, double x)
+{
+    _Alignas(16) unsigned char st[16 * 9], in[16 * 9], out[16 * 9];
+    for (size_t i = 0; i < n; i++) {
+        fn->init(st + 8 * i);
+        wr_f64(in, 8 * i, x + (double)i);
+    }
+    fn->step_n(st, n, in, out);
+    for (size_t i = 0; i < n; i++)
+        if (rd_f64(out, 8 * i) != 2.0 * (x + (double)i) + 0.5)
+            return 0;
+    return 1;
+}
+
+static void test_lazy_lanes(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    jit *j = jit_create(&err);
+    assert_non_null(j);
+    ir_circuit *c = build_scaled(&scratch, 2.0);
+    unsigned long made, linked;
+    jit_fn f = compile_ok(j, c, 2);
+    jit_lanes_counts(j, &made, &linked);
+    assert_int_equal(made, 0);
+    assert_true(step_pop_scaled(&f, 3, 1.0)); /* too few for lanes */
+    jit_lanes_counts(j, &made, &linked);
+    assert_int_equal(made, 0);
+    assert_true(step_pop_scaled(&f, 9, 1.0));
+    jit_lanes_counts(j, &made, &linked);
+    assert_int_equal(made, 1);
+    assert_int_equal(linked, 1);
+    assert_true(step_pop_scaled(&f, 4, -2.0)); /* straight through them now */
+    assert_true(step_pop_scaled(&f, 2, 5.0));
+    jit_lanes_counts(j, &made, &linked);
+    assert_int_equal(linked, 1);
+
+    /* The same circuit again shares the code and its lanes. */
+    jit_fn g = compile_ok(j, c, 2);
+    assert_ptr_equal(g.step_n, f.step_n);
+    remove_ok(j, &f);
+    assert_true(step_pop_scaled(&g, 8, 0.5));
+    remove_ok(j, &g);
+    /* Removed, then from the cache: linked again, not made again. */
+    g = compile_ok(j, c, 2);
+    assert_true(step_pop_scaled(&g, 5, 3.0));
+    jit_lanes_counts(j, &made, &linked);
+    assert_int_equal(made, 1);
+    assert_int_equal(linked, 2);
+
+    /* Without lanes, none are made. */
+    jit_set_lanes(j, 0);
+    jit_fn h = compile_ok(j, build_scaled(&scratch, 2.0), 2);
+    assert_true(step_pop_scaled(&h, 9, 1.0));
+    jit_lanes_counts(j, &made, &linked);
+    assert_int_equal(made, 1);
+    remove_ok(j, &h);
+    jit_destroy(j); /* g and its lanes still loaded */
+}
+
+/* Two threads stepping the same new population code at once: one makes
+ * the lanes, both get the right answers. */
+typedef struct pop_job {
+    const jit_fn *fn;
+    int ok;
+} pop_job;
+
+static int pop_thread(void *arg)
+{
+    pop_job *p = arg;
+    p->ok = 1;
+    for (int r = 0; r < 50; r++)
+        p->ok &= step_pop_scaled(p->fn, 4 + (size_t)r % 6, r * 0.25);
+    return 0;
+}
+
+static void test_lazy_lanes_threads(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    jit *j = jit_create(&err);
+    assert_non_null(j);
+    jit_fn f = compile_ok(j, build_scaled(&scratch, 2.0), 2);
+    pop_job a = { &f, 0 }, b = { &f, 0 };
+    thrd_t ta, tb;
+    assert_int_equal(thrd_create(&ta, pop_thread, &a), thrd_success);
+    assert_int_equal(thrd_create(&tb, pop_thread, &b), thrd_success);
+    thrd_join(ta, NULL);
+    thrd_join(tb, NULL);
+    assert_true(a.ok && b.ok);
+    unsigned long made, linked;
+    jit_lanes_counts(j, &made, &linked);
+    assert_int_equal(made, 1);
+    assert_int_equal(linked, 1);
+    jit_destroy(j);
+}
+
 /* A separate JIT for the plain x86-64 CPU (the portable baseline) must give
  * the same answers as the host's; also jit_destroy with code still loaded. */
 static void test_baseline_cpu_jit(void **state)
@@ -1770,6 +1871,8 @@ int main(void)
         cmocka_unit_test_teardown(test_remove_and_recompile, scratch_teardown),
         cmocka_unit_test_teardown(test_baseline_cpu_jit, scratch_teardown),
         cmocka_unit_test_teardown(test_compile_many_threads, scratch_teardown),
+        cmocka_unit_test_teardown(test_lazy_lanes, scratch_teardown),
+        cmocka_unit_test_teardown(test_lazy_lanes_threads, scratch_teardown),
         cmocka_unit_test_teardown(test_empty_circuit, scratch_teardown),
         cmocka_unit_test_teardown(test_verify_accepts_valid, scratch_teardown),
         cmocka_unit_test_teardown(test_verify_use_before_def, scratch_teardown),
