@@ -431,11 +431,11 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
 /* Source -> callable step functions for every circuit of the files, on j:
  * the files' circuits go through LLVM together (jit_compile_many), as a host
  * compiling a whole program does. */
-static int compile_all_edit(jit *j, char **files, int nf, int keep, long edit,
+static int compile_all_edit(jit *j, char **files, int nf, int keep, long edit, double *ms,
                             double *lanes_ms);
-static int compile_all(jit *j, char **files, int nf, int keep)
+static int compile_all(jit *j, char **files, int nf, int keep, double *ms)
 {
-    return compile_all_edit(j, files, nf, keep, -1, NULL);
+    return compile_all_edit(j, files, nf, keep, -1, ms, NULL);
 }
 
 /* An edit of one circuit, as a user makes before compiling again: the first
@@ -453,11 +453,14 @@ static void edit_one(ir_circuit **cs, int n, long edit)
     }
 }
 
-/* With lanes_ms: then the first population step of every circuit (four
- * instances), in which step_n has its lanes made; their milliseconds. */
-static int compile_all_edit(jit *j, char **files, int nf, int keep, long edit,
+/* *ms: the milliseconds from source text to callable functions (not the
+ * removal after, unless keep). With lanes_ms: then the first population
+ * step of every circuit (four instances), in which step_n has its lanes
+ * made; their milliseconds. */
+static int compile_all_edit(jit *j, char **files, int nf, int keep, long edit, double *ms,
                             double *lanes_ms)
 {
+    double start = now();
     compile_opts copts = { .optimize = 1 };
     compile_result **rs = xcalloc((size_t)nf, sizeof *rs);
     int n = 0, rc = 0;
@@ -483,6 +486,8 @@ static int compile_all_edit(jit *j, char **files, int nf, int keep, long edit,
         rc = -1;
     }
     free(err);
+    if (ms)
+        *ms = (now() - start) * 1e3;
     if (rc == 0 && lanes_ms) {
         double t0 = now();
         for (int i = 0; i < n; i++) {
@@ -518,7 +523,7 @@ static int cold_main(int argc, char **argv)
     double t0 = now();
     char *err = NULL;
     jit *j = jit_create(&err);
-    if (!j || compile_all(j, argv, argc, 1) != 0) {
+    if (!j || compile_all(j, argv, argc, 1, NULL) != 0) {
         fprintf(stderr, "bench: %s\n", err ? err : "cannot compile");
         return 1;
     }
@@ -596,7 +601,8 @@ static int bench_compile(const char *self, char **groups[], const int *group_n,
     int failed = 0;
     printf("\n## 3. Compile latency (ms, medians): source text -> callable step functions for "
            "every circuit of the files (cold: a fresh process, JIT start included, its CPU time "
-           "and the wall time from spawn to exit; warm: the same JIT again, LLVM run anew; "
+           "and the wall time from spawn to exit; warm: the same JIT again, LLVM run anew, "
+           "timed up to callable functions (not their removal after); "
            "lanes: then the first population step of every circuit, in which step_n has its "
            "lanes made (jit.h); "
            "no lanes: the same for a host that steps one instance at a time (jit_set_lanes); "
@@ -614,7 +620,7 @@ static int bench_compile(const char *self, char **groups[], const int *group_n,
         return 1;
     }
     jit_set_cache(j, 0);
-    compile_all(j, groups[0], group_n[0], 0); /* the JIT's own first-use costs */
+    compile_all(j, groups[0], group_n[0], 0, NULL); /* the JIT's own first-use costs */
     int reps = o->compile_reps > o->cold_reps ? o->compile_reps : o->cold_reps;
     double *t = xcalloc((size_t)reps + o->so_reps, sizeof *t),
            *u = xcalloc((size_t)reps, sizeof *u);
@@ -638,45 +644,34 @@ static int bench_compile(const char *self, char **groups[], const int *group_n,
         }
         double cold_out = median(t, o->cold_reps), cold_in = median(u, o->cold_reps);
         double *lt = xcalloc((size_t)o->compile_reps, sizeof *lt);
-        for (int r = 0; r < o->compile_reps; r++) {
-            double t0 = now();
-            if (compile_all_edit(j, groups[g], group_n[g], 0, -1, &lt[r]) != 0)
+        for (int r = 0; r < o->compile_reps; r++)
+            if (compile_all_edit(j, groups[g], group_n[g], 0, -1, &t[r], &lt[r]) != 0)
                 failed = 1;
-            t[r] = (now() - t0) * 1e3 - lt[r];
-        }
         double warm = median(t, o->compile_reps), lanes = median(lt, o->compile_reps);
         free(lt);
         jit_set_lanes(j, 0);
-        for (int r = 0; r < o->compile_reps; r++) {
-            double t0 = now();
-            if (compile_all(j, groups[g], group_n[g], 0) != 0)
+        for (int r = 0; r < o->compile_reps; r++)
+            if (compile_all(j, groups[g], group_n[g], 0, &t[r]) != 0)
                 failed = 1;
-            t[r] = (now() - t0) * 1e3;
-        }
         double one = median(t, o->compile_reps);
         jit_set_lanes(j, 1);
         /* Warm again, now through the jit's object cache (filled once). */
         jit_set_cache(j, 1);
-        if (compile_all(j, groups[g], group_n[g], 0) != 0)
+        if (compile_all(j, groups[g], group_n[g], 0, NULL) != 0)
             failed = 1;
-        for (int r = 0; r < o->compile_reps; r++) {
-            double t0 = now();
-            if (compile_all(j, groups[g], group_n[g], 0) != 0)
+        for (int r = 0; r < o->compile_reps; r++)
+            if (compile_all(j, groups[g], group_n[g], 0, &t[r]) != 0)
                 failed = 1;
-            t[r] = (now() - t0) * 1e3;
-        }
         double cached = median(t, o->compile_reps);
         /* Edit one circuit, compile the program again: the rest come from
          * the cache (filled once without lanes). */
         jit_set_lanes(j, 0);
-        if (compile_all(j, groups[g], group_n[g], 0) != 0)
+        if (compile_all(j, groups[g], group_n[g], 0, NULL) != 0)
             failed = 1;
-        for (int r = 0; r < o->compile_reps; r++) {
-            double t0 = now();
-            if (compile_all_edit(j, groups[g], group_n[g], 0, (long)g * 1000 + r, NULL) != 0)
+        for (int r = 0; r < o->compile_reps; r++)
+            if (compile_all_edit(j, groups[g], group_n[g], 0, (long)g * 1000 + r, &t[r], NULL) !=
+                0)
                 failed = 1;
-            t[r] = (now() - t0) * 1e3;
-        }
         double edited = median(t, o->compile_reps);
         jit_set_lanes(j, 1);
         jit_set_cache(j, 0);
