@@ -1291,12 +1291,6 @@ LLVMModuleRef cg_emit_ex(LLVMContextRef ctx, const ir_circuit *c, const char *pr
     return emit_module(ctx, c, prefix, t, flags, NULL, MAKE_ALL);
 }
 
-LLVMModuleRef cg_emit_lazy(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
-                           const cg_target *t, const cg_lazy *lazy)
-{
-    return emit_module(ctx, c, prefix, t, CG_LANES, lazy, MAKE_ALL);
-}
-
 LLVMModuleRef cg_emit_part(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
                            const cg_target *t, int part, const cg_lazy *lazy)
 {
@@ -1535,10 +1529,11 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
     return 0;
 }
 
-/* The head of a lazy step_n (cg_emit_lazy): through the lanes version once
+/* The head of a lazy step_n (cg_emit_part): through the lanes version once
  * there is one (a pointer in a private global, set by the hook), else,
- * for LANES instances or more, ask the hook for it, else (and when the
- * hook has none) on to the loop at tail. */
+ * for LANES instances or more while the hook has not said there are none,
+ * ask the hook for it, else (and when the hook has none) on to the loop at
+ * tail. */
 static void emit_lazy_dispatch(const emitter *e, LLVMValueRef fn, LLVMTypeRef fty, LLVMValueRef n,
                                const cg_lazy *lazy, LLVMBasicBlockRef tail)
 {
@@ -1555,11 +1550,17 @@ static void emit_lazy_dispatch(const emitter *e, LLVMValueRef fn, LLVMTypeRef ft
     LLVMSetOrdering(have, LLVMAtomicOrderingAcquire); /* the hook's store is release */
     LLVMSetAlignment(have, 8);
     LLVMValueRef null = LLVMConstNull(e->ptr);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntNE, have, null, "ready"), fast, check);
+    LLVMValueRef word = LLVMBuildPtrToInt(e->b, have, e->i64, "word");
+    LLVMValueRef ready = LLVMBuildICmp(e->b, LLVMIntUGT, word,
+                                       LLVMConstInt(e->i64, (uintptr_t)CG_LAZY_NONE, 0), "ready");
+    LLVMBuildCondBr(e->b, ready, fast, check);
     LLVMPositionBuilderAtEnd(e->b, fast);
     LLVMBuildRet(e->b, LLVMBuildCall2(e->b, fty, have, args, 4, "r"));
     LLVMPositionBuilderAtEnd(e->b, check);
-    LLVMValueRef many = LLVMBuildICmp(e->b, LLVMIntUGE, n, LLVMConstInt(e->i64, LANES, 0), "many");
+    /* Ask only while the slot is NULL (not CG_LAZY_NONE). */
+    LLVMValueRef many = LLVMBuildAnd(
+        e->b, LLVMBuildICmp(e->b, LLVMIntUGE, n, LLVMConstInt(e->i64, LANES, 0), "many"),
+        LLVMBuildICmp(e->b, LLVMIntEQ, word, LLVMConstInt(e->i64, 0, 0), "unasked"), "ask");
     LLVMBuildCondBr(e->b, many, ask, tail);
     LLVMPositionBuilderAtEnd(e->b, ask);
     /* The hook and its token are addresses in the compiling process: this

@@ -79,26 +79,25 @@ LLVMModuleRef cg_emit_ex(LLVMContextRef ctx, const ir_circuit *c, const char *pr
 /* Lanes made when first wanted, for a JIT: a population's step_n costs
  * LLVM about three times its step, and most hosts never step one. */
 typedef struct cg_lazy {
-    /* Called (from the generated code, in the thread stepping) the first
-     * time step_n gets LANES or more instances while *slot is NULL: returns
-     * the lanes version, <prefix>_lanes_step_n (cg_emit_lanes) linked where
+    /* Called from the generated step_n, in the thread stepping, when it
+     * gets LANES or more instances while *slot is NULL: returns the lanes
+     * version, <prefix>_lanes_step_n (cg_emit_lanes) linked where
      * <prefix>_step is, after storing it into *slot with release order so
-     * that later calls go straight to it; or NULL to keep stepping one
-     * instance at a time. */
+     * that later calls go straight to it; or NULL, to step one instance at
+     * a time this call (after storing CG_LAZY_NONE into *slot: for good,
+     * without asking again). */
     void *(*hook)(void *token, void **slot);
     void *token;
 } cg_lazy;
-/* cg_emit_ex with CG_LANES, but step_n without the lanes until the hook
- * supplies them (the same states and outputs either way). The module holds
- * the hook's and token's addresses: it is for this process only. */
-LLVMModuleRef cg_emit_lazy(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
-                           const cg_target *t, const cg_lazy *lazy);
-/* The same code in two modules, for a JIT: CG_PART_STEP, <prefix>_step,
+#define CG_LAZY_NONE ((void *)1)
+
+/* cg_emit_ex's code in two modules, for a JIT: CG_PART_STEP, <prefix>_step,
  * which deserves the optimiser and the full code generator, and
- * CG_PART_REST, <prefix>_init and a step_n that only calls the step (or,
- * with lazy, the lanes), which need neither (cg_target_fast). The rest
- * declares the step; linked together they are cg_emit_ex's or
- * cg_emit_lazy's (lazy NULL: without lanes). */
+ * CG_PART_REST, <prefix>_init and a step_n that only calls the step, which
+ * need neither (cg_target_fast); the rest declares the step. With lazy
+ * (else NULL: no lanes), the rest's step_n has no lanes until its hook
+ * supplies them (the same states and outputs either way); the module then
+ * holds the hook's and token's addresses, so it is for this process only. */
 enum { CG_PART_STEP, CG_PART_REST };
 LLVMModuleRef cg_emit_part(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
                            const cg_target *t, int part, const cg_lazy *lazy);

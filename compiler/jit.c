@@ -38,6 +38,7 @@
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,7 @@ struct jit_unit {
 };
 
 /* Populations step through lanes (cg.h): step_n asks for them the first
- * time it gets enough instances (cg_emit_lazy), and the hook compiles them
+ * time it gets enough instances (cg_emit_part), and the hook compiles them
  * then, links them as an extra of the unit of the step_n that asked, and
  * keeps the object for the next link. One record per circuit; its address
  * is in the code, so a set of records lives as long as the object does,
@@ -135,6 +136,7 @@ struct jit {
     mtx_t lock;
     int lock_ok;
     unsigned long lanes_made, lanes_linked; /* jit_lanes_counts */
+    int fail_share;                         /* jit_test_fail_share */
 };
 
 static void lanes_unref(lanes_set *set)
@@ -187,6 +189,13 @@ jit *jit_create_cpu(const char *cpu, const char *features, char **err)
         cg_errorf(err, "out of memory");
         return NULL;
     }
+    /* Recursive: a failed compile removes what it took with jit_remove. */
+    if (mtx_init(&j->lock, mtx_plain | mtx_recursive) != thrd_success) {
+        free(j);
+        cg_errorf(err, "cannot make a mutex");
+        return NULL;
+    }
+    j->lock_ok = 1;
     /* Two machines with one CPU: the passes borrow one, and ORC's builder
      * consumes the other, so the cost model matches the code generator. */
     j->target = cpu ? cg_target_cpu(cpu, features, err) : cg_target_host(err);
@@ -213,11 +222,6 @@ jit *jit_create_cpu(const char *cpu, const char *features, char **err)
         goto fail;
     }
     jit_set_threads(j, 0);
-    if (mtx_init(&j->lock, mtx_plain | mtx_recursive) != thrd_success) {
-        cg_errorf(err, "cannot make a mutex");
-        goto fail;
-    }
-    j->lock_ok = 1;
     return j;
 fail:
     jit_destroy(j);
@@ -316,7 +320,9 @@ void jit_set_threads(jit *j, int n)
             n = cores > 0 ? (int)cores : 1;
         }
     }
+    mtx_lock(&j->lock);
     j->threads = n < JIT_MAX_THREADS ? n : JIT_MAX_THREADS;
+    mtx_unlock(&j->lock);
 }
 
 /* drive_<module>_<name>_<serial>, reduced to [A-Za-z0-9_]. */
@@ -438,13 +444,26 @@ static cache_entry *cache_find(jit *j, const unsigned char *key, size_t len)
 
 /* Keeps the newest entries within CACHE_MAX_BYTES, counting each object
  * once (linked code stays). */
+/* What a kept object holds: its code, and its circuits' lanes (their
+ * copies of the circuits, the lanes' objects once made). */
+static size_t obj_bytes(const cache_obj *o)
+{
+    size_t n = o->len;
+    if (o->lanes) {
+        n += o->lanes->arena.total;
+        for (int k = 0; k < o->lanes->n; k++)
+            n += o->lanes->recs[k].len;
+    }
+    return n;
+}
+
 static void cache_trim(jit *j)
 {
     size_t total = 0;
     unsigned long mark = ++j->trims;
     for (cache_entry **pe = &j->cache; *pe;) {
         cache_entry *e = *pe;
-        size_t add = e->key_len + (e->obj->mark == mark ? 0 : e->obj->len);
+        size_t add = e->key_len + (e->obj->mark == mark ? 0 : obj_bytes(e->obj));
         if (total + add > CACHE_MAX_BYTES && e != j->cache) { /* the newest stays */
             *pe = e->next;
             entry_free(e);
@@ -560,8 +579,9 @@ static void *lanes_link(jit *j, lanes_rec *r, void **slot)
         u = NULL;
     }
     free(err);
-    if (!u) {
+    if (!u) { /* (LLVM or the link failed: one at a time, without asking again) */
         r->failed = 1;
+        __atomic_store_n(slot, CG_LAZY_NONE, __ATOMIC_RELEASE);
         return NULL;
     }
     u->owner = owner;
@@ -581,8 +601,10 @@ static void *lanes_hook(void *token, void **slot)
     void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE); /* another thread's, maybe */
     if (!fn && !r->failed && r->set->loaded)
         fn = lanes_link(j, r, slot);
+    else if (!fn) /* failed with an earlier link of this object */
+        __atomic_store_n(slot, fn = CG_LAZY_NONE, __ATOMIC_RELEASE);
     mtx_unlock(&j->lock);
-    return fn;
+    return fn == CG_LAZY_NONE ? NULL : fn;
 }
 
 /* The entry points <prefix>_init, _step and _step_n (linked on the first
@@ -656,7 +678,7 @@ typedef struct share {
     char *err;
 } share;
 
-static int share_run(void *arg)
+static void *share_run(void *arg)
 {
     share *s = arg;
     LLVMMemoryBufferRef out[2];
@@ -665,7 +687,7 @@ static int share_run(void *arg)
         s->buf = out[0];
         s->rest = out[1];
     }
-    return 0;
+    return NULL;
 }
 
 /* The records of share sh's circuits, and their hooks; NULL with *err. */
@@ -730,13 +752,11 @@ static int make_objects(jit *j, const ir_circuit **fresh, char **prefixes, int n
     int k = j->threads < n ? j->threads : n;
     if (k < 1)
         k = 1;
+    char *werr = NULL;
     for (int w = 1; w < k; w++)
-        if (worker_ready(j, w, err) != 0)
+        if (worker_ready(j, w, &werr) != 0)
             k = w; /* fewer threads, not a failure */
-    if (err) {
-        free(*err);
-        *err = NULL;
-    }
+    free(werr);
     int rc = 0;
     int *order = malloc((size_t)n * sizeof *order);
     double *load = calloc((size_t)k, sizeof *load);
@@ -784,21 +804,27 @@ static int make_objects(jit *j, const ir_circuit **fresh, char **prefixes, int n
             rc = -1;
             goto fail;
         }
-    thrd_t th[JIT_MAX_THREADS];
+    /* LLVM's stack, whatever the C library's default for threads. */
+    pthread_t th[JIT_MAX_THREADS];
+    pthread_attr_t attr;
+    int have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr)
+        pthread_attr_setstacksize(&attr, (size_t)8 << 20);
     int started[JIT_MAX_THREADS] = { 0 };
     for (int s = 1; s < k; s++)
-        started[s] = thrd_create(&th[s], share_run, &shares[s]) == thrd_success;
+        started[s] = pthread_create(&th[s], have_attr ? &attr : NULL, share_run, &shares[s]) == 0;
+    if (have_attr)
+        pthread_attr_destroy(&attr);
     for (int s = 0; s < k; s++)
         if (s == 0 || !started[s])
             share_run(&shares[s]); /* here when a thread cannot start */
     for (int s = 1; s < k; s++)
         if (started[s])
-            thrd_join(th[s], NULL);
+            pthread_join(th[s], NULL);
     for (int s = 0; s < k; s++)
         if (!shares[s].buf && rc == 0) {
             rc = -1;
-            *err = shares[s].err;
-            shares[s].err = NULL;
+            cg_errorf(err, "%s", shares[s].err ? shares[s].err : "out of memory");
         }
 fail:
     if (rc != 0)
@@ -832,9 +858,26 @@ void jit_lanes_counts(jit *j, unsigned long *made, unsigned long *linked)
     mtx_unlock(&j->lock);
 }
 
-void jit_set_cache(jit *j, int on) { j->no_cache = !on; }
+void jit_test_fail_share(jit *j, int share)
+{
+    mtx_lock(&j->lock);
+    j->fail_share = share;
+    mtx_unlock(&j->lock);
+}
 
-void jit_set_lanes(jit *j, int on) { j->no_lanes = !on; }
+void jit_set_cache(jit *j, int on)
+{
+    mtx_lock(&j->lock);
+    j->no_cache = !on;
+    mtx_unlock(&j->lock);
+}
+
+void jit_set_lanes(jit *j, int on)
+{
+    mtx_lock(&j->lock);
+    j->no_lanes = !on;
+    mtx_unlock(&j->lock);
+}
 
 static void fill_fn(jit_fn *out, const LLVMOrcExecutorAddress addr[3], jit_unit *u)
 {
@@ -1019,24 +1062,30 @@ static int compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit
     if (n_new) {
         if (make_objects(j, fresh, prefixes, n_new, opt_level, shares, &n_shares, err) != 0)
             goto out;
-        for (int sh = 0; sh < n_shares; sh++)
+        for (int sh = 0; sh < n_shares; sh++) {
+            if (sh > 0 && sh == j->fail_share) { /* testing hook */
+                cg_errorf(err, "share %d failed on purpose", sh);
+                goto out;
+            }
             if (adopt_object(j, &shares[sh], n, slot, keys, key_lens, prefixes, fns, &units[sh],
                              err) != 0)
                 goto out;
+        }
     }
     rc = 0;
 out:
     if (rc != 0) {
-        /* All or nothing: release what this call took. */
+        /* All or nothing: release what this call took, first the units no
+         * fn holds (the fns' removal frees the others). */
+        for (int sh = 0; sh < n_shares; sh++)
+            if (units[sh] && units[sh]->refs == 0)
+                unit_discard(j, units[sh]);
         for (int i = 0; i < n; i++)
             if (fns[i].unit) {
                 char *ignored = NULL;
                 jit_remove(j, &fns[i], &ignored);
                 free(ignored);
             }
-        for (int sh = 0; sh < n_shares; sh++)
-            if (units[sh] && units[sh]->refs == 0)
-                unit_discard(j, units[sh]);
         memset(fns, 0, (size_t)n * sizeof *fns);
     }
     for (int sh = 0; sh < n_shares; sh++)

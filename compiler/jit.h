@@ -1,15 +1,20 @@
 /* jit.h — compiles circuits in-process with one ORC LLJIT (`drivec run`,
  * the benchmarks, and any host that wants native step functions now).
  *
- * Each jit_compile links one object file under its own resource tracker,
- * with symbols that never repeat, so an interactive host can redefine a
- * circuit by compiling the new one and removing the old (compiling a circuit
- * identical to one still loaded shares that code; see jit_set_cache).
+ * Each jit_compile links its code (two object files: the step, and init
+ * with step_n) under its own resource tracker, with symbols that never
+ * repeat, so an interactive host can redefine a circuit by compiling the
+ * new one and removing the old (compiling a circuit identical to one still
+ * loaded shares that code; see jit_set_cache).
  * jit_compile_many links the code of several circuits (a whole program) in
  * one share per thread, whose code stays until all of its are removed.
  *
  * Threads: a jit's functions lock it, so hosts may compile and step from
- * several threads; a compile runs LLVM on up to one thread per core.
+ * several threads; a compile runs LLVM on up to one thread per core. The
+ * first population step of a circuit (step_n, four instances or more) runs
+ * LLVM too, in the thread stepping (its lanes, jit_set_lanes): it takes
+ * tens of milliseconds, waits for a compile running in another thread, and
+ * needs LLVM's stack (a few MB; a thread's default on glibc is 8).
  *
  * Ownership: the caller owns a jit and frees it with jit_destroy, which also
  * frees all code still loaded (every jit_fn pointer then dangles); a jit_fn's
@@ -42,8 +47,9 @@ typedef struct jit_fn {
     jit_unit *unit; /* the code's resource tracker; owned by the jit */
 } jit_fn;
 
-/* cg_emit_ex -> cg_optimize (opt_level 0: no passes, 2: the step pipeline) -> add to
- * the JIT -> look up init and step. c must be laid out and pass ir_verify.
+/* cg_emit_part -> cg_optimize the step (opt_level 0: no passes, 2: the step
+ * pipeline) -> object files -> add to the JIT -> look up init, step and
+ * step_n. c must be laid out and pass ir_verify.
  * Returns 0 and fills *out, or -1 with a message in *err. */
 int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **err);
 
@@ -58,11 +64,11 @@ int jit_compile(jit *j, const ir_circuit *c, int opt_level, jit_fn *out, char **
 int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn *fns,
                      char **err);
 
-/* Each jit keeps the object files it made (at most 64 MB, newest first),
- * keyed by everything the code depends on, so that compiling an identical
- * circuit again skips LLVM: it links the kept object (with the other
- * circuits compiled alongside, for jit_compile_many), or shares the code
- * when it is still loaded. jit_set_cache(j, 0) turns that off (to measure
+/* Each jit keeps the object files it made (at most 64 MB with their lanes,
+ * newest first), keyed by everything the code depends on, so that
+ * compiling an identical circuit again skips LLVM: it links the kept object
+ * (with the other circuits compiled alongside, for jit_compile_many), or
+ * shares the code when it is still loaded. jit_set_cache(j, 0) turns that off (to measure
  * LLVM itself); on by default. */
 void jit_set_cache(jit *j, int on);
 
@@ -76,6 +82,10 @@ void jit_set_cache(jit *j, int on);
 void jit_set_lanes(jit *j, int on);
 /* How many lanes LLVM has made, and how many times they were linked. */
 void jit_lanes_counts(jit *j, unsigned long *made, unsigned long *linked);
+
+/* Testing hook: share number `share` (> 0) of the next compiles fails after
+ * LLVM made it, as if it could not be linked (0 turns it off). */
+void jit_test_fail_share(jit *j, int share);
 
 /* How many threads run LLVM for one jit_compile_many (at most
  * JIT_MAX_THREADS): its new circuits are shared out by size, and each

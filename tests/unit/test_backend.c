@@ -1322,6 +1322,17 @@ static void test_compile_many_threads(void **state)
         err = NULL;
         for (int i = 0; i < N; i++)
             assert_null(fns[i].unit);
+        /* A share that fails after others were linked: they go too. */
+        for (int fail = 1; fail < threads; fail++) {
+            jit_test_fail_share(j, fail);
+            assert_int_equal(jit_compile_many(j, cs, N, 2, fns, &err), -1);
+            assert_non_null(err);
+            free(err);
+            err = NULL;
+            for (int i = 0; i < N; i++)
+                assert_null(fns[i].unit);
+        }
+        jit_test_fail_share(j, 0);
         assert_int_equal(jit_compile_many(j, cs, N, 2, fns, &err), 0);
         assert_true(step_scaled(&fns[2], 1.0) == 3.5);
         jit_destroy(j); /* with the code still loaded */
