@@ -1200,6 +1200,21 @@ LLVMModuleRef cg_emit(LLVMContextRef ctx, const ir_circuit *c, const char *prefi
     return cg_emit_ex(ctx, c, prefix, t, CG_LANES);
 }
 
+/* <prefix>_init: runs once per instance, so not worth the optimiser's and
+ * the full code generator's time (a fifth of a program's compile). */
+static int add_init(const emitter *e, const char *prefix, const ir_circuit *c)
+{
+    static const char *const names[] = { "state" };
+    static const char *const access[] = { "writeonly" };
+    LLVMValueRef init = add_function(e, prefix, "_init", e->voidt, 1, names, access);
+    if (!init)
+        return -1;
+    add_attr(e, init, LLVMAttributeFunctionIndex, "optnone");
+    add_attr(e, init, LLVMAttributeFunctionIndex, "noinline");
+    emit_init(e, init, c);
+    return 0;
+}
+
 /* What emit_module makes: the three entry points, only the lanes, or one
  * of cg_emit_part's parts. */
 enum { MAKE_ALL, MAKE_LANES, MAKE_STEP, MAKE_REST };
@@ -1230,8 +1245,6 @@ static LLVMModuleRef emit_module(LLVMContextRef ctx, const ir_circuit *c, const 
     }
     e.b = LLVMCreateBuilderInContext(ctx);
 
-    static const char *const init_names[] = { "state" };
-    static const char *const init_access[] = { "writeonly" };
     static const char *const step_names[] = { "state", "in", "out" };
     static const char *const step_access[] = { NULL, "readonly", "writeonly" };
     size_t len = strlen(prefix) + 16;
@@ -1250,31 +1263,15 @@ static LLVMModuleRef emit_module(LLVMContextRef ctx, const ir_circuit *c, const 
             snprintf(name, len, "%s_lanes_step_n", prefix);
             ok = emit_step_n(&e, name, step, c, 1, NULL) == 0;
         } else {
-            LLVMValueRef init =
-                add_function(&e, prefix, "_init", e.voidt, 1, init_names, init_access);
-            if (init) {
-                add_attr(&e, init, LLVMAttributeFunctionIndex, "optnone");
-                add_attr(&e, init, LLVMAttributeFunctionIndex, "noinline");
-                emit_init(&e, init, c);
-                snprintf(name, len, "%s_step_n", prefix);
-                ok = emit_step_n(&e, name, step, c, 0, lazy) == 0;
-            }
-        }
-    } else if (name) {
-        LLVMValueRef init =
-            add_function(&e, prefix, "_init", e.voidt, 1, init_names, init_access);
-        if (init) {
-            /* init runs once per instance: not worth the optimiser's and the
-             * full code generator's time (a fifth of a program's compile). */
-            add_attr(&e, init, LLVMAttributeFunctionIndex, "optnone");
-            add_attr(&e, init, LLVMAttributeFunctionIndex, "noinline");
-            emit_init(&e, init, c);
-            LLVMValueRef step =
-                add_function(&e, prefix, "_step", e.i32, 3, step_names, step_access);
             snprintf(name, len, "%s_step_n", prefix);
-            ok = step && emit_step(&e, step, c) == 0 &&
-                 emit_step_n(&e, name, step, c, (flags & CG_LANES) && !lazy, lazy) == 0;
+            ok = add_init(&e, prefix, c) == 0 && emit_step_n(&e, name, step, c, 0, lazy) == 0;
         }
+    } else if (name && add_init(&e, prefix, c) == 0) {
+        LLVMValueRef step =
+            add_function(&e, prefix, "_step", e.i32, 3, step_names, step_access);
+        snprintf(name, len, "%s_step_n", prefix);
+        ok = step && emit_step(&e, step, c) == 0 &&
+             emit_step_n(&e, name, step, c, (flags & CG_LANES) != 0, NULL) == 0;
     }
     free(name);
     LLVMDisposeBuilder(e.b);

@@ -1272,6 +1272,20 @@ static void test_remove_and_recompile(void **state)
     remove_ok(fx->j, &f3);
 }
 
+/* A jit of its own, for tests that change its settings. */
+static jit *new_jit(void)
+{
+    char *err = NULL;
+    jit *j = jit_create(&err);
+    if (!j) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "jit_create: %s", err ? err : "?");
+        free(err);
+        fail_msg("%s", msg);
+    }
+    return j;
+}
+
 /* jit_compile_many shares its circuits out among threads, one object each:
  * every circuit computes what it says whatever the count, a share's code
  * lives until its last circuit is removed, and one malformed circuit fails
@@ -1286,8 +1300,7 @@ static void test_compile_many_threads(void **state)
         cs[i] = build_scaled(a, i + 1.0);
     for (int threads = 1; threads <= 3; threads += 2) {
         char *err = NULL;
-        jit *j = jit_create(&err);
-        assert_non_null(j);
+        jit *j = new_jit();
         jit_set_cache(j, 0); /* every circuit through LLVM */
         jit_set_threads(j, threads);
         jit_fn fns[N];
@@ -1359,9 +1372,7 @@ static int step_pop_scaled(const jit_fn *fn, size_t n, double x)
 static void test_lazy_lanes(void **state)
 {
     (void)state;
-    char *err = NULL;
-    jit *j = jit_create(&err);
-    assert_non_null(j);
+    jit *j = new_jit();
     ir_circuit *c = build_scaled(&scratch, 2.0);
     unsigned long made, linked;
     jit_fn f = compile_ok(j, c, 2);
@@ -1421,9 +1432,7 @@ static int pop_thread(void *arg)
 static void test_lazy_lanes_threads(void **state)
 {
     (void)state;
-    char *err = NULL;
-    jit *j = jit_create(&err);
-    assert_non_null(j);
+    jit *j = new_jit();
     jit_fn f = compile_ok(j, build_scaled(&scratch, 2.0), 2);
     pop_job a = { &f, 0 }, b = { &f, 0 };
     thrd_t ta, tb;
