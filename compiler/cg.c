@@ -645,8 +645,11 @@ static LLVMValueRef ring_addr(const emitter *e, LLVMValueRef state, LLVMValueRef
     LLVMValueRef in_range = LLVMBuildAnd(
         e->b, LLVMBuildFCmp(e->b, LLVMRealOGE, i, const_f64(e, 0), ""),
         LLVMBuildFCmp(e->b, LLVMRealOLT, i, const_f64(e, (double)len), ""), "");
-    LLVMValueRef k = LLVMBuildSelect(e->b, in_range, LLVMBuildFPToUI(e->b, i, e->i64, ""),
-                                     LLVMConstInt(e->i64, 0, 0), "");
+    /* The index chosen before its conversion, so that the conversion is
+     * always of a small whole number: signed, one instruction on x86-64
+     * (an unsigned one is a compare and two conversions). */
+    LLVMValueRef k = LLVMBuildFPToSI(
+        e->b, LLVMBuildSelect(e->b, in_range, i, const_f64(e, 0), ""), e->i64, "");
     LLVMValueRef off = LLVMBuildAdd(e->b, base_off,
                                     LLVMBuildMul(e->b, k, LLVMConstInt(e->i64, 8, 0), ""), "");
     return addr_dyn(e, state, off);
@@ -1320,6 +1323,10 @@ typedef struct lanegen {
     LLVMValueRef fn;
     LLVMValueRef st[LANES], in[LANES], out[LANES]; /* each lane's blocks */
     LLVMValueRef *vals;
+    /* Paired reads (lane_pairs): per 8-byte word of the state and input
+     * blocks, the word it is read with (-1: alone), and the vector once read. */
+    int32_t *mate[2];
+    LLVMValueRef *got[2];
 } lanegen;
 
 /* DRIVE_CG_LANES=never keeps step_n a loop over the step (for tests and
@@ -1361,6 +1368,101 @@ static LLVMValueRef lane_load(const lanegen *g, LLVMValueRef const *blocks, uint
     return vec;
 }
 
+/* Reads of neighbouring reals. Field by field, a vector costs four loads
+ * and three shuffles; two reals at adjacent offsets are read from each
+ * lane's block as one 16-byte load, and two shuffles turn the four pairs
+ * into the two vectors ([a0 a1 c0 c1] and [b0 b1 d0 d1] interleaved), half
+ * the instructions. The values are the same bits. lane_pairs chooses the
+ * pairs: the real inputs, params and state slots the step reads (not ring
+ * buffers, which are read at a computed index), adjacent two by two; a
+ * state word only if every read of it comes before the first store to the
+ * state block, so that a pair read early never misses a store. */
+static int lane_pairs(lanegen *g)
+{
+    const ir_circuit *c = g->c;
+    uint32_t words[2] = { (c->state_size + 7) / 8, (c->in_size + 7) / 8 };
+    uint32_t first_store = c->n_code;
+    for (uint32_t i = 0; i < c->n_code && first_store == c->n_code; i++)
+        switch (c->code[i].op) {
+        case IR_STORE: case IR_STOREX: case IR_STORE_IF: case IR_STOREX_IF: first_store = i; break;
+        default: break;
+        }
+    for (int k = 0; k < 2; k++) {
+        g->mate[k] = malloc((words[k] + 1) * sizeof *g->mate[k]);
+        g->got[k] = calloc(words[k] + 1, sizeof *g->got[k]);
+        if (!g->mate[k] || !g->got[k])
+            return -1;
+        for (uint32_t w = 0; w <= words[k]; w++)
+            g->mate[k][w] = -2; /* not read as a real */
+    }
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        const ir_inst *ins = &c->code[i];
+        int k = -1;
+        uint32_t off = 0;
+        if (ins->op == IR_INPUT && ins->a < c->n_inputs && ins->type == IR_F64)
+            k = 1, off = c->inputs[ins->a].offset;
+        else if (ins->op == IR_PARAM && ins->a < c->n_params && ins->type == IR_F64)
+            k = 0, off = c->params[ins->a].offset;
+        else if (ins->op == IR_LOAD && ins->a < c->n_state && ins->type == IR_F64)
+            k = 0, off = c->state[ins->a].offset;
+        if (k < 0 || off % 8 || off / 8 >= words[k])
+            continue;
+        int early = k == 1 || ins->op == IR_PARAM || i < first_store;
+        int32_t *m = &g->mate[k][off / 8];
+        *m = early && *m != -3 ? -1 : -3; /* -3: read after a store */
+    }
+    for (int k = 0; k < 2; k++)
+        for (uint32_t w = 0; w + 1 < words[k]; w++)
+            if (g->mate[k][w] == -1 && g->mate[k][w + 1] == -1) {
+                g->mate[k][w] = (int32_t)w + 1;
+                g->mate[k][w + 1] = (int32_t)w;
+                w++;
+            }
+    return 0;
+}
+
+static void lane_pairs_free(lanegen *g)
+{
+    for (int k = 0; k < 2; k++) {
+        free(g->mate[k]);
+        free(g->got[k]);
+    }
+}
+
+/* A real field of block kind k (0: state, 1: inputs): from its pair's
+ * read when it has a mate, else field by field. */
+static LLVMValueRef lane_load_real(lanegen *g, int k, uint32_t offset)
+{
+    LLVMValueRef const *blocks = k ? g->in : g->st;
+    uint32_t w = offset / 8;
+    if (offset % 8 || !g->mate[k] || g->mate[k][w] < 0)
+        return lane_load(g, blocks, offset, IR_F64);
+    if (g->got[k][w])
+        return g->got[k][w];
+    const emitter *e = g->e;
+    uint32_t lo = w < (uint32_t)g->mate[k][w] ? w : (uint32_t)g->mate[k][w];
+    LLVMTypeRef v2 = LLVMVectorType(e->f64, 2);
+    LLVMValueRef two[LANES];
+    for (unsigned l = 0; l < LANES; l++) {
+        two[l] = LLVMBuildLoad2(e->b, v2, addr(e, blocks[l], lo * 8), "");
+        LLVMSetAlignment(two[l], 8);
+    }
+    LLVMValueRef i32s[4];
+    for (unsigned q = 0; q < 4; q++)
+        i32s[q] = LLVMConstInt(e->i32, q, 0);
+    /* [a0 a1 c0 c1] and [b0 b1 d0 d1], then the evens and the odds */
+    LLVMValueRef ac = LLVMBuildShuffleVector(e->b, two[0], two[2], LLVMConstVector(i32s, 4), "");
+    LLVMValueRef bd = LLVMBuildShuffleVector(e->b, two[1], two[3], LLVMConstVector(i32s, 4), "");
+    static const unsigned order[2][4] = { { 0, 4, 2, 6 }, { 1, 5, 3, 7 } };
+    for (int h = 0; h < 2; h++) {
+        LLVMValueRef m[4];
+        for (unsigned q = 0; q < 4; q++)
+            m[q] = LLVMConstInt(e->i32, order[h][q], 0);
+        g->got[k][lo + h] = LLVMBuildShuffleVector(e->b, ac, bd, LLVMConstVector(m, 4), "");
+    }
+    return g->got[k][w];
+}
+
 static void lane_store(const lanegen *g, LLVMValueRef const *blocks, uint32_t offset, ir_type t,
                        LLVMValueRef vec)
 {
@@ -1375,8 +1477,34 @@ static LLVMValueRef lane_operand(const lanegen *g, uint32_t i, uint32_t k, LLVMT
     return g->vals[k];
 }
 
-/* One store of a commit, lane l (the guard already tested). */
-static int lane_commit_store(const lanegen *g, uint32_t i, unsigned l)
+/* The byte offsets in each lane's block of entry idx (a vector of f64) of a
+ * ring of len slots at base_off: ring_addr's rule, the range test and the
+ * conversion made once for the four lanes (to 32-bit integers, one
+ * instruction, when every index fits). */
+static void lane_ring_offsets(const lanegen *g, LLVMValueRef idx, uint32_t base_off, uint32_t len,
+                              LLVMValueRef off[LANES])
+{
+    const emitter *e = g->e;
+    LLVMValueRef zero = lane_splat(const_f64(e, 0));
+    LLVMValueRef in_range = LLVMBuildAnd(
+        e->b, LLVMBuildFCmp(e->b, LLVMRealOGE, idx, zero, ""),
+        LLVMBuildFCmp(e->b, LLVMRealOLT, idx, lane_splat(const_f64(e, (double)len)), ""), "");
+    LLVMValueRef k = LLVMBuildSelect(e->b, in_range, idx, zero, "");
+    int narrow = len <= INT32_MAX;
+    LLVMTypeRef it = narrow ? e->i32 : e->i64;
+    LLVMValueRef ks = LLVMBuildFPToSI(e->b, k, LLVMVectorType(it, LANES), "");
+    for (unsigned l = 0; l < LANES; l++) {
+        LLVMValueRef kl = lane_get(g, ks, l);
+        if (narrow)
+            kl = LLVMBuildZExt(e->b, kl, e->i64, "");
+        off[l] = LLVMBuildAdd(e->b, i64c(e, base_off),
+                              LLVMBuildMul(e->b, kl, LLVMConstInt(e->i64, 8, 0), ""), "");
+    }
+}
+
+/* One store of a commit, lane l (the guard already tested); off: a ring
+ * store's offsets (lane_ring_offsets, made before the lanes' branches). */
+static int lane_commit_store(const lanegen *g, uint32_t i, unsigned l, LLVMValueRef const *off)
 {
     const emitter *e = g->e;
     const ir_inst *ins = &g->c->code[i];
@@ -1390,12 +1518,10 @@ static int lane_commit_store(const lanegen *g, uint32_t i, unsigned l)
         store_val(e, g->st[l], v->offset, v->type, lane_get(g, a, l));
         return 0;
     }
-    LLVMValueRef a = lane_operand(g, i, ins->a, g->v.f64), b = lane_operand(g, i, ins->b, g->v.f64);
-    if (!a || !b)
+    LLVMValueRef a = lane_operand(g, i, ins->a, g->v.f64);
+    if (!a || !off)
         return -1;
-    LLVMValueRef s = LLVMBuildStore(
-        e->b, lane_get(g, a, l),
-        ring_addr(e, g->st[l], i64c(e, v->offset), ir_range_len(ins), lane_get(g, b, l)));
+    LLVMValueRef s = LLVMBuildStore(e->b, lane_get(g, a, l), addr_dyn(e, g->st[l], off[l]));
     LLVMSetAlignment(s, 8);
     return 0;
 }
@@ -1417,30 +1543,32 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
             break;
         case IR_INPUT:
             if (ins->a < c->n_inputs && c->inputs[ins->a].type == ins->type)
-                v = lane_load(g, g->in, c->inputs[ins->a].offset, ins->type);
+                v = ins->type == IR_F64 ? lane_load_real(g, 1, c->inputs[ins->a].offset)
+                                        : lane_load(g, g->in, c->inputs[ins->a].offset, ins->type);
             break;
         case IR_PARAM:
             if (ins->a < c->n_params && c->params[ins->a].type == ins->type)
-                v = lane_load(g, g->st, c->params[ins->a].offset, ins->type);
+                v = ins->type == IR_F64 ? lane_load_real(g, 0, c->params[ins->a].offset)
+                                        : lane_load(g, g->st, c->params[ins->a].offset, ins->type);
             break;
         case IR_LOAD:
             if (ins->a < c->n_state && c->state[ins->a].type == ins->type)
-                v = lane_load(g, g->st, c->state[ins->a].offset, ins->type);
+                v = ins->type == IR_F64 ? lane_load_real(g, 0, c->state[ins->a].offset)
+                                        : lane_load(g, g->st, c->state[ins->a].offset, ins->type);
             break;
-        case IR_LOADX:
+        case IR_LOADX: {
             if (ins->slot >= c->n_state || !(a = lane_operand(g, i, ins->a, g->v.f64)))
                 return -1;
             v = LLVMGetPoison(g->v.f64);
+            LLVMValueRef off[LANES];
+            lane_ring_offsets(g, a, c->state[ins->slot].offset, ir_range_len(ins), off);
             for (unsigned l = 0; l < LANES; l++) {
-                LLVMValueRef x = LLVMBuildLoad2(
-                    e->b, e->f64,
-                    ring_addr(e, g->st[l], i64c(e, c->state[ins->slot].offset),
-                              ir_range_len(ins), lane_get(g, a, l)),
-                    "");
+                LLVMValueRef x = LLVMBuildLoad2(e->b, e->f64, addr_dyn(e, g->st[l], off[l]), "");
                 LLVMSetAlignment(x, 8);
                 v = lane_put(g, v, l, x);
             }
             break;
+        }
         case IR_OUTPUT:
             if (ins->slot >= c->n_outputs ||
                 !(a = lane_operand(g, i, ins->a, reg_type(&g->v, c->outputs[ins->slot].type))))
@@ -1453,18 +1581,19 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
                 return -1;
             lane_store(g, g->st, c->state[ins->slot].offset, c->state[ins->slot].type, a);
             continue;
-        case IR_STOREX:
+        case IR_STOREX: {
             if (ins->slot >= c->n_state || !(a = lane_operand(g, i, ins->a, g->v.f64)) ||
                 !(b = lane_operand(g, i, ins->b, g->v.f64)))
                 return -1;
+            LLVMValueRef off[LANES];
+            lane_ring_offsets(g, b, c->state[ins->slot].offset, ir_range_len(ins), off);
             for (unsigned l = 0; l < LANES; l++) {
-                LLVMValueRef s = LLVMBuildStore(
-                    e->b, lane_get(g, a, l),
-                    ring_addr(e, g->st[l], i64c(e, c->state[ins->slot].offset),
-                              ir_range_len(ins), lane_get(g, b, l)));
+                LLVMValueRef s = LLVMBuildStore(e->b, lane_get(g, a, l),
+                                                addr_dyn(e, g->st[l], off[l]));
                 LLVMSetAlignment(s, 8);
             }
             continue;
+        }
         case IR_STORE_IF:
         case IR_STOREX_IF: {
             /* The run of conditional stores with this guard: one branch per
@@ -1477,17 +1606,33 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
                    ((c->code[j + 1].op == IR_STORE_IF && c->code[j + 1].b == gop) ||
                     (c->code[j + 1].op == IR_STOREX_IF && c->code[j + 1].c == gop)))
                 j++;
-            for (unsigned l = 0; l < LANES; l++) {
+            /* ring stores' offsets, once for the four lanes */
+            LLVMValueRef(*offs)[LANES] = calloc(j - i + 1, sizeof *offs);
+            int bad = !offs;
+            for (uint32_t k = i; k <= j && !bad; k++) {
+                const ir_inst *s = &c->code[k];
+                LLVMValueRef idx;
+                if (s->op != IR_STOREX_IF)
+                    continue;
+                if (s->slot >= c->n_state || !(idx = lane_operand(g, k, s->b, g->v.f64)))
+                    bad = 1;
+                else
+                    lane_ring_offsets(g, idx, c->state[s->slot].offset, ir_range_len(s), offs[k - i]);
+            }
+            for (unsigned l = 0; l < LANES && !bad; l++) {
                 LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "commit");
                 LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "committed");
                 LLVMBuildCondBr(e->b, lane_get(g, guard, l), then, after);
                 LLVMPositionBuilderAtEnd(e->b, then);
-                for (uint32_t k = i; k <= j; k++)
-                    if (lane_commit_store(g, k, l) != 0)
-                        return -1;
+                for (uint32_t k = i; k <= j && !bad; k++)
+                    bad = lane_commit_store(g, k, l,
+                                            c->code[k].op == IR_STOREX_IF ? offs[k - i] : NULL) != 0;
                 LLVMBuildBr(e->b, after);
                 LLVMPositionBuilderAtEnd(e->b, after);
             }
+            free(offs);
+            if (bad)
+                return -1;
             i = j;
             continue;
         }
@@ -1625,8 +1770,9 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
         }
         g.vals = calloc(c->n_code ? c->n_code : 1, sizeof *g.vals);
         LLVMValueRef status = NULL;
-        int ok = g.vals && emit_lanes_body(&g, &status) == 0;
+        int ok = g.vals && lane_pairs(&g) == 0 && emit_lanes_body(&g, &status) == 0;
         free(g.vals);
+        lane_pairs_free(&g);
         if (!ok)
             return -1;
         LLVMValueRef count = zero;
