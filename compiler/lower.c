@@ -230,9 +230,23 @@ static double ticks_of(lower_ctx *x, const frame *f, const ast_expr *e, const ch
 
 static uint32_t isnan_(lower_ctx *x, uint32_t a) { return emit(x, IR_NE, IR_BOOL, a, a, 0); }
 
-/* min/max: NaN when either is NaN; on ties the first argument. */
+static int is_number(const lower_ctx *x, uint32_t v)
+{
+    const ir_inst *k = v < x->ir->n_code ? &x->ir->code[v] : NULL;
+    return k && k->op == IR_CONST && k->type == IR_F64 && k->imm == k->imm;
+}
+
+/* min/max: NaN when either is NaN; on ties the first argument. Against a
+ * number (clamp(v, 0, 1), max(x, 0)) one comparison that is false for a NaN
+ * keeps the other side, NaN included: one instruction (maxsd, minsd) where
+ * the general form tests both sides. Any NaN is as good as another
+ * (lang/SPEC.md, Numbers). */
 static uint32_t minmax(lower_ctx *x, uint32_t a, uint32_t b, int is_max)
 {
+    if (is_number(x, b)) /* b only if strictly better than a */
+        return emit(x, IR_SELECT, IR_F64, emit(x, is_max ? IR_GT : IR_LT, IR_BOOL, b, a, 0), b, a);
+    if (is_number(x, a)) /* a unless b is strictly better, or NaN */
+        return emit(x, IR_SELECT, IR_F64, emit(x, is_max ? IR_LE : IR_GE, IR_BOOL, b, a, 0), a, b);
     uint32_t nan = emit(x, IR_OR, IR_BOOL, isnan_(x, a), isnan_(x, b), 0);
     uint32_t sum = emit(x, IR_ADD, IR_F64, a, b, 0);
     uint32_t better = emit(x, is_max ? IR_GT : IR_LT, IR_BOOL, b, a, 0);
