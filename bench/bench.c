@@ -345,6 +345,89 @@ static long last_level_cache(void)
     return best;
 }
 
+/* Marks bytes [off, off + len) of a block: 1 read, 2 written. */
+static void mark_bytes(unsigned char *m, size_t size, uint32_t off, size_t len, unsigned char how)
+{
+    for (size_t b = off; b < off + len && b < size; b++)
+        m[b] |= how;
+}
+
+/* The bytes an instance-step moves between main memory and the core: the
+ * cache lines its reads and writes touch, averaged over 64 instances laid
+ * end to end (neighbours share a line where a block is no multiple of 64
+ * bytes): input lines read, state lines read and, when the step stores to
+ * them, written back, output lines written. A ring counts where it is used,
+ * one slot per instruction reading or writing it, taken as consecutive (a
+ * predictor reads one row of its history a tick), not the whole ring. */
+static double moved_bytes(const ir_circuit *c)
+{
+    enum { K = 64, LINE = 64 };
+    size_t size[3] = { c->in_size, c->state_size, c->out_size };
+    unsigned char *m[3];
+    for (int k = 0; k < 3; k++)
+        m[k] = xcalloc(size[k] + 1, 1);
+    uint32_t *uses = xcalloc(c->n_state + 1, sizeof *uses), *len = xcalloc(c->n_state + 1, sizeof *len);
+    unsigned char *wrote = xcalloc(c->n_state + 1, 1);
+    for (uint32_t i = 0; i < c->n_code; i++) {
+        const ir_inst *ins = &c->code[i];
+        size_t w = ins->type == IR_F64 ? 8 : 1;
+        switch (ins->op) {
+        case IR_INPUT:
+            if (ins->a < c->n_inputs)
+                mark_bytes(m[0], size[0], c->inputs[ins->a].offset, w, 1);
+            break;
+        case IR_PARAM:
+            if (ins->a < c->n_params)
+                mark_bytes(m[1], size[1], c->params[ins->a].offset, w, 1);
+            break;
+        case IR_LOAD:
+            if (ins->a < c->n_state)
+                mark_bytes(m[1], size[1], c->state[ins->a].offset, w, 1);
+            break;
+        case IR_STORE: case IR_STORE_IF:
+            if (ins->slot < c->n_state)
+                mark_bytes(m[1], size[1], c->state[ins->slot].offset,
+                           c->state[ins->slot].type == IR_F64 ? 8 : 1, 3);
+            break;
+        case IR_OUTPUT:
+            if (ins->slot < c->n_outputs)
+                mark_bytes(m[2], size[2], c->outputs[ins->slot].offset,
+                           c->outputs[ins->slot].type == IR_F64 ? 8 : 1, 2);
+            break;
+        case IR_LOADX: case IR_STOREX: case IR_STOREX_IF:
+            if (ins->slot < c->n_state) {
+                uses[ins->slot]++;
+                len[ins->slot] = ir_range_len(ins);
+                wrote[ins->slot] |= ins->op != IR_LOADX;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    for (uint32_t s = 0; s < c->n_state; s++)
+        if (uses[s])
+            mark_bytes(m[1], size[1], c->state[s].offset,
+                       8 * (size_t)(uses[s] < len[s] ? uses[s] : len[s]), wrote[s] ? 3 : 1);
+    double bytes = 0;
+    for (int k = 0; k < 3; k++) {
+        size_t lines = (K * size[k]) / LINE + 1;
+        unsigned char *seen = xcalloc(lines, 1);
+        for (size_t i = 0; i < K; i++)
+            for (size_t b = 0; b < size[k]; b++)
+                seen[(i * size[k] + b) / LINE] |= m[k][b];
+        for (size_t l = 0; l < lines; l++)
+            if (seen[l])
+                bytes += LINE * (k == 1 && (seen[l] & 2) ? 2 : 1);
+        free(seen);
+        free(m[k]);
+    }
+    free(uses);
+    free(len);
+    free(wrote);
+    return bytes / K;
+}
+
 static int bench_population(circuit *cs, int n, const options *o, long pop_n, const char *what)
 {
     int failed = 0;
@@ -352,16 +435,19 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
            "(million instance-steps/s)\n\n", pop_n == o->pop_n ? "a" : "b", pop_n, o->pop_ticks,
            what);
     /* In main memory, no step over the host's blocks can beat the memory
-     * system: each instance-step reads its input and state blocks and
-     * writes its state and output blocks. (In the caches that is no limit.) */
+     * system: each instance-step reads the lines of its input and state
+     * blocks that it uses and writes those of its state and output blocks
+     * (moved_bytes). (In the caches that is no limit.) */
     double gbs = pop_n == o->pop_n ? memory_bandwidth(o->pop_reps) : 0;
     /* Blocks that fit in the last-level cache are not bound by
      * main memory (0 when unknown: every row gets a limit). */
     long llc = last_level_cache();
     if (gbs > 0)
         printf("Memory, read and written in place: %.1f GB/s. Limit: that rate over the bytes "
-               "each instance-step moves (input + 2 x state + output), for populations whose "
-               "blocks do not fit in the last-level cache (%ld MB).\n\n", gbs,
+               "each instance-step moves (the cache lines it touches: input read, state read "
+               "and written back where stored to, output written; rings at the slots used), "
+               "for populations whose blocks do not fit in the last-level cache (%ld MB).\n\n",
+               gbs,
                llc >> 20);
     printf("| circuit | predictor | bytes moved | loop over step | step_n | step_n vs loop |%s\n",
            gbs > 0 ? " memory limit | step_n / limit |" : "");
@@ -404,14 +490,14 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
         failed |= bad;
         double steps = (double)N * (double)o->pop_ticks;
         double ma = median(ta, o->pop_reps), mb = median(tb, o->pop_reps);
-        size_t moved = is + 2 * ss + os;
-        printf("| %s.%s | %s | %zu | %.1f | %.1f | %.2fx%s |", c->module, c->name,
+        double moved = moved_bytes(c);
+        printf("| %s.%s | %s | %.0f | %.1f | %.1f | %.2fx%s |", c->module, c->name,
                ci->has_predictor ? "yes" : "", moved, steps / ma * 1e-6, steps / mb * 1e-6,
                ma / mb, bad ? " **states differ**" : "");
         if (gbs > 0 && (double)N * (double)(is + ss + os) <= (double)llc) {
             printf(" in cache | — |");
         } else if (gbs > 0) {
-            double limit = gbs * 1e9 / (double)moved;
+            double limit = gbs * 1e9 / moved;
             printf(" %.1f | %.0f%% |", limit * 1e-6, steps / mb / limit * 100);
         }
         printf("\n");
