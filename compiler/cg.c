@@ -1310,10 +1310,11 @@ LLVMModuleRef cg_emit_lanes(LLVMContextRef ctx, const ir_circuit *c, const char 
  * costs what one did. Each lane performs exactly the scalar step's IEEE
  * operations in the same order (no reassociation across lanes or within
  * one), so the states are bit for bit those of the scalar step. The blocks
- * stay end to end (the host's layout, drive.h): lanes are loaded and stored
- * one by one; the C library's functions are called lane by lane (a vector
- * libm rounds differently); a tick's commit is a branch per lane, taken
- * when that instance's inputs were valid. */
+ * stay end to end (the host's layout, drive.h): lanes are loaded two
+ * adjacent reals at a time (lane_pairs) or one by one, and stored one by
+ * one; the C library's functions are called lane by lane (a vector libm
+ * rounds differently); a tick's commit is a branch per lane, taken when
+ * that instance's inputs were valid. */
 enum { LANES = 4 };
 
 typedef struct lanegen {

@@ -735,6 +735,46 @@ static ir_circuit *build_guards(arena *a)
     return b->c;
 }
 
+/* Reals read two at a time by the lanes (lane_pairs in cg.c): adjacent
+ * inputs (three, so one is left alone), params beside state slots, a state
+ * slot read again after a store to the block (which must see the store, so
+ * is never paired), and a ring between them. */
+static ir_circuit *build_pairs(arena *a)
+{
+    builder B = { a, ir_new(a, "unit", "pairs", 1) }, *b = &B;
+    ir_circuit *c = B.c;
+    for (int k = 0; k < 3; k++)
+        ir_add_var(a, c, IR_BLOCK_IN, arena_printf(a, "x%d", k), IR_F64, 0, NULL);
+    ir_add_var(a, c, IR_BLOCK_PARAM, "p0", IR_F64, 0.5, NULL);
+    ir_add_var(a, c, IR_BLOCK_PARAM, "p1", IR_F64, -2, NULL);
+    ir_add_var(a, c, IR_BLOCK_STATE, "s0", IR_F64, 1, NULL);
+    ir_add_var(a, c, IR_BLOCK_STATE, "s1", IR_F64, 2, NULL);
+    for (int k = 0; k < 3; k++)
+        ir_add_var(a, c, IR_BLOCK_STATE, arena_printf(a, "r[%d]", k), IR_F64, k, NULL);
+    ir_add_var(a, c, IR_BLOCK_STATE, "s2", IR_F64, 3, NULL);
+    uint32_t x0 = E(b, IR_INPUT, IR_F64, 0, 0, 0), x1 = E(b, IR_INPUT, IR_F64, 1, 0, 0);
+    uint32_t x2 = E(b, IR_INPUT, IR_F64, 2, 0, 0);
+    uint32_t p1 = E(b, IR_PARAM, IR_F64, 1, 0, 0), s0 = E(b, IR_LOAD, IR_F64, 0, 0, 0);
+    uint32_t p0 = E(b, IR_PARAM, IR_F64, 0, 0, 0), s2 = E(b, IR_LOAD, IR_F64, 5, 0, 0);
+    uint32_t got = ir_emit(a, c, (ir_inst){ .op = IR_LOADX, .type = IR_F64, .a = x2, .slot = 2,
+                                            .imm = 3 });
+    uint32_t y = E(b, IR_ADD, IR_F64, E(b, IR_MUL, IR_F64, x0, p0, 0),
+                   E(b, IR_SUB, IR_F64, x1, E(b, IR_MUL, IR_F64, s0, p1, 0), 0), 0);
+    OUT(b, "y", IR_F64, E(b, IR_ADD, IR_F64, y, E(b, IR_ADD, IR_F64, got, s2, 0), 0));
+    ir_emit(a, c, (ir_inst){ .op = IR_STORE, .type = IR_F64, .a = y, .slot = 1 });
+    uint32_t s1 = E(b, IR_LOAD, IR_F64, 1, 0, 0); /* after the store: y */
+    OUT(b, "z", IR_F64, E(b, IR_SUB, IR_F64, s1, x2, 0));
+    uint32_t ok = E(b, IR_LT, IR_BOOL, x0, K(b, IR_F64, 2), 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_STORE_IF, .type = IR_F64, .a = E(b, IR_ADD, IR_F64, s0, x1, 0),
+                             .b = ok, .slot = 0 });
+    ir_emit(a, c, (ir_inst){ .op = IR_STOREX_IF, .type = IR_F64, .a = x0, .b = x2, .c = ok,
+                             .slot = 2, .imm = 3 });
+    ir_emit(a, c, (ir_inst){ .op = IR_STORE_IF, .type = IR_F64, .a = x1, .b = ok, .slot = 5 });
+    ir_emit(a, c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = E(b, IR_NOT, IR_BOOL, ok, 0, 0) });
+    ir_layout(c);
+    return c;
+}
+
 static ir_circuit *build_math(arena *a);
 static ir_circuit *build_status(arena *a, int mode, int konst);
 
@@ -749,6 +789,9 @@ static void test_population_lanes(void **state)
         ir_circuit *g = build_guards(&scratch);
         assert_null(ir_verify(&scratch, g));
         pop_vs_interp(fx->j, g, opt, "guards");
+        ir_circuit *pr = build_pairs(&scratch);
+        assert_null(ir_verify(&scratch, pr));
+        pop_vs_interp(fx->j, pr, opt, "pairs");
     }
     /* The plain step_n, a loop calling step: without lanes, and in circuits
      * emitted with loops. */
@@ -786,6 +829,33 @@ static void test_lanes_in_module(void **state)
         LLVMDisposeModule(m);
         LLVMContextDispose(ctx);
     }
+    cg_target_free(t);
+}
+
+/* The lanes read adjacent reals as pairs (16-byte loads), never a state
+ * slot read after a store to the block. */
+static void test_lanes_pairs(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    cg_target *t = cg_target_host(&err);
+    assert_non_null(t);
+    ir_circuit *c = build_pairs(&scratch);
+    assert_null(ir_verify(&scratch, c));
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef m = cg_emit_lanes(ctx, c, "unit_pairs", t);
+    assert_non_null(m);
+    assert_int_equal(cg_optimize(m, t, 0, &err), 0);
+    char *text = cg_print_module(m);
+    int pairs = 0;
+    for (const char *p = text; (p = strstr(p, "load <2 x double>")); p++)
+        pairs++;
+    /* four lanes of x0 with x1 and of p0 with p1; x2, s0 (whose neighbour
+     * s1 is read after the store) and s2 alone, the ring never */
+    assert_int_equal(pairs, 2 * 4);
+    free(text);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(ctx);
     cg_target_free(t);
 }
 
@@ -1881,6 +1951,7 @@ int main(void)
         cmocka_unit_test_teardown(test_no_contraction_in_module, scratch_teardown),
         cmocka_unit_test_teardown(test_population_lanes, scratch_teardown),
         cmocka_unit_test_teardown(test_lanes_in_module, scratch_teardown),
+        cmocka_unit_test_teardown(test_lanes_pairs, scratch_teardown),
         cmocka_unit_test_teardown(test_math_O0, scratch_teardown),
         cmocka_unit_test_teardown(test_math_O2, scratch_teardown),
         cmocka_unit_test_teardown(test_math_baseline_cpu, scratch_teardown),
