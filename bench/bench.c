@@ -356,7 +356,8 @@ static void mark_bytes(unsigned char *m, size_t size, uint32_t off, size_t len, 
  * cache lines its reads and writes touch, averaged over 64 instances laid
  * end to end (neighbours share a line where a block is no multiple of 64
  * bytes): input lines read, state lines read and, when the step stores to
- * them, written back, output lines written. A ring counts where it is used,
+ * them, written back, output lines read and written back (a store to a line
+ * reads it first). A ring counts where it is used,
  * one slot per instruction reading or writing it, taken as consecutive (a
  * predictor reads one row of its history a tick), not the whole ring. */
 static double moved_bytes(const ir_circuit *c)
@@ -417,8 +418,8 @@ static double moved_bytes(const ir_circuit *c)
             for (size_t b = 0; b < size[k]; b++)
                 seen[(i * size[k] + b) / LINE] |= m[k][b];
         for (size_t l = 0; l < lines; l++)
-            if (seen[l])
-                bytes += LINE * (k == 1 && (seen[l] & 2) ? 2 : 1);
+            if (seen[l]) /* a line written is read first (no streaming stores) */
+                bytes += LINE * (k != 0 && (seen[l] & 2) ? 2 : 1);
         free(seen);
         free(m[k]);
     }
@@ -445,7 +446,8 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
     if (gbs > 0)
         printf("Memory, read and written in place: %.1f GB/s. Limit: that rate over the bytes "
                "each instance-step moves (the cache lines it touches: input read, state read "
-               "and written back where stored to, output written; rings at the slots used), "
+               "and written back where stored to, output read and written back; rings at the "
+               "slots used), "
                "for populations whose blocks do not fit in the last-level cache (%ld MB).\n\n",
                gbs,
                llc >> 20);
@@ -496,9 +498,11 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
                ma / mb, bad ? " **states differ**" : "");
         if (gbs > 0 && (double)N * (double)(is + ss + os) <= (double)llc) {
             printf(" in cache | — |");
-        } else if (gbs > 0) {
+        } else if (gbs > 0 && moved > 0) {
             double limit = gbs * 1e9 / moved;
             printf(" %.1f | %.0f%% |", limit * 1e-6, steps / mb / limit * 100);
+        } else if (gbs > 0) {
+            printf(" — | — |"); /* touches no memory */
         }
         printf("\n");
         free(init);

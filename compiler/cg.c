@@ -1328,6 +1328,7 @@ typedef struct lanegen {
      * blocks, the word it is read with (-1: alone), and the vector once read. */
     int32_t *mate[2];
     LLVMValueRef *got[2];
+    uint32_t words[2];
 } lanegen;
 
 /* DRIVE_CG_LANES=never keeps step_n a loop over the step (for tests and
@@ -1381,7 +1382,9 @@ static LLVMValueRef lane_load(const lanegen *g, LLVMValueRef const *blocks, uint
 static int lane_pairs(lanegen *g)
 {
     const ir_circuit *c = g->c;
-    uint32_t words[2] = { (c->state_size + 7) / 8, (c->in_size + 7) / 8 };
+    uint32_t *words = g->words;
+    words[0] = (c->state_size + 7) / 8;
+    words[1] = (c->in_size + 7) / 8;
     uint32_t first_store = c->n_code;
     for (uint32_t i = 0; i < c->n_code && first_store == c->n_code; i++)
         switch (c->code[i].op) {
@@ -1436,7 +1439,7 @@ static LLVMValueRef lane_load_real(lanegen *g, int k, uint32_t offset)
 {
     LLVMValueRef const *blocks = k ? g->in : g->st;
     uint32_t w = offset / 8;
-    if (offset % 8 || !g->mate[k] || g->mate[k][w] < 0)
+    if (offset % 8 || !g->mate[k] || w >= g->words[k] || g->mate[k][w] < 0)
         return lane_load(g, blocks, offset, IR_F64);
     if (g->got[k][w])
         return g->got[k][w];
