@@ -1433,14 +1433,14 @@ static void lane_pairs_free(lanegen *g)
     }
 }
 
-/* A real field of block kind k (0: state, 1: inputs): from its pair's
- * read when it has a mate, else field by field. */
-static LLVMValueRef lane_load_real(lanegen *g, int k, uint32_t offset)
+/* The vector of a field of block kind k (0: state, 1: inputs): a real
+ * from its pair's read when it has a mate, else field by field. */
+static LLVMValueRef lane_read(lanegen *g, int k, uint32_t offset, ir_type t)
 {
     LLVMValueRef const *blocks = k ? g->in : g->st;
     uint32_t w = offset / 8;
-    if (offset % 8 || !g->mate[k] || w >= g->words[k] || g->mate[k][w] < 0)
-        return lane_load(g, blocks, offset, IR_F64);
+    if (t != IR_F64 || offset % 8 || !g->mate[k] || w >= g->words[k] || g->mate[k][w] < 0)
+        return lane_load(g, blocks, offset, t);
     if (g->got[k][w])
         return g->got[k][w];
     const emitter *e = g->e;
@@ -1483,8 +1483,9 @@ static LLVMValueRef lane_operand(const lanegen *g, uint32_t i, uint32_t k, LLVMT
 
 /* The byte offsets in each lane's block of entry idx (a vector of f64) of a
  * ring of len slots at base_off: ring_addr's rule, the range test and the
- * conversion made once for the four lanes (to 32-bit integers, one
- * instruction, when every index fits). */
+ * conversion made once for the four lanes, to 32-bit integers (one
+ * instruction): a ring lies inside a block with 32-bit byte offsets
+ * (ir_verify), so its index is below 2^29. */
 static void lane_ring_offsets(const lanegen *g, LLVMValueRef idx, uint32_t base_off, uint32_t len,
                               LLVMValueRef off[LANES])
 {
@@ -1494,13 +1495,9 @@ static void lane_ring_offsets(const lanegen *g, LLVMValueRef idx, uint32_t base_
         e->b, LLVMBuildFCmp(e->b, LLVMRealOGE, idx, zero, ""),
         LLVMBuildFCmp(e->b, LLVMRealOLT, idx, lane_splat(const_f64(e, (double)len)), ""), "");
     LLVMValueRef k = LLVMBuildSelect(e->b, in_range, idx, zero, "");
-    int narrow = len <= INT32_MAX;
-    LLVMTypeRef it = narrow ? e->i32 : e->i64;
-    LLVMValueRef ks = LLVMBuildFPToSI(e->b, k, LLVMVectorType(it, LANES), "");
+    LLVMValueRef ks = LLVMBuildFPToSI(e->b, k, LLVMVectorType(e->i32, LANES), "");
     for (unsigned l = 0; l < LANES; l++) {
-        LLVMValueRef kl = lane_get(g, ks, l);
-        if (narrow)
-            kl = LLVMBuildZExt(e->b, kl, e->i64, "");
+        LLVMValueRef kl = LLVMBuildZExt(e->b, lane_get(g, ks, l), e->i64, "");
         off[l] = LLVMBuildAdd(e->b, i64c(e, base_off),
                               LLVMBuildMul(e->b, kl, LLVMConstInt(e->i64, 8, 0), ""), "");
     }
@@ -1547,18 +1544,15 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
             break;
         case IR_INPUT:
             if (ins->a < c->n_inputs && c->inputs[ins->a].type == ins->type)
-                v = ins->type == IR_F64 ? lane_load_real(g, 1, c->inputs[ins->a].offset)
-                                        : lane_load(g, g->in, c->inputs[ins->a].offset, ins->type);
+                v = lane_read(g, 1, c->inputs[ins->a].offset, ins->type);
             break;
         case IR_PARAM:
             if (ins->a < c->n_params && c->params[ins->a].type == ins->type)
-                v = ins->type == IR_F64 ? lane_load_real(g, 0, c->params[ins->a].offset)
-                                        : lane_load(g, g->st, c->params[ins->a].offset, ins->type);
+                v = lane_read(g, 0, c->params[ins->a].offset, ins->type);
             break;
         case IR_LOAD:
             if (ins->a < c->n_state && c->state[ins->a].type == ins->type)
-                v = ins->type == IR_F64 ? lane_load_real(g, 0, c->state[ins->a].offset)
-                                        : lane_load(g, g->st, c->state[ins->a].offset, ins->type);
+                v = lane_read(g, 0, c->state[ins->a].offset, ins->type);
             break;
         case IR_LOADX: {
             if (ins->slot >= c->n_state || !(a = lane_operand(g, i, ins->a, g->v.f64)))
