@@ -1376,6 +1376,14 @@ static const char SRC_MINMAX[] =
     "  output vmn : vec[2] = min([a, b], [b, a])\n"
     "  output kmn : real = min(-0.0, 0)\n"
     "  output kmx : real = max(0, -0.0)\n"
+    "  output mx_a0 : real = max(a, 0)\n" /* against a number: one comparison */
+    "  output mx_0a : real = max(0, a)\n"
+    "  output mn_a0 : real = min(a, 0)\n"
+    "  output mn_0a : real = min(0, a)\n"
+    "  output mx_n1 : real = max(nan, 1)\n"
+    "  output mx_1n : real = max(1, nan)\n"
+    "  output mn_n1 : real = min(nan, 1)\n"
+    "  output mn_1n : real = min(1, nan)\n"
     "}\n";
 
 static double ref_min(double a, double b) { return isnan(a) || isnan(b) ? NAN : b < a ? b : a; }
@@ -1404,6 +1412,13 @@ static void test_minmax_nan_ties(void **state)
             EXPECT_SAME(what, rig_out(r, "cl"), ref_min(ref_max(a, b), 2));
             EXPECT_SAME("vector min [0]", rig_out(r, "vmn[0]"), ref_min(a, b));
             EXPECT_SAME("vector min [1]", rig_out(r, "vmn[1]"), ref_min(b, a));
+            snprintf(what, sizeof what, "against 0, a = %g", a);
+            EXPECT_SAME(what, rig_out(r, "mx_a0"), ref_max(a, 0.0));
+            EXPECT_SAME(what, rig_out(r, "mx_0a"), ref_max(0.0, a));
+            EXPECT_SAME(what, rig_out(r, "mn_a0"), ref_min(a, 0.0));
+            EXPECT_SAME(what, rig_out(r, "mn_0a"), ref_min(0.0, a));
+            assert_true(isnan(rig_out(r, "mx_n1")) && isnan(rig_out(r, "mx_1n")));
+            assert_true(isnan(rig_out(r, "mn_n1")) && isnan(rig_out(r, "mn_1n")));
             /* NaN in either place */
             assert_true(isnan(rig_out(r, "mn_na")));
             assert_true(isnan(rig_out(r, "mn_an")));
