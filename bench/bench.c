@@ -8,8 +8,9 @@
  *      input trace; JIT, .so and C are first checked to agree bit for bit;
  *   2. populations: N instances (100,000) with per-instance params stepped
  *      T ticks (100 by default, to keep the run short; --pop-ticks 1000
- *      gives the same rates) through step_n, against a loop over the
- *      single-instance step: instance-steps per second and their ratio
+ *      gives the same rates) through step_n (blocks in columns), against a
+ *      loop over the single-instance step (blocks end to end): instance-steps
+ *      per second and their ratio
  *      (both must leave identical states); beside them, the limit the
  *      memory system sets (its rate, measured in the same run, over the
  *      bytes an instance-step moves); then the same with 1,000 instances,
@@ -352,17 +353,17 @@ static void mark_bytes(unsigned char *m, size_t size, uint32_t off, size_t len, 
         m[b] |= how;
 }
 
-/* The bytes an instance-step moves between main memory and the core: the
- * cache lines its reads and writes touch, averaged over 64 instances laid
- * end to end (neighbours share a line where a block is no multiple of 64
- * bytes): input lines read, state lines read and, when the step stores to
- * them, written back, output lines read and written back (a store to a line
- * reads it first). A ring counts where it is used,
- * one slot per instruction reading or writing it, taken as consecutive (a
- * predictor reads one row of its history a tick), not the whole ring. */
+/* The bytes an instance-step of step_n moves between main memory and the
+ * core. A population is in columns (drive_abi.h), so a cache line holds one
+ * field of 8 neighbouring instances (64 for a bool) and every byte of it is
+ * used: the count is the bytes of the fields the step touches. Inputs read;
+ * state read, and written back when the step stores to it; outputs read
+ * and written back (a store to a line reads it first). A ring counts where
+ * it is used, one slot per instruction reading or writing it (a predictor
+ * reads one row of its history a tick, the same row in every instance),
+ * not the whole ring. */
 static double moved_bytes(const ir_circuit *c)
 {
-    enum { K = 64, LINE = 64 };
     size_t size[3] = { c->in_size, c->state_size, c->out_size };
     unsigned char *m[3];
     for (int k = 0; k < 3; k++)
@@ -412,21 +413,15 @@ static double moved_bytes(const ir_circuit *c)
                        8 * (size_t)(uses[s] < len[s] ? uses[s] : len[s]), wrote[s] ? 3 : 1);
     double bytes = 0;
     for (int k = 0; k < 3; k++) {
-        size_t lines = (K * size[k]) / LINE + 1;
-        unsigned char *seen = xcalloc(lines, 1);
-        for (size_t i = 0; i < K; i++)
-            for (size_t b = 0; b < size[k]; b++)
-                seen[(i * size[k] + b) / LINE] |= m[k][b];
-        for (size_t l = 0; l < lines; l++)
-            if (seen[l]) /* a line written is read first (no streaming stores) */
-                bytes += LINE * (k != 0 && (seen[l] & 2) ? 2 : 1);
-        free(seen);
+        for (size_t b = 0; b < size[k]; b++)
+            if (m[k][b]) /* a byte written is read first (no streaming stores) */
+                bytes += k != 0 && (m[k][b] & 2) ? 2 : 1;
         free(m[k]);
     }
     free(uses);
     free(len);
     free(wrote);
-    return bytes / K;
+    return bytes;
 }
 
 static int bench_population(circuit *cs, int n, const options *o, long pop_n, const char *what)
@@ -445,9 +440,9 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
     long llc = last_level_cache();
     if (gbs > 0)
         printf("Memory, read and written in place: %.1f GB/s. Limit: that rate over the bytes "
-               "each instance-step moves (the cache lines it touches: input read, state read "
-               "and written back where stored to, output read and written back; rings at the "
-               "slots used), "
+               "each instance-step of step_n moves (in columns, the bytes of the fields it "
+               "touches: input read, state read and written back where stored to, output read "
+               "and written back; rings at the slots used), "
                "for populations whose blocks do not fit in the last-level cache (%ld MB).\n\n",
                gbs,
                llc >> 20);
@@ -460,18 +455,23 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
         const circuit *ci = &cs[i];
         const ir_circuit *c = ci->c;
         size_t N = (size_t)pop_n, ss = c->state_size, is = c->in_size, os = c->out_size;
+        /* The loop steps blocks end to end, step_n the same values in
+         * columns (drive_abi.h): each the layout it is made for. */
         unsigned char *init = xcalloc(N, ss), *sa = xcalloc(N, ss), *sb = xcalloc(N, ss);
-        unsigned char *in = xcalloc(N, is), *out = xcalloc(N, os);
+        unsigned char *initc = xcalloc(N, ss), *in = xcalloc(N, is), *inc = xcalloc(N, is);
+        unsigned char *out = xcalloc(N, os);
         for (size_t k = 0; k < N; k++) {
             ci->fn.init(init + k * ss);
             random_params(c, init + k * ss);
             if (is)
                 random_inputs(c, in + k * is);
+            ir_copy_instance(c, IR_BLOCK_STATE, initc, N, k, init + k * ss, 1);
+            ir_copy_instance(c, IR_BLOCK_IN, inc, N, k, in + k * is, 1);
         }
         /* step_n makes its lanes on first use (jit.h): not timed here but
          * in the compile latencies. */
-        memcpy(sb, init, N * ss);
-        ci->fn.step_n(sb, N, in, out);
+        memcpy(sb, initc, N * ss);
+        ci->fn.step_n(sb, N, inc, out);
         for (int r = 0; r < o->pop_reps; r++) {
             memcpy(sa, init, N * ss);
             double t0 = now();
@@ -479,13 +479,17 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
                 for (size_t k = 0; k < N; k++)
                     ci->fn.step(sa + k * ss, in + k * is, out + k * os);
             ta[r] = now() - t0;
-            memcpy(sb, init, N * ss);
+            memcpy(sb, initc, N * ss);
             t0 = now();
             for (long t = 0; t < o->pop_ticks; t++)
-                ci->fn.step_n(sb, N, in, out);
+                ci->fn.step_n(sb, N, inc, out);
             tb[r] = now() - t0;
         }
-        int bad = memcmp(sa, sb, N * ss) != 0;
+        /* The same states, instance by instance (padding as init left it). */
+        memcpy(initc, init, N * ss);
+        for (size_t k = 0; k < N; k++)
+            ir_copy_instance(c, IR_BLOCK_STATE, sb, N, k, initc + k * ss, 0);
+        int bad = memcmp(sa, initc, N * ss) != 0;
         if (bad)
             fprintf(stderr, "bench: %s.%s: step_n and the loop over step disagree\n", c->module,
                     c->name);
@@ -506,9 +510,11 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
         }
         printf("\n");
         free(init);
+        free(initc);
         free(sa);
         free(sb);
         free(in);
+        free(inc);
         free(out);
     }
     free(ta);
@@ -584,9 +590,12 @@ static int compile_all_edit(jit *j, char **files, int nf, int keep, long edit, d
             size_t ss = cs[i]->state_size, is = cs[i]->in_size, os = cs[i]->out_size;
             unsigned char *st = xcalloc(4, ss + 1), *in = xcalloc(4, is + 1),
                           *out = xcalloc(4, os + 1);
+            unsigned char *one = xcalloc(1, ss + 1);
+            fns[i].init(one);
             for (int k = 0; k < 4; k++)
-                fns[i].init(st + k * ss);
+                ir_copy_instance(cs[i], IR_BLOCK_STATE, st, 4, (size_t)k, one, 1);
             fns[i].step_n(st, 4, in, out);
+            free(one);
             free(st);
             free(in);
             free(out);

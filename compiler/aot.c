@@ -493,8 +493,10 @@ static void emit_header_circuit(FILE *f, arena *mem, const char *pfx, const driv
             "/* One tick of one instance; returns 1 when an input was invalid (not\n"
             " * finite, or outside its range): outputs written, no state kept. */\n"
             "int %s_step(void *state, const %s_in *in, %s_out *out);\n"
-            "/* One tick of n instances (arrays of n); returns how many had invalid inputs. */\n"
-            "size_t %s_step_n(void *states, size_t n, const %s_in *in, %s_out *out);\n"
+            "/* One tick of n instances, returning how many had invalid inputs. The\n"
+            " * blocks are in columns (drive_abi.h): member m of instance i is at byte\n"
+            " * offsetof(struct, m) * n + sizeof m * i of its array of n blocks. */\n"
+            "size_t %s_step_n(void *states, size_t n, const void *in, void *out);\n"
             "/* Params by index or name; set returns -1 for a bad index or a value\n"
             " * outside the param's range (or a bool other than 0 or 1). */\n"
             "int %s_param_index(const char *name);\n"
@@ -502,7 +504,7 @@ static void emit_header_circuit(FILE *f, arena *mem, const char *pfx, const driv
             "int %s_param_set(void *state, int index, double value);\n"
             "/* The reflection table of this circuit. */\n"
             "const drive_abi_circuit *%s_reflect(void);\n\n",
-            pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx);
+            pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx, pfx);
 }
 
 /* ---- building ------------------------------------------------------------- */

@@ -1310,25 +1310,24 @@ LLVMModuleRef cg_emit_lanes(LLVMContextRef ctx, const ir_circuit *c, const char 
  * costs what one did. Each lane performs exactly the scalar step's IEEE
  * operations in the same order (no reassociation across lanes or within
  * one), so the states are bit for bit those of the scalar step. The blocks
- * stay end to end (the host's layout, drive.h): lanes are loaded two
- * adjacent reals at a time (lane_pairs) or one by one, and stored one by
- * one; the C library's functions are called lane by lane (a vector libm
- * rounds differently); a tick's commit is a branch per lane, taken when
- * that instance's inputs were valid. */
+ * are in columns (drive_abi.h): the field at offset o, of width w, of
+ * instance i is at o*n + w*i, so one field of four neighbouring instances is
+ * one vector load or store. Ring buffers are read and written lane by lane
+ * (each instance has its own index); the C library's functions are called
+ * lane by lane (a vector libm rounds differently); a tick's commit stores,
+ * in each lane whose inputs were invalid, the value that was there. */
 enum { LANES = 4 };
+enum { BLK_STATE, BLK_IN, BLK_OUT };
 
 typedef struct lanegen {
     const emitter *e; /* scalar types */
     emitter v;        /* the same builder, with f64 and i1 vectors of LANES */
     const ir_circuit *c;
     LLVMValueRef fn;
-    LLVMValueRef st[LANES], in[LANES], out[LANES]; /* each lane's blocks */
+    LLVMValueRef n;        /* the population: the columns' length */
+    LLVMValueRef at[3][2]; /* per block, the group's first instance in a column
+                              of reals (base + 8i) and of bools (base + i) */
     LLVMValueRef *vals;
-    /* Paired reads (lane_pairs): per 8-byte word of the state and input
-     * blocks, the word it is read with (-1: alone), and the vector once read. */
-    int32_t *mate[2];
-    LLVMValueRef *got[2];
-    uint32_t words[2];
 } lanegen;
 
 /* DRIVE_CG_LANES=never keeps step_n a loop over the step (for tests and
@@ -1360,118 +1359,45 @@ static LLVMValueRef lane_splat(LLVMValueRef k)
     return LLVMConstVector(ks, LANES);
 }
 
-/* The vector of one field at offset of each lane's block. */
-static LLVMValueRef lane_load(const lanegen *g, LLVMValueRef const *blocks, uint32_t offset,
-                              ir_type t)
+/* The group's four values of the field at offset in block k: its column
+ * starts at offset*n. */
+static LLVMValueRef col_addr(const lanegen *g, int k, uint32_t offset, ir_type t)
 {
-    LLVMValueRef vec = LLVMGetPoison(reg_type(&g->v, t));
-    for (unsigned l = 0; l < LANES; l++)
-        vec = lane_put(g, vec, l, load_typed(g->e, addr(g->e, blocks[l], offset), t, ""));
-    return vec;
-}
-
-/* Reads of neighbouring reals. Field by field, a vector costs four loads
- * and three shuffles; two reals at adjacent offsets are read from each
- * lane's block as one 16-byte load, and two shuffles turn the four pairs
- * into the two vectors ([a0 a1 c0 c1] and [b0 b1 d0 d1] interleaved), half
- * the instructions. The values are the same bits. lane_pairs chooses the
- * pairs: the real inputs, params and state slots the step reads (not ring
- * buffers, which are read at a computed index), adjacent two by two; a
- * state word only if every read of it comes before the first store to the
- * state block, so that a pair read early never misses a store. */
-static int lane_pairs(lanegen *g)
-{
-    const ir_circuit *c = g->c;
-    uint32_t *words = g->words;
-    words[0] = (c->state_size + 7) / 8;
-    words[1] = (c->in_size + 7) / 8;
-    uint32_t first_store = c->n_code;
-    for (uint32_t i = 0; i < c->n_code && first_store == c->n_code; i++)
-        switch (c->code[i].op) {
-        case IR_STORE: case IR_STOREX: case IR_STORE_IF: case IR_STOREX_IF: first_store = i; break;
-        default: break;
-        }
-    for (int k = 0; k < 2; k++) {
-        g->mate[k] = malloc((words[k] + 1) * sizeof *g->mate[k]);
-        g->got[k] = calloc(words[k] + 1, sizeof *g->got[k]);
-        if (!g->mate[k] || !g->got[k])
-            return -1;
-        for (uint32_t w = 0; w <= words[k]; w++)
-            g->mate[k][w] = -2; /* not read as a real */
-    }
-    for (uint32_t i = 0; i < c->n_code; i++) {
-        const ir_inst *ins = &c->code[i];
-        int k = -1;
-        uint32_t off = 0;
-        if (ins->op == IR_INPUT && ins->a < c->n_inputs && ins->type == IR_F64)
-            k = 1, off = c->inputs[ins->a].offset;
-        else if (ins->op == IR_PARAM && ins->a < c->n_params && ins->type == IR_F64)
-            k = 0, off = c->params[ins->a].offset;
-        else if (ins->op == IR_LOAD && ins->a < c->n_state && ins->type == IR_F64)
-            k = 0, off = c->state[ins->a].offset;
-        if (k < 0 || off % 8 || off / 8 >= words[k])
-            continue;
-        int early = k == 1 || ins->op == IR_PARAM || i < first_store;
-        int32_t *m = &g->mate[k][off / 8];
-        *m = early && *m != -3 ? -1 : -3; /* -3: read after a store */
-    }
-    for (int k = 0; k < 2; k++)
-        for (uint32_t w = 0; w + 1 < words[k]; w++)
-            if (g->mate[k][w] == -1 && g->mate[k][w + 1] == -1) {
-                g->mate[k][w] = (int32_t)w + 1;
-                g->mate[k][w + 1] = (int32_t)w;
-                w++;
-            }
-    return 0;
-}
-
-static void lane_pairs_free(lanegen *g)
-{
-    for (int k = 0; k < 2; k++) {
-        free(g->mate[k]);
-        free(g->got[k]);
-    }
-}
-
-/* The vector of a field of block kind k (0: state, 1: inputs): a real
- * from its pair's read when it has a mate, else field by field. */
-static LLVMValueRef lane_read(lanegen *g, int k, uint32_t offset, ir_type t)
-{
-    LLVMValueRef const *blocks = k ? g->in : g->st;
-    uint32_t w = offset / 8;
-    if (t != IR_F64 || offset % 8 || !g->mate[k] || w >= g->words[k] || g->mate[k][w] < 0)
-        return lane_load(g, blocks, offset, t);
-    if (g->got[k][w])
-        return g->got[k][w];
     const emitter *e = g->e;
-    uint32_t lo = w < (uint32_t)g->mate[k][w] ? w : (uint32_t)g->mate[k][w];
-    LLVMTypeRef v2 = LLVMVectorType(e->f64, 2);
-    LLVMValueRef two[LANES];
-    for (unsigned l = 0; l < LANES; l++) {
-        two[l] = LLVMBuildLoad2(e->b, v2, addr(e, blocks[l], lo * 8), "");
-        LLVMSetAlignment(two[l], 8);
-    }
-    LLVMValueRef i32s[4];
-    for (unsigned q = 0; q < 4; q++)
-        i32s[q] = LLVMConstInt(e->i32, q, 0);
-    /* [a0 a1 c0 c1] and [b0 b1 d0 d1], then the evens and the odds */
-    LLVMValueRef ac = LLVMBuildShuffleVector(e->b, two[0], two[2], LLVMConstVector(i32s, 4), "");
-    LLVMValueRef bd = LLVMBuildShuffleVector(e->b, two[1], two[3], LLVMConstVector(i32s, 4), "");
-    static const unsigned order[2][4] = { { 0, 4, 2, 6 }, { 1, 5, 3, 7 } };
-    for (int h = 0; h < 2; h++) {
-        LLVMValueRef m[4];
-        for (unsigned q = 0; q < 4; q++)
-            m[q] = LLVMConstInt(e->i32, order[h][q], 0);
-        g->got[k][lo + h] = LLVMBuildShuffleVector(e->b, ac, bd, LLVMConstVector(m, 4), "");
-    }
-    return g->got[k][w];
+    LLVMValueRef at = g->at[k][t == IR_BOOL];
+    if (offset == 0)
+        return at;
+    LLVMValueRef start = LLVMBuildMul(e->b, g->n, LLVMConstInt(e->i64, offset, 0), "");
+    return LLVMBuildInBoundsGEP2(e->b, e->i8, at, &start, 1, "");
 }
 
-static void lane_store(const lanegen *g, LLVMValueRef const *blocks, uint32_t offset, ir_type t,
-                       LLVMValueRef vec)
+/* A field's four values as stored: doubles, or bytes for bools. */
+static LLVMValueRef col_load_raw(const lanegen *g, int k, uint32_t offset, ir_type t)
 {
-    for (unsigned l = 0; l < LANES; l++)
-        store_val(g->e, blocks[l], offset, t, lane_get(g, vec, l));
+    const emitter *e = g->e;
+    LLVMTypeRef ty = LLVMVectorType(t == IR_F64 ? e->f64 : e->i8, LANES);
+    LLVMValueRef x = LLVMBuildLoad2(e->b, ty, col_addr(g, k, offset, t), "");
+    LLVMSetAlignment(x, t == IR_F64 ? 8 : 1);
+    return x;
+}
+
+static LLVMValueRef col_load(const lanegen *g, int k, uint32_t offset, ir_type t)
+{
+    LLVMValueRef x = col_load_raw(g, k, offset, t);
+    if (t == IR_F64)
+        return x;
+    /* Any nonzero byte is true, as in the interpreter. */
+    return LLVMBuildICmp(g->e->b, LLVMIntNE, x, LLVMConstNull(LLVMTypeOf(x)), "");
+}
+
+/* Stores a vector of values, or (raw) of the bytes col_load_raw gave. */
+static void col_store(const lanegen *g, int k, uint32_t offset, ir_type t, LLVMValueRef vec)
+{
+    const emitter *e = g->e;
+    if (t == IR_BOOL && LLVMGetElementType(LLVMTypeOf(vec)) == e->i1)
+        vec = LLVMBuildZExt(e->b, vec, LLVMVectorType(e->i8, LANES), "");
+    LLVMValueRef s = LLVMBuildStore(e->b, vec, col_addr(g, k, offset, t));
+    LLVMSetAlignment(s, t == IR_F64 ? 8 : 1);
 }
 
 static LLVMValueRef lane_operand(const lanegen *g, uint32_t i, uint32_t k, LLVMTypeRef want)
@@ -1481,13 +1407,18 @@ static LLVMValueRef lane_operand(const lanegen *g, uint32_t i, uint32_t k, LLVMT
     return g->vals[k];
 }
 
-/* The byte offsets in each lane's block of entry idx (a vector of f64) of a
- * ring of len slots at base_off: ring_addr's rule, the range test and the
- * conversion made once for the four lanes, to 32-bit integers (one
- * instruction): a ring lies inside a block with 32-bit byte offsets
- * (ir_verify), so its index is below 2^29. */
-static void lane_ring_offsets(const lanegen *g, LLVMValueRef idx, uint32_t base_off, uint32_t len,
-                              LLVMValueRef off[LANES])
+/* One access of the four lanes to entry idx (a vector of f64) of a ring of
+ * len slots at base_off: a load (val NULL; returns the vector), a store of
+ * val, or under guard (a vector of i1) a commit's store, which stores back
+ * the value that was there where a lane's guard is false. ring_addr's rule:
+ * the range test and the conversion are made once for the four lanes, to
+ * 32-bit integers (one instruction): a ring lies inside a block with 32-bit
+ * byte offsets (ir_verify), so its index is below 2^29. Entry j of lane l
+ * is the word at base_off + 8j, in the column at (base_off + 8j)*n; when
+ * the four indices agree, as they do in instances stepped together, their
+ * entries are neighbours there, one vector access; else lane by lane. */
+static LLVMValueRef lane_ring(const lanegen *g, LLVMValueRef idx, uint32_t base_off, uint32_t len,
+                              LLVMValueRef val, LLVMValueRef guard)
 {
     const emitter *e = g->e;
     LLVMValueRef zero = lane_splat(const_f64(e, 0));
@@ -1495,17 +1426,71 @@ static void lane_ring_offsets(const lanegen *g, LLVMValueRef idx, uint32_t base_
         e->b, LLVMBuildFCmp(e->b, LLVMRealOGE, idx, zero, ""),
         LLVMBuildFCmp(e->b, LLVMRealOLT, idx, lane_splat(const_f64(e, (double)len)), ""), "");
     LLVMValueRef k = LLVMBuildSelect(e->b, in_range, idx, zero, "");
-    LLVMValueRef ks = LLVMBuildFPToSI(e->b, k, LLVMVectorType(e->i32, LANES), "");
+    LLVMTypeRef vi32 = LLVMVectorType(e->i32, LANES);
+    LLVMValueRef ks = LLVMBuildFPToSI(e->b, k, vi32, "");
+    LLVMValueRef first = LLVMBuildShuffleVector(e->b, ks, LLVMGetPoison(vi32),
+                                                LLVMConstNull(vi32), "");
+    LLVMValueRef same = LLVMBuildICmp(
+        e->b, LLVMIntEQ,
+        LLVMBuildBitCast(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, ks, first, ""),
+                         LLVMIntTypeInContext(e->ctx, LANES), ""),
+        LLVMConstAllOnes(LLVMIntTypeInContext(e->ctx, LANES)), "row");
+    LLVMValueRef n8 = LLVMBuildMul(e->b, g->n, LLVMConstInt(e->i64, 8, 0), "");
+    LLVMValueRef start = col_addr(g, BLK_STATE, base_off, IR_F64);
+    LLVMValueRef at[LANES];
     for (unsigned l = 0; l < LANES; l++) {
         LLVMValueRef kl = LLVMBuildZExt(e->b, lane_get(g, ks, l), e->i64, "");
-        off[l] = LLVMBuildAdd(e->b, i64c(e, base_off),
-                              LLVMBuildMul(e->b, kl, LLVMConstInt(e->i64, 8, 0), ""), "");
+        LLVMValueRef off = LLVMBuildAdd(e->b, LLVMBuildMul(e->b, kl, n8, ""),
+                                        LLVMConstInt(e->i64, 8 * l, 0), "");
+        at[l] = LLVMBuildInBoundsGEP2(e->b, e->i8, start, &off, 1, "");
     }
+    LLVMBasicBlockRef row = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "ring_row");
+    LLVMBasicBlockRef apart = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "ring_lanes");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "ring_done");
+    LLVMBuildCondBr(e->b, same, row, apart);
+
+    LLVMPositionBuilderAtEnd(e->b, row);
+    LLVMValueRef vrow = NULL;
+    if (!val || guard) {
+        vrow = LLVMBuildLoad2(e->b, g->v.f64, at[0], "");
+        LLVMSetAlignment(vrow, 8);
+    }
+    if (val)
+        LLVMSetAlignment(
+            LLVMBuildStore(e->b, guard ? LLVMBuildSelect(e->b, guard, val, vrow, "") : val, at[0]),
+            8);
+    LLVMBuildBr(e->b, join);
+
+    LLVMPositionBuilderAtEnd(e->b, apart);
+    LLVMValueRef vlanes = LLVMGetPoison(g->v.f64);
+    for (unsigned l = 0; l < LANES; l++) {
+        LLVMValueRef x = NULL;
+        if (!val || guard) {
+            x = LLVMBuildLoad2(e->b, e->f64, at[l], "");
+            LLVMSetAlignment(x, 8);
+            vlanes = lane_put(g, vlanes, l, x);
+        }
+        if (val) {
+            LLVMValueRef y = lane_get(g, val, l);
+            if (guard)
+                y = LLVMBuildSelect(e->b, lane_get(g, guard, l), y, x, "");
+            LLVMSetAlignment(LLVMBuildStore(e->b, y, at[l]), 8);
+        }
+    }
+    LLVMBuildBr(e->b, join);
+
+    LLVMPositionBuilderAtEnd(e->b, join);
+    if (val)
+        return NULL;
+    LLVMValueRef v = LLVMBuildPhi(e->b, g->v.f64, "ring");
+    LLVMAddIncoming(v, (LLVMValueRef[]){ vrow, vlanes }, (LLVMBasicBlockRef[]){ row, apart }, 2);
+    return v;
 }
 
-/* One store of a commit, lane l (the guard already tested); off: a ring
- * store's offsets (lane_ring_offsets, made before the lanes' branches). */
-static int lane_commit_store(const lanegen *g, uint32_t i, unsigned l, LLVMValueRef const *off)
+/* One store of a commit under guard (a vector of i1): where a lane's guard
+ * is false, the value that was there is stored back, so the store is one
+ * vector store without a branch per lane. */
+static int lane_commit_store(const lanegen *g, uint32_t i, LLVMValueRef guard)
 {
     const emitter *e = g->e;
     const ir_inst *ins = &g->c->code[i];
@@ -1516,14 +1501,17 @@ static int lane_commit_store(const lanegen *g, uint32_t i, unsigned l, LLVMValue
         LLVMValueRef a = lane_operand(g, i, ins->a, reg_type(&g->v, v->type));
         if (!a)
             return -1;
-        store_val(e, g->st[l], v->offset, v->type, lane_get(g, a, l));
+        LLVMValueRef old = col_load_raw(g, BLK_STATE, v->offset, v->type);
+        if (v->type == IR_BOOL)
+            a = LLVMBuildZExt(e->b, a, LLVMVectorType(e->i8, LANES), "");
+        col_store(g, BLK_STATE, v->offset, v->type, LLVMBuildSelect(e->b, guard, a, old, ""));
         return 0;
     }
     LLVMValueRef a = lane_operand(g, i, ins->a, g->v.f64);
-    if (!a || !off)
+    LLVMValueRef idx = lane_operand(g, i, ins->b, g->v.f64);
+    if (!a || !idx)
         return -1;
-    LLVMValueRef s = LLVMBuildStore(e->b, lane_get(g, a, l), addr_dyn(e, g->st[l], off[l]));
-    LLVMSetAlignment(s, 8);
+    lane_ring(g, idx, v->offset, ir_range_len(ins), a, guard);
     return 0;
 }
 
@@ -1544,94 +1532,47 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
             break;
         case IR_INPUT:
             if (ins->a < c->n_inputs && c->inputs[ins->a].type == ins->type)
-                v = lane_read(g, 1, c->inputs[ins->a].offset, ins->type);
+                v = col_load(g, BLK_IN, c->inputs[ins->a].offset, ins->type);
             break;
         case IR_PARAM:
             if (ins->a < c->n_params && c->params[ins->a].type == ins->type)
-                v = lane_read(g, 0, c->params[ins->a].offset, ins->type);
+                v = col_load(g, BLK_STATE, c->params[ins->a].offset, ins->type);
             break;
         case IR_LOAD:
             if (ins->a < c->n_state && c->state[ins->a].type == ins->type)
-                v = lane_read(g, 0, c->state[ins->a].offset, ins->type);
+                v = col_load(g, BLK_STATE, c->state[ins->a].offset, ins->type);
             break;
         case IR_LOADX: {
             if (ins->slot >= c->n_state || !(a = lane_operand(g, i, ins->a, g->v.f64)))
                 return -1;
-            v = LLVMGetPoison(g->v.f64);
-            LLVMValueRef off[LANES];
-            lane_ring_offsets(g, a, c->state[ins->slot].offset, ir_range_len(ins), off);
-            for (unsigned l = 0; l < LANES; l++) {
-                LLVMValueRef x = LLVMBuildLoad2(e->b, e->f64, addr_dyn(e, g->st[l], off[l]), "");
-                LLVMSetAlignment(x, 8);
-                v = lane_put(g, v, l, x);
-            }
+            v = lane_ring(g, a, c->state[ins->slot].offset, ir_range_len(ins), NULL, NULL);
             break;
         }
         case IR_OUTPUT:
             if (ins->slot >= c->n_outputs ||
                 !(a = lane_operand(g, i, ins->a, reg_type(&g->v, c->outputs[ins->slot].type))))
                 return -1;
-            lane_store(g, g->out, c->outputs[ins->slot].offset, c->outputs[ins->slot].type, a);
+            col_store(g, BLK_OUT, c->outputs[ins->slot].offset, c->outputs[ins->slot].type, a);
             continue;
         case IR_STORE:
             if (ins->slot >= c->n_state ||
                 !(a = lane_operand(g, i, ins->a, reg_type(&g->v, c->state[ins->slot].type))))
                 return -1;
-            lane_store(g, g->st, c->state[ins->slot].offset, c->state[ins->slot].type, a);
+            col_store(g, BLK_STATE, c->state[ins->slot].offset, c->state[ins->slot].type, a);
             continue;
         case IR_STOREX: {
             if (ins->slot >= c->n_state || !(a = lane_operand(g, i, ins->a, g->v.f64)) ||
                 !(b = lane_operand(g, i, ins->b, g->v.f64)))
                 return -1;
-            LLVMValueRef off[LANES];
-            lane_ring_offsets(g, b, c->state[ins->slot].offset, ir_range_len(ins), off);
-            for (unsigned l = 0; l < LANES; l++) {
-                LLVMValueRef s = LLVMBuildStore(e->b, lane_get(g, a, l),
-                                                addr_dyn(e, g->st[l], off[l]));
-                LLVMSetAlignment(s, 8);
-            }
+            lane_ring(g, b, c->state[ins->slot].offset, ir_range_len(ins), a, NULL);
             continue;
         }
         case IR_STORE_IF:
         case IR_STOREX_IF: {
-            /* The run of conditional stores with this guard: one branch per
-             * lane around all of them, as the scalar step branches once. */
-            uint32_t gop = ins->op == IR_STORE_IF ? ins->b : ins->c, j = i;
-            LLVMValueRef guard = lane_operand(g, i, gop, g->v.i1);
-            if (!guard)
+            LLVMValueRef guard = lane_operand(g, i, ins->op == IR_STORE_IF ? ins->b : ins->c,
+                                              g->v.i1);
+            if (!guard || lane_commit_store(g, i, guard) != 0)
                 return -1;
-            while (j + 1 < c->n_code &&
-                   ((c->code[j + 1].op == IR_STORE_IF && c->code[j + 1].b == gop) ||
-                    (c->code[j + 1].op == IR_STOREX_IF && c->code[j + 1].c == gop)))
-                j++;
-            /* ring stores' offsets, once for the four lanes */
-            LLVMValueRef(*offs)[LANES] = calloc(j - i + 1, sizeof *offs);
-            int bad = !offs;
-            for (uint32_t k = i; k <= j && !bad; k++) {
-                const ir_inst *s = &c->code[k];
-                LLVMValueRef idx;
-                if (s->op != IR_STOREX_IF)
-                    continue;
-                if (s->slot >= c->n_state || !(idx = lane_operand(g, k, s->b, g->v.f64)))
-                    bad = 1;
-                else
-                    lane_ring_offsets(g, idx, c->state[s->slot].offset, ir_range_len(s), offs[k - i]);
-            }
-            for (unsigned l = 0; l < LANES && !bad; l++) {
-                LLVMBasicBlockRef then = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "commit");
-                LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "committed");
-                LLVMBuildCondBr(e->b, lane_get(g, guard, l), then, after);
-                LLVMPositionBuilderAtEnd(e->b, then);
-                for (uint32_t k = i; k <= j && !bad; k++)
-                    bad = lane_commit_store(g, k, l,
-                                            c->code[k].op == IR_STOREX_IF ? offs[k - i] : NULL) != 0;
-                LLVMBuildBr(e->b, after);
-                LLVMPositionBuilderAtEnd(e->b, after);
-            }
-            free(offs);
-            if (bad)
-                return -1;
-            i = j;
             continue;
         }
         case IR_RETURN:
@@ -1716,10 +1657,99 @@ static void emit_lazy_dispatch(const emitter *e, LLVMValueRef fn, LLVMTypeRef ft
     LLVMBuildRet(e->b, LLVMBuildCall2(e->b, fty, made, args, 4, "r"));
 }
 
+
+/* One run of a block's words copied between the columns and one instance's
+ * block: count words of width w from offset on, each in its own column. */
+typedef struct copy_run {
+    uint32_t offset, w, count;
+} copy_run;
+
+static int by_offset(const void *a, const void *b)
+{
+    uint32_t x = ((const copy_run *)a)->offset, y = ((const copy_run *)b)->offset;
+    return (x > y) - (x < y);
+}
+
+/* The runs of block k: its fields sorted by offset, neighbours of one width
+ * merged (a vector, a ring, consecutive reals), so that a block of a
+ * thousand words is a few loops. Returns the count, or -1 (out of memory). */
+static int copy_runs(const ir_circuit *c, int k, copy_run **out)
+{
+    const ir_var *sets[2] = { NULL, NULL };
+    uint32_t ns[2] = { 0, 0 };
+    if (k == BLK_STATE)
+        sets[0] = c->params, ns[0] = c->n_params, sets[1] = c->state, ns[1] = c->n_state;
+    else if (k == BLK_IN)
+        sets[0] = c->inputs, ns[0] = c->n_inputs;
+    else
+        sets[0] = c->outputs, ns[0] = c->n_outputs;
+    copy_run *r = malloc(((size_t)ns[0] + ns[1] + 1) * sizeof *r);
+    if (!r)
+        return -1;
+    uint32_t m = 0;
+    for (int s = 0; s < 2; s++)
+        for (uint32_t j = 0; j < ns[s]; j++)
+            r[m++] = (copy_run){ sets[s][j].offset, sets[s][j].type == IR_F64 ? 8 : 1, 1 };
+    qsort(r, m, sizeof *r, by_offset);
+    uint32_t runs = 0;
+    for (uint32_t j = 0; j < m; j++) {
+        copy_run *last = runs ? &r[runs - 1] : NULL;
+        if (last && last->w == r[j].w && last->offset + last->w * last->count == r[j].offset)
+            last->count++;
+        else if (!last || last->offset + last->w * last->count <= r[j].offset)
+            r[runs++] = r[j];
+    }
+    *out = r;
+    return (int)runs;
+}
+
+/* Copies instance i's words of block k between its column block col and
+ * the single block one (to one when gather, else back to the columns). */
+static int emit_copy(const emitter *e, LLVMValueRef fn, const ir_circuit *c, int k,
+                     LLVMValueRef col, LLVMValueRef n, LLVMValueRef i, LLVMValueRef one, int gather)
+{
+    copy_run *runs;
+    int nr = copy_runs(c, k, &runs);
+    if (nr < 0)
+        return -1;
+    for (int r = 0; r < nr; r++) {
+        uint32_t w = runs[r].w;
+        LLVMTypeRef ty = w == 8 ? e->i64 : e->i8; /* integers: every bit as it is */
+        LLVMValueRef wi = LLVMBuildMul(e->b, i, LLVMConstInt(e->i64, w, 0), "");
+        LLVMValueRef at = LLVMBuildInBoundsGEP2(e->b, e->i8, col, &wi, 1, "");
+        LLVMBasicBlockRef pre = LLVMGetInsertBlock(e->b);
+        LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(e->ctx, fn, "copy");
+        LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(e->ctx, fn, "copied");
+        LLVMBuildBr(e->b, body);
+        LLVMPositionBuilderAtEnd(e->b, body);
+        LLVMValueRef j = LLVMBuildPhi(e->b, e->i64, "j");
+        LLVMValueRef off = LLVMBuildAdd(e->b, LLVMConstInt(e->i64, runs[r].offset, 0),
+                                        LLVMBuildMul(e->b, j, LLVMConstInt(e->i64, w, 0), ""), "");
+        LLVMValueRef coff = LLVMBuildMul(e->b, off, n, "");
+        LLVMValueRef cp = LLVMBuildInBoundsGEP2(e->b, e->i8, at, &coff, 1, "");
+        LLVMValueRef op = LLVMBuildInBoundsGEP2(e->b, e->i8, one, &off, 1, "");
+        LLVMValueRef x = LLVMBuildLoad2(e->b, ty, gather ? cp : op, "");
+        LLVMSetAlignment(x, w);
+        LLVMSetAlignment(LLVMBuildStore(e->b, x, gather ? op : cp), w);
+        LLVMValueRef j2 = LLVMBuildAdd(e->b, j, LLVMConstInt(e->i64, 1, 0), "");
+        LLVMAddIncoming(j, (LLVMValueRef[]){ LLVMConstInt(e->i64, 0, 0), j2 },
+                        (LLVMBasicBlockRef[]){ pre, body }, 2);
+        LLVMBuildCondBr(e->b,
+                        LLVMBuildICmp(e->b, LLVMIntEQ, j2,
+                                      LLVMConstInt(e->i64, runs[r].count, 0), ""),
+                        after, body);
+        LLVMPositionBuilderAtEnd(e->b, after);
+    }
+    free(runs);
+    return 0;
+}
+
 /* name(states, n, in, out), <prefix>_step_n: step n instances whose blocks
- * lie end to end; returns how many reported invalid inputs. Groups of LANES
- * instances go through the vector body above; the rest (and every instance
- * of a circuit emitted with loops) through a loop calling step. */
+ * are in columns (drive_abi.h); returns how many reported invalid inputs.
+ * One instance is its own block: a call of step. Groups of LANES instances
+ * go through the vector body above; the rest (and every instance of a
+ * circuit emitted with loops) one at a time, copied out of the columns into
+ * a block on the stack, stepped, and copied back. */
 static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
                        const ir_circuit *c, int lanes, const cg_lazy *lazy)
 {
@@ -1738,39 +1768,48 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
     LLVMValueRef bases[3] = { LLVMGetParam(fn, 0), LLVMGetParam(fn, 2), LLVMGetParam(fn, 3) };
     LLVMValueRef n = LLVMGetParam(fn, 1);
     LLVMValueRef zero = LLVMConstInt(e->i64, 0, 0);
+    LLVMTypeRef step_ty = LLVMGlobalGetValueType(step);
     LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->ctx, fn, "entry");
+    LLVMBasicBlockRef single = LLVMAppendBasicBlockInContext(e->ctx, fn, "single");
+    LLVMBasicBlockRef more = LLVMAppendBasicBlockInContext(e->ctx, fn, "more");
     LLVMBasicBlockRef tail = LLVMAppendBasicBlockInContext(e->ctx, fn, "tail");
     LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->ctx, fn, "loop");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->ctx, fn, "done");
     LLVMPositionBuilderAtEnd(e->b, entry);
+    LLVMValueRef one[3];
+    for (int k = 0; k < 3; k++) {
+        one[k] = LLVMBuildAlloca(e->b, LLVMArrayType(e->i8, sizes[k] ? sizes[k] : 1), "one");
+        LLVMSetAlignment(one[k], 16);
+    }
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, n, LLVMConstInt(e->i64, 1, 0), "alone"),
+                    single, more);
+    LLVMPositionBuilderAtEnd(e->b, single);
+    LLVMValueRef r1 = LLVMBuildCall2(e->b, step_ty, step, bases, 3, "r");
+    LLVMBuildRet(e->b, LLVMBuildZExt(e->b, r1, e->i64, ""));
+    LLVMPositionBuilderAtEnd(e->b, more);
     LLVMValueRef start = zero, bad0 = zero;
     LLVMBasicBlockRef vlatch = NULL;
     LLVMValueRef vbad2 = NULL;
     if (lanes && lanes_wanted(c)) {
         LLVMValueRef nv = LLVMBuildAnd(e->b, n, LLVMConstInt(e->i64, ~(uint64_t)(LANES - 1), 0), "nv");
         LLVMBasicBlockRef vloop = LLVMAppendBasicBlockInContext(e->ctx, fn, "lanes");
-        LLVMMoveBasicBlockAfter(vloop, entry);
+        LLVMMoveBasicBlockAfter(vloop, more);
         LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, nv, zero, "few"), tail, vloop);
         LLVMPositionBuilderAtEnd(e->b, vloop);
         LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
         LLVMValueRef bad = LLVMBuildPhi(e->b, e->i64, "bad");
-        lanegen g = { .e = e, .v = *e, .c = c, .fn = fn };
+        lanegen g = { .e = e, .v = *e, .c = c, .fn = fn, .n = n };
         g.v.f64 = LLVMVectorType(e->f64, LANES);
         g.v.i1 = LLVMVectorType(e->i1, LANES);
-        LLVMValueRef *blk[3] = { g.st, g.in, g.out };
-        for (unsigned l = 0; l < LANES; l++) {
-            LLVMValueRef il = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, l, 0), "");
-            for (int k = 0; k < 3; k++)
-                blk[k][l] = LLVMBuildInBoundsGEP2(
-                    e->b, e->i8, bases[k],
-                    (LLVMValueRef[]){ LLVMBuildMul(e->b, il, LLVMConstInt(e->i64, sizes[k], 0), "") },
-                    1, "");
+        LLVMValueRef i8 = LLVMBuildMul(e->b, i, LLVMConstInt(e->i64, 8, 0), "");
+        for (int k = 0; k < 3; k++) {
+            g.at[k][0] = LLVMBuildInBoundsGEP2(e->b, e->i8, bases[k], &i8, 1, "");
+            g.at[k][1] = LLVMBuildInBoundsGEP2(e->b, e->i8, bases[k], &i, 1, "");
         }
         g.vals = calloc(c->n_code ? c->n_code : 1, sizeof *g.vals);
         LLVMValueRef status = NULL;
-        int ok = g.vals && lane_pairs(&g) == 0 && emit_lanes_body(&g, &status) == 0;
+        int ok = g.vals && emit_lanes_body(&g, &status) == 0;
         free(g.vals);
-        lane_pairs_free(&g);
         if (!ok)
             return -1;
         LLVMValueRef count = zero;
@@ -1781,8 +1820,8 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
         LLVMValueRef i2 = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, LANES, 0), "i2");
         vlatch = LLVMGetInsertBlock(e->b);
         LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, i2, nv, "end"), tail, vloop);
-        LLVMAddIncoming(i, (LLVMValueRef[]){ zero, i2 }, (LLVMBasicBlockRef[]){ entry, vlatch }, 2);
-        LLVMAddIncoming(bad, (LLVMValueRef[]){ zero, vbad2 }, (LLVMBasicBlockRef[]){ entry, vlatch },
+        LLVMAddIncoming(i, (LLVMValueRef[]){ zero, i2 }, (LLVMBasicBlockRef[]){ more, vlatch }, 2);
+        LLVMAddIncoming(bad, (LLVMValueRef[]){ zero, vbad2 }, (LLVMBasicBlockRef[]){ more, vlatch },
                         2);
         start = nv;
     } else {
@@ -1796,35 +1835,34 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
             LLVMBuildBr(e->b, tail);
     }
 
-    /* The instances left over, one step call each. */
+    /* The instances left over, one at a time through a block of their own. */
     LLVMPositionBuilderAtEnd(e->b, tail);
     if (vlatch) {
         bad0 = LLVMBuildPhi(e->b, e->i64, "bad0");
-        LLVMAddIncoming(bad0, (LLVMValueRef[]){ zero, vbad2 }, (LLVMBasicBlockRef[]){ entry, vlatch },
+        LLVMAddIncoming(bad0, (LLVMValueRef[]){ zero, vbad2 }, (LLVMBasicBlockRef[]){ more, vlatch },
                         2);
     }
     LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, start, n, "empty"), done, loop);
     LLVMPositionBuilderAtEnd(e->b, loop);
     LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
     LLVMValueRef bad = LLVMBuildPhi(e->b, e->i64, "bad");
-    LLVMValueRef at[3];
     for (int k = 0; k < 3; k++)
-        at[k] = LLVMBuildGEP2(e->b, e->i8, bases[k],
-                              (LLVMValueRef[]){ LLVMBuildMul(e->b, i,
-                                                             LLVMConstInt(e->i64, sizes[k], 0),
-                                                             "off") },
-                              1, "blk");
-    LLVMTypeRef step_ty = LLVMGlobalGetValueType(step);
-    LLVMValueRef r = LLVMBuildCall2(e->b, step_ty, step, at, 3, "r");
+        if (emit_copy(e, fn, c, k, bases[k], n, i, one[k], 1) != 0)
+            return -1;
+    LLVMValueRef r = LLVMBuildCall2(e->b, step_ty, step, one, 3, "r");
+    if (emit_copy(e, fn, c, BLK_STATE, bases[BLK_STATE], n, i, one[BLK_STATE], 0) != 0 ||
+        emit_copy(e, fn, c, BLK_OUT, bases[BLK_OUT], n, i, one[BLK_OUT], 0) != 0)
+        return -1;
     LLVMValueRef bad2 = LLVMBuildAdd(e->b, bad, LLVMBuildZExt(e->b, r, e->i64, "r64"), "bad2");
     LLVMValueRef i2 = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "i2");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
     LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, i2, n, "end"), done, loop);
-    LLVMAddIncoming(i, (LLVMValueRef[]){ start, i2 }, (LLVMBasicBlockRef[]){ tail, loop }, 2);
-    LLVMAddIncoming(bad, (LLVMValueRef[]){ bad0, bad2 }, (LLVMBasicBlockRef[]){ tail, loop }, 2);
+    LLVMAddIncoming(i, (LLVMValueRef[]){ start, i2 }, (LLVMBasicBlockRef[]){ tail, latch }, 2);
+    LLVMAddIncoming(bad, (LLVMValueRef[]){ bad0, bad2 }, (LLVMBasicBlockRef[]){ tail, latch }, 2);
 
     LLVMPositionBuilderAtEnd(e->b, done);
     LLVMValueRef total = LLVMBuildPhi(e->b, e->i64, "total");
-    LLVMAddIncoming(total, (LLVMValueRef[]){ bad0, bad2 }, (LLVMBasicBlockRef[]){ tail, loop }, 2);
+    LLVMAddIncoming(total, (LLVMValueRef[]){ bad0, bad2 }, (LLVMBasicBlockRef[]){ tail, latch }, 2);
     LLVMBuildRet(e->b, total);
     return 0;
 }

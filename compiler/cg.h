@@ -8,12 +8,15 @@
  *   void <prefix>_init(void *state);
  *   int <prefix>_step(void *state, const void *in, void *out);
  *   size_t <prefix>_step_n(void *states, size_t n, const void *in, void *out);
- * step_n steps n instances whose blocks lie end to end (state_size, in_size
- * and out_size bytes apart) and returns how many reported invalid inputs.
+ * step_n steps n instances whose blocks are in columns (drive_abi.h: the
+ * field at offset o, of width w, of instance i at byte o*n + w*i of its
+ * kind's array; one instance is its block) and returns how many reported
+ * invalid inputs.
  * With CG_LANES it steps groups of four instances at once, one per vector
  * lane (bit for bit the step of each); that doubles the code to generate,
  * so a host that steps one instance at a time leaves it out. Without it,
- * and in circuits emitted with loops, step_n is a loop calling step.
+ * and in circuits emitted with loops, step_n is a loop calling step on
+ * each instance's block, copied out of the columns and back.
  * DRIVE_CG_LANES=never in the environment leaves it out everywhere.
  * state, in and out are the blocks laid out by ir_layout; they must not
  * overlap and must be 8-byte aligned (the code loads doubles with align 8).

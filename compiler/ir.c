@@ -126,6 +126,25 @@ void ir_layout(ir_circuit *c)
     c->state_size = (off + 7) / 8 * 8;
 }
 
+void ir_copy_instance(const ir_circuit *c, int block, void *cols, size_t n, size_t i, void *one,
+                      int to_cols)
+{
+    const ir_var *sets[2] = { c->params, c->state };
+    uint32_t ns[2] = { c->n_params, c->n_state };
+    if (block == IR_BLOCK_IN || block == IR_BLOCK_OUT) {
+        sets[0] = block == IR_BLOCK_IN ? c->inputs : c->outputs;
+        ns[0] = block == IR_BLOCK_IN ? c->n_inputs : c->n_outputs;
+        ns[1] = 0;
+    }
+    for (int s = 0; s < 2; s++)
+        for (uint32_t f = 0; f < ns[s]; f++) {
+            size_t w = type_size(sets[s][f].type), o = sets[s][f].offset;
+            unsigned char *col = (unsigned char *)cols + o * n + w * i;
+            unsigned char *own = (unsigned char *)one + o;
+            memcpy(to_cols ? col : own, to_cols ? own : col, w);
+        }
+}
+
 int ir_has_result(ir_op op)
 {
     return op != IR_OUTPUT && op != IR_STORE && op != IR_STORE_IF && op != IR_STOREX &&

@@ -121,6 +121,15 @@ uint32_t ir_emit(arena *a, ir_circuit *c, ir_inst inst);
  * f64 vars come first, then the bools, so padding is only at the end). */
 void ir_layout(ir_circuit *c);
 
+/* A population lies in columns (drive_abi.h): the field at offset o, of
+ * width w (8 for a real, 1 for a bool), of instance i of n is at byte
+ * o*n + w*i of its kind's array. ir_copy_instance copies instance i's block
+ * of that kind (IR_BLOCK_IN, IR_BLOCK_OUT, or IR_BLOCK_STATE, params
+ * included) between the columns and a block of its own, one: into the
+ * columns when to_cols, else out of them. Bytes between fields are left. */
+void ir_copy_instance(const ir_circuit *c, int block, void *cols, size_t n, size_t i, void *one,
+                      int to_cols);
+
 /* A deep copy of c in a (names and notes too), for a host that keeps a
  * circuit beyond its compilation's arena. */
 ir_circuit *ir_clone(arena *a, const ir_circuit *c);

@@ -647,14 +647,14 @@ static int migrate(repl *r, inst *in, unit *u)
             continue;
         }
         how[i] = COPY;
-        const unsigned char *ob = host_block(in->pop, 0, g);
         for (uint32_t e = 0; e < f->len && f->has_range &&
                              (f->kind == DRIVE_ABI_PARAM || f->kind == DRIVE_ABI_INPUT); e++) {
+            const unsigned char *ob = host_field(in->pop, 0, &g[e]);
             double v = 0;
             if (f->type == DRIVE_ABI_REAL)
-                memcpy(&v, ob + g[e].offset, sizeof v);
+                memcpy(&v, ob, sizeof v);
             else
-                v = ob[g[e].offset];
+                v = ob[0];
             if (!(v >= f->lo && v <= f->hi))
                 how[i] = RESET_RANGE;
         }
@@ -680,11 +680,9 @@ static int migrate(repl *r, inst *in, unit *u)
         int report = f->kind != DRIVE_ABI_OUTPUT;
         switch (how[i]) {
         case COPY: {
-            unsigned char *dst = host_block(pop, 0, f);
-            const unsigned char *src = host_block(in->pop, 0, g);
             size_t w = f->type == DRIVE_ABI_BOOL ? 1 : 8;
             for (uint32_t e = 0; e < f->len; e++)
-                memcpy(dst + f[e].offset, src + g[e].offset, w);
+                memcpy(host_field(pop, 0, &f[e]), host_field(in->pop, 0, &g[e]), w);
             if (report && f->kind != DRIVE_ABI_INPUT)
                 names_add(&kept, "%s", f->base);
             break;

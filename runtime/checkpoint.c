@@ -2,7 +2,10 @@
  * drive_restore, drive_restore_report): the state blocks of every instance
  * written to one file that names the circuit and lists its fields, restored
  * exactly or, across circuits, field by field. The format is specified in
- * checkpoint_format.md; this file is its only writer and reader.
+ * checkpoint_format.md; this file is its only writer and reader. The file
+ * holds each instance's block in the single-instance layout; the population
+ * holds them in columns (drive_abi.h), so a save gathers each instance out
+ * of the columns and a restore scatters it back (host.h: host_layout).
  *
  * Two promises shape the code. A save never damages the previous checkpoint:
  * it writes a temporary file beside the target, syncs it, renames it over the
@@ -48,8 +51,9 @@ static _Thread_local char restore_report[8192];
 
 /* ---- shared --------------------------------------------------------------- */
 
-/* State blocks are stored as they are in memory, which is the file's
- * little-endian encoding only on a little-endian host (doubles included). */
+/* State blocks are stored as one instance's block is in memory, which is
+ * the file's little-endian encoding only on a little-endian host (doubles
+ * included). */
 static int host_is_little_endian(void)
 {
     const uint16_t one = 1;
@@ -174,14 +178,32 @@ int drive_save(const drive_pop *p, const char *path)
                          p->n, a->state_size);
     size += data + CKPT_CHECKSUM;
 
+    /* Each instance is gathered out of the columns into one block and
+     * written, so no second copy of the whole population is held. Made
+     * before the temporary file, so that running out of memory leaves
+     * nothing behind. */
+    host_layout lay = { 0 };
+    unsigned char *blk = NULL;
+    if (p->n > 1) {
+        if (host_layout_make(a, DRIVE_ABI_STATE, &lay) != 0 ||
+            !(blk = malloc(a->state_size ? a->state_size : 1))) {
+            host_layout_free(&lay);
+            return host_fail("%s: cannot save: out of memory for one state block of %s.%s", path,
+                             module, name);
+        }
+    }
+
     /* The temporary file: beside the target (a rename only replaces files
      * atomically within one file system), named after the process so that
      * concurrent saves do not collide, and created exclusively so that a
      * leftover of a crashed save is never written into. */
     size_t tmp_len = strlen(path) + 48;
     char *tmp = malloc(tmp_len);
-    if (!tmp)
+    if (!tmp) {
+        host_layout_free(&lay);
+        free(blk);
         return host_fail("%s: cannot save: out of memory", path);
+    }
     int fd = -1;
     for (unsigned attempt = 0; attempt < 1000 && fd < 0; attempt++) {
         snprintf(tmp, tmp_len, "%s.tmp.%ld.%u", path, (long)getpid(), attempt);
@@ -193,6 +215,8 @@ int drive_save(const drive_pop *p, const char *path)
         int e = errno;
         host_fail("%s: cannot save: cannot create '%s': %s", path, tmp, strerror(e));
         free(tmp);
+        host_layout_free(&lay);
+        free(blk);
         return -1;
     }
     FILE *f = fdopen(fd, "wb");
@@ -202,6 +226,8 @@ int drive_save(const drive_pop *p, const char *path)
         unlink(tmp);
         host_fail("%s: cannot save: %s", path, strerror(e));
         free(tmp);
+        host_layout_free(&lay);
+        free(blk);
         return -1;
     }
 
@@ -228,7 +254,16 @@ int drive_save(const drive_pop *p, const char *path)
         put_u8(&w, 0);
         put_str(&w, or_empty(fl->name));
     }
-    put(&w, p->state, (size_t)data);
+    if (p->n == 1) {
+        put(&w, p->state, (size_t)data); /* one instance: the columns are its block */
+    } else {
+        for (size_t j = 0; j < p->n; j++) {
+            host_gather(p->state, p->n, &lay, j, blk);
+            put(&w, blk, a->state_size);
+        }
+    }
+    host_layout_free(&lay);
+    free(blk);
     uint64_t sum = w.hash;
     put_u64(&w, sum);
 
@@ -557,11 +592,16 @@ static int str_is(const str *s, const char *c)
     return s->len == len && memcmp(s->p, c, len) == 0;
 }
 
+/* The ABI version as far as a checkpoint's data is concerned: version 2 laid
+ * populations out in columns in memory, but one instance's state block, the
+ * only thing a file holds, is the same bytes in 1 and 2. */
+static uint32_t data_version(uint32_t abi_version) { return abi_version == 1 ? 2 : abi_version; }
+
 /* The first difference between the checkpoint's layout and the circuit's,
  * written into why; 0 when the layouts are the same. */
 static int layout_differs(const ckpt *k, const drive_abi_circuit *a, char *why, size_t why_len)
 {
-    if (k->abi_version != a->abi_version) {
+    if (data_version(k->abi_version) != data_version(a->abi_version)) {
         snprintf(why, why_len, "saved with ABI version %" PRIu32 ", the circuit has %" PRIu32,
                  k->abi_version, a->abi_version);
         return 1;
@@ -757,12 +797,12 @@ static void plan_apply(drive_pop *p, const ckpt *k, const plan *m)
 {
     const drive_abi_circuit *a = p->c->abi;
     for (size_t j = 0; j < p->n; j++) {
-        unsigned char *dst = p->state + j * a->state_size;
         const unsigned char *src = k->state + j * k->state_size;
         for (uint32_t i = 0; i < a->n_fields; i++) {
             const drive_field *f = &a->fields[i];
             if (is_stored(f) && !m->why[i])
-                memcpy(dst + f->offset, src + k->fields[m->from[i]].offset, type_width(f->type));
+                memcpy(host_field(p, j, f), src + k->fields[m->from[i]].offset,
+                       type_width(f->type));
         }
     }
 }
@@ -878,9 +918,18 @@ int drive_restore(drive_pop *p, const char *path, unsigned flags)
 
     int rc = 0;
     if (same_layout) {
-        /* The same circuit: the blocks bit for bit, padding included. */
-        if (k.n)
-            memcpy(p->state, k.state, (size_t)k.n * k.state_size);
+        /* The same circuit: the blocks bit for bit, padding included,
+         * scattered into the columns. */
+        host_layout lay;
+        if (host_layout_make(a, DRIVE_ABI_STATE, &lay) != 0) {
+            host_fail("%s: cannot restore: out of memory for the layout of %s.%s", path, module,
+                      name);
+            ckpt_free(&k);
+            return -1;
+        }
+        for (size_t j = 0; j < p->n; j++)
+            host_scatter(p->state, p->n, &lay, j, k.state + j * k.state_size);
+        host_layout_free(&lay);
         uint32_t n_stored = count_stored(a);
         snprintf(restore_report, sizeof restore_report, "restored %" PRIu32 " field%s", n_stored,
                  n_stored == 1 ? "" : "s");

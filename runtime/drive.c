@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,7 +461,157 @@ int drive_find(const drive_circuit *c, int kind, const char *name)
     return -1;
 }
 
+/* ---- the column layout ---------------------------------------------------- */
+
+static size_t kind_size(const drive_abi_circuit *a, int kind)
+{
+    return kind == DRIVE_ABI_INPUT    ? a->in_size
+           : kind == DRIVE_ABI_OUTPUT ? a->out_size
+                                      : a->state_size;
+}
+
+static unsigned char *kind_base(const drive_pop *p, int kind)
+{
+    return kind == DRIVE_ABI_INPUT    ? p->in
+           : kind == DRIVE_ABI_OUTPUT ? p->out
+                                      : p->state;
+}
+
+static int same_block_kind(int a, int b)
+{
+    int sa = a == DRIVE_ABI_PARAM || a == DRIVE_ABI_STATE;
+    int sb = b == DRIVE_ABI_PARAM || b == DRIVE_ABI_STATE;
+    return sa ? sb : a == b;
+}
+
+/* Unit marks while a layout is built, one per byte of the block. */
+enum { U_INSIDE = 0, U_PAD = 1, U_BOOL = 2, U_REAL = 8 };
+
+int host_layout_make(const drive_abi_circuit *a, int kind, host_layout *l)
+{
+    size_t size = kind_size(a, kind);
+    *l = (host_layout){ NULL, 0, size };
+    unsigned char *u = malloc(size ? size : 1);
+    if (!u)
+        return host_fail("out of memory for the layout of a block of '%s' (%zu bytes)", a->name,
+                         size);
+    memset(u, U_PAD, size);
+    for (uint32_t k = 0; k < a->n_fields; k++) {
+        const drive_field *f = &a->fields[k];
+        if (!same_block_kind(f->kind, kind))
+            continue;
+        size_t w = f->type == DRIVE_ABI_BOOL ? 1 : 8, o = f->offset;
+        if (o > size || w > size - o)
+            continue;
+        int free_bytes = 1;
+        for (size_t b = 0; b < w; b++)
+            free_bytes &= u[o + b] == U_PAD;
+        if (!free_bytes)
+            continue;
+        memset(u + o, U_INSIDE, w);
+        u[o] = w == 1 ? U_BOOL : U_REAL;
+    }
+    /* Two passes over the marks: count the runs, then fill them. */
+    for (int pass = 0; pass < 2; pass++) {
+        size_t runs = 0;
+        uint32_t last = 0;
+        for (size_t b = 0; b < size;) {
+            uint32_t w = u[b] == U_REAL ? 8 : 1;
+            if (!runs || w != last) {
+                if (pass)
+                    l->runs[runs] = (host_run){ (uint32_t)b, 0, w };
+                runs++;
+                last = w;
+            }
+            if (pass)
+                l->runs[runs - 1].count++;
+            b += w;
+        }
+        if (!pass) {
+            l->runs = malloc((runs ? runs : 1) * sizeof *l->runs);
+            if (!l->runs) {
+                free(u);
+                return host_fail("out of memory for the layout of a block of '%s' (%zu bytes)",
+                                 a->name, size);
+            }
+        }
+        l->n_runs = runs;
+    }
+    free(u);
+    return 0;
+}
+
+void host_layout_free(host_layout *l)
+{
+    free(l->runs);
+    l->runs = NULL;
+    l->n_runs = 0;
+}
+
+void host_gather(const unsigned char *cols, size_t n, const host_layout *l, size_t i,
+                 unsigned char *block)
+{
+    if (n == 1) { /* one instance: the columns are its block */
+        memcpy(block, cols, l->size);
+        return;
+    }
+    for (size_t r = 0; r < l->n_runs; r++) {
+        const host_run *run = &l->runs[r];
+        for (size_t k = 0; k < run->count; k++) {
+            size_t o = run->offset + k * run->width;
+            memcpy(block + o, cols + o * n + run->width * i, run->width);
+        }
+    }
+}
+
+void host_scatter(unsigned char *cols, size_t n, const host_layout *l, size_t i,
+                  const unsigned char *block)
+{
+    if (n == 1) {
+        memcpy(cols, block, l->size);
+        return;
+    }
+    for (size_t r = 0; r < l->n_runs; r++) {
+        const host_run *run = &l->runs[r];
+        for (size_t k = 0; k < run->count; k++) {
+            size_t o = run->offset + k * run->width;
+            memcpy(cols + o * n + run->width * i, block + o, run->width);
+        }
+    }
+}
+
+unsigned char *host_field(const drive_pop *p, size_t i, const drive_field *f)
+{
+    size_t w = f->type == DRIVE_ABI_BOOL ? 1 : 8;
+    return kind_base(p, f->kind) + (size_t)f->offset * p->n + w * i;
+}
+
 /* ---- populations ---------------------------------------------------------- */
+
+/* Instance i ((size_t)-1: every one) initialised: init writes one
+ * instance's block, so it runs once into a block of its own that is then
+ * scattered into the columns; every instance starts the same. */
+static int init_instances(drive_pop *p, size_t i)
+{
+    const drive_abi_circuit *a = p->c->abi;
+    if (p->n == 1) {
+        a->init(p->state);
+        return 0;
+    }
+    host_layout l;
+    unsigned char *blk = calloc(1, a->state_size ? a->state_size : 1);
+    if (!blk || host_layout_make(a, DRIVE_ABI_STATE, &l) != 0) {
+        free(blk);
+        return host_fail("out of memory initialising %zu instances of '%s'", p->n, a->name);
+    }
+    a->init(blk);
+    for (size_t k = 0; k < p->n; k++)
+        if (i == (size_t)-1 || i == k)
+            host_scatter(p->state, p->n, &l, k, blk);
+    host_layout_free(&l);
+    free(blk);
+    return 0;
+}
 
 drive_pop *drive_pop_new(drive_circuit *c, size_t n)
 {
@@ -482,21 +633,21 @@ drive_pop *drive_pop_new(drive_circuit *c, size_t n)
     }
     p->c = c;
     p->n = n;
-    /* calloc aligns to 16: every block stays 8-byte aligned since sizes with
-     * a double in them are multiples of 8. */
+    /* calloc aligns to 16: every column stays 8-byte aligned, since a real's
+     * offset is a multiple of 8 and so is offset * n. */
     p->in = calloc(n, a->in_size ? a->in_size : 1);
     p->out = calloc(n, a->out_size ? a->out_size : 1);
     p->state = calloc(n, a->state_size ? a->state_size : 1);
-    if (!p->in || !p->out || !p->state) {
-        host_fail("out of memory for %zu instances of '%s'", n, a->name);
+    int no_blocks = !p->in || !p->out || !p->state;
+    if (no_blocks || init_instances(p, (size_t)-1) != 0) {
+        if (no_blocks) /* else init_instances said what failed */
+            host_fail("out of memory for %zu instances of '%s'", n, a->name);
         free(p->in);
         free(p->out);
         free(p->state);
         free(p);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++)
-        a->init(p->state + i * a->state_size);
     c->n_pops++;
     return p;
 }
@@ -520,30 +671,78 @@ void *drive_pop_states(drive_pop *p) { return p->state; }
 
 void drive_pop_reset(drive_pop *p, size_t i)
 {
-    const drive_abi_circuit *a = p->c->abi;
-    for (size_t k = 0; k < p->n; k++)
-        if (i == (size_t)-1 || i == k)
-            a->init(p->state + k * a->state_size);
-    if (i == (size_t)-1)
+    if (i != (size_t)-1 && i >= p->n) { /* nothing to reset: say so, change nothing */
+        host_fail("drive_pop_reset: instance %zu is outside the population of '%s' (%zu "
+                  "instances)",
+                  i, p->c->abi->name, p->n);
+        return;
+    }
+    if (init_instances(p, i) == 0 && i == (size_t)-1)
         p->ticks = 0;
 }
 
-unsigned char *host_block(const drive_pop *p, size_t i, const drive_field *f)
+/* The checks shared by drive_pop_read_block and drive_pop_write_block. */
+static int check_block(const drive_pop *p, size_t i, int kind, const void *block, const char *fn)
 {
+    if (!p || !block)
+        return host_fail("%s: %s is NULL", fn, p ? "the block" : "the population");
     const drive_abi_circuit *a = p->c->abi;
-    switch (f->kind) {
-    case DRIVE_ABI_INPUT: return p->in + i * a->in_size;
-    case DRIVE_ABI_OUTPUT: return p->out + i * a->out_size;
-    default: return p->state + i * a->state_size;
-    }
+    if (i >= p->n)
+        return host_fail("%s: instance %zu is outside the population of '%s' (%zu instances)",
+                         fn, i, a->name, p->n);
+    if (kind < DRIVE_ABI_INPUT || kind > DRIVE_ABI_STATE)
+        return host_fail("%s: %d is not a block kind of circuit '%s' (DRIVE_ABI_INPUT, "
+                         "DRIVE_ABI_OUTPUT, DRIVE_ABI_PARAM or DRIVE_ABI_STATE)",
+                         fn, kind, a->name);
+    return 0;
 }
 
-static double read_field(const unsigned char *blk, const drive_field *f)
+int drive_pop_read_block(const drive_pop *p, size_t i, int kind, void *block)
+{
+    if (check_block(p, i, kind, block, "drive_pop_read_block") != 0)
+        return -1;
+    host_layout l;
+    if (host_layout_make(p->c->abi, kind, &l) != 0)
+        return -1;
+    host_gather(kind_base(p, kind), p->n, &l, i, block);
+    host_layout_free(&l);
+    return 0;
+}
+
+int drive_pop_write_block(drive_pop *p, size_t i, int kind, const void *block)
+{
+    if (check_block(p, i, kind, block, "drive_pop_write_block") != 0)
+        return -1;
+    host_layout l;
+    if (host_layout_make(p->c->abi, kind, &l) != 0)
+        return -1;
+    host_scatter(kind_base(p, kind), p->n, &l, i, block);
+    host_layout_free(&l);
+    return 0;
+}
+
+void *drive_pop_column(drive_pop *p, int field)
+{
+    if (!p) {
+        host_fail("drive_pop_column: the population is NULL");
+        return NULL;
+    }
+    const drive_abi_circuit *a = p->c->abi;
+    if (field < 0 || (uint32_t)field >= a->n_fields) {
+        host_fail("drive_pop_column: circuit '%s' has no field %d (it has %" PRIu32 ")", a->name,
+                  field, a->n_fields);
+        return NULL;
+    }
+    return host_field(p, 0, &a->fields[field]);
+}
+
+/* The value at a field's address (host_field). */
+static double read_field(const unsigned char *at, const drive_field *f)
 {
     if (f->type == DRIVE_ABI_BOOL)
-        return blk[f->offset];
+        return *at;
     double v;
-    memcpy(&v, blk + f->offset, sizeof v);
+    memcpy(&v, at, sizeof v);
     return v;
 }
 
@@ -569,12 +768,12 @@ static int check_set(const drive_pop *p, size_t i, int field, double value)
     return 0;
 }
 
-static void write_field(unsigned char *blk, const drive_field *f, double value)
+static void write_field(unsigned char *at, const drive_field *f, double value)
 {
     if (f->type == DRIVE_ABI_BOOL)
-        blk[f->offset] = (unsigned char)(value != 0);
+        *at = (unsigned char)(value != 0);
     else
-        memcpy(blk + f->offset, &value, sizeof value);
+        memcpy(at, &value, sizeof value);
 }
 
 int drive_set(drive_pop *p, size_t i, int field, double value)
@@ -582,7 +781,7 @@ int drive_set(drive_pop *p, size_t i, int field, double value)
     if (check_set(p, i, field, value) != 0)
         return -1;
     const drive_field *f = &p->c->abi->fields[field];
-    write_field(host_block(p, i, f), f, value);
+    write_field(host_field(p, i, f), f, value);
     return 0;
 }
 
@@ -594,7 +793,7 @@ double drive_get(const drive_pop *p, size_t i, int field)
         return NAN;
     }
     const drive_field *f = &a->fields[field];
-    return read_field(host_block(p, i, f), f);
+    return read_field(host_field(p, i, f), f);
 }
 
 int drive_set_all(drive_pop *p, int field, const double *values)
@@ -604,7 +803,7 @@ int drive_set_all(drive_pop *p, int field, const double *values)
             return -1; /* nothing written: all are checked first */
     const drive_field *f = &p->c->abi->fields[field];
     for (size_t i = 0; i < p->n; i++)
-        write_field(host_block(p, i, f), f, values[i]);
+        write_field(host_field(p, i, f), f, values[i]);
     return 0;
 }
 
@@ -715,7 +914,7 @@ int drive_trace_record(drive_trace *t)
     for (size_t k = 0; k < t->n_cols; k++) {
         const drive_field *f = &a->fields[t->cols[k]];
         fputc(',', t->f);
-        fputs(rt_fmt_f64(buf, read_field(host_block(t->p, t->instance, f), f)), t->f);
+        fputs(rt_fmt_f64(buf, read_field(host_field(t->p, t->instance, f), f)), t->f);
     }
     if (fputc('\n', t->f) == EOF) {
         t->failed = 1;

@@ -6,9 +6,10 @@
  *                   from a .drive source in-process (drive_compile). Both give
  *                   the same handle and bit-identical results.
  *   drive_pop       a population: n instances of one circuit, each with its
- *                   own input, output and state blocks (params live in the
- *                   state block, so each instance has its own). A single
- *                   instance is a population of 1.
+ *                   own inputs, outputs and state (params live in the state
+ *                   block, so each instance has its own), held in columns: a
+ *                   field of every instance is one array (drive_pop_column).
+ *                   A single instance is a population of 1.
  *   drive_trace     a CSV trace of one instance, a row per recorded tick.
  *   checkpoints     the whole state of a population (params, predictor
  *                   weights, reflex timers, histories) saved to a file and
@@ -102,13 +103,45 @@ drive_pop *drive_pop_new(drive_circuit *c, size_t n);
 void drive_pop_free(drive_pop *p);
 drive_circuit *drive_pop_circuit(const drive_pop *p);
 size_t drive_pop_size(const drive_pop *p);
-/* Initialise instance i again ((size_t)-1: all): params to defaults. */
+/* Initialise instance i again ((size_t)-1: all): params to defaults. An
+ * instance outside the population, or no memory for the block to initialise
+ * into, leaves the population as it was with a message for
+ * drive_last_error(). */
 void drive_pop_reset(drive_pop *p, size_t i);
 
-/* The raw blocks: n of each, end to end, with drive_*_size bytes each. */
+/* The raw blocks the circuit steps (step_n of drive_abi.h), owned by the
+ * population and valid until drive_pop_free. Each holds n instances in
+ * COLUMNS, n times drive_*_size bytes in all: the field at offset o of width
+ * w (8 for a real, 1 for a bool) of instance i is at byte o*n + w*i, so a
+ * field of every instance is n consecutive values (drive_pop_column). For
+ * n = 1 this is the single-instance block of drive_abi.h. Bytes no field
+ * covers are padding. Writes here bypass every check of drive_set. */
 void *drive_pop_inputs(drive_pop *p);
 void *drive_pop_outputs(drive_pop *p);
 void *drive_pop_states(drive_pop *p);
+
+/* Field `field` of every instance: the address of its column in the block
+ * of its kind, n doubles (a real) or n bytes 0/1 (a bool), instance i at
+ * index i. Owned by the population, valid until drive_pop_free; writes
+ * bypass every check of drive_set (an invalid input is still reported by
+ * drive_step, a param outside its range is not). NULL and a message naming
+ * the circuit for an index that is no field of it. */
+void *drive_pop_column(drive_pop *p, int field);
+
+/* Instance i's block of a kind (DRIVE_ABI_INPUT, DRIVE_ABI_OUTPUT or
+ * DRIVE_ABI_STATE; DRIVE_ABI_PARAM also means the state block) copied out of
+ * the columns into `block`, a caller's buffer of drive_in_size,
+ * drive_out_size or drive_state_size bytes, in the single-instance layout of
+ * drive_abi.h (each field at its offset; padding bytes as the population
+ * holds them). -1 and a message for an instance outside the population, an
+ * unknown kind, a NULL argument or no memory; block is then not written. */
+int drive_pop_read_block(const drive_pop *p, size_t i, int kind, void *block);
+/* The reverse: `block` (single-instance layout, as above) becomes instance
+ * i's block of that kind; the other instances are untouched. Raw: nothing in
+ * it is checked (a param outside its range, a bool other than 0 or 1 are
+ * written as they are), which is what copying an instance needs. The same
+ * errors as drive_pop_read_block; the population is then unchanged. */
+int drive_pop_write_block(drive_pop *p, size_t i, int kind, const void *block);
 
 /* Set an input or a param of instance i. A param outside its declared range,
  * a bool other than 0 or 1, or a field of another kind fails; an input
@@ -139,8 +172,9 @@ int drive_trace_close(drive_trace *t); /* -1 if anything failed to write */
 /* ---- checkpoints ---------------------------------------------------------- */
 
 /* Save the state blocks of every instance (params, learned weights, timers,
- * histories) with a header naming the circuit, its source hash and sizes,
- * and a checksum. Written to a temporary file, flushed to disk and renamed
+ * histories), each in the single-instance layout whatever the columns in
+ * memory, with a header naming the circuit, its source hash and sizes, and
+ * a checksum. Written to a temporary file, flushed to disk and renamed
  * over path, so a crash mid-save leaves the previous checkpoint intact. */
 int drive_save(const drive_pop *p, const char *path);
 

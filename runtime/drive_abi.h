@@ -18,8 +18,14 @@
  *
  * Blocks: `state`, `in` and `out` are byte blocks of the sizes given,
  * 8-byte aligned, not overlapping. Reals are doubles, bools one byte 0 or 1;
- * a vector is consecutive doubles, one field per element ("v[3]"). A
- * population of n instances is n blocks of each kind laid end to end.
+ * a vector is consecutive doubles, one field per element ("v[3]").
+ *
+ * Populations (step_n) are laid out in columns: the blocks of each kind of
+ * n instances take n times the block's size, and the field at offset o of
+ * width w (8 for a real, 1 for a bool) of instance i sits at byte o*n + w*i.
+ * Each field is one array of n values, so four instances' values are one
+ * vector load and a host hands over a field of every instance as one array.
+ * One instance (n = 1) is the block itself.
  *
  * This file is plain C with no dependencies, so the generated code and any
  * host can include it; its definitions are guarded so that a generated
@@ -31,8 +37,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bumped on any change to the structs below or to the meaning of a field. */
-#define DRIVE_ABI_VERSION 1
+/* Bumped on any change to the structs below or to the meaning of a field.
+ * 2: step_n's blocks are in columns (above); in 1 they were end to end. */
+#define DRIVE_ABI_VERSION 2
 
 enum drive_abi_kind { DRIVE_ABI_INPUT = 0, DRIVE_ABI_OUTPUT = 1, DRIVE_ABI_PARAM = 2,
                       DRIVE_ABI_STATE = 3 };
@@ -72,9 +79,9 @@ typedef struct drive_abi_circuit {
      * finite, or outside its declared range): the outputs are written but no
      * state is kept (lang/SPEC.md). */
     int (*step)(void *state, const void *in, void *out);
-    /* One tick of n instances (blocks end to end; the three arrays must not
-     * overlap), each exactly as step would do it (usually four at a time,
-     * one per vector lane); returns how many had invalid inputs. */
+    /* One tick of n instances (blocks in columns, above; the three arrays
+     * must not overlap), each exactly as step would do it (usually four at
+     * a time, one per vector lane); returns how many had invalid inputs. */
     size_t (*step_n)(void *states, size_t n, const void *in, void *out);
 } drive_abi_circuit;
 
@@ -85,5 +92,43 @@ typedef struct drive_abi_module {
 } drive_abi_module;
 
 typedef const drive_abi_module *(*drive_module_fn)(void);
+
+/* Instance i of a population of n in columns, to and from a block of its
+ * own (the single-instance layout): kind is DRIVE_ABI_INPUT, _OUTPUT or
+ * _STATE (params included; DRIVE_ABI_PARAM means the same block). Every
+ * field of that block is copied; bytes between fields are left alone. */
+static inline void drive_abi_copy_instance_(const drive_abi_circuit *c, int kind,
+                                            unsigned char *cols, size_t n, size_t i,
+                                            unsigned char *block, int to_cols)
+{
+    int state = kind == DRIVE_ABI_STATE || kind == DRIVE_ABI_PARAM;
+    for (uint32_t k = 0; k < c->n_fields; k++) {
+        const drive_abi_field *f = &c->fields[k];
+        int fk = f->kind == DRIVE_ABI_PARAM ? DRIVE_ABI_STATE : f->kind;
+        if (state ? fk != DRIVE_ABI_STATE : fk != kind)
+            continue;
+        size_t w = f->type == DRIVE_ABI_BOOL ? 1 : 8;
+        unsigned char *col = cols + (size_t)f->offset * n + w * i, *one = block + f->offset;
+        for (size_t b = 0; b < w; b++) /* no <string.h>: this header has no dependencies */
+            if (to_cols)
+                col[b] = one[b];
+            else
+                one[b] = col[b];
+    }
+}
+
+static inline void drive_abi_put_instance(const drive_abi_circuit *c, int kind, void *cols,
+                                          size_t n, size_t i, const void *block)
+{
+    drive_abi_copy_instance_(c, kind, (unsigned char *)cols, n, i,
+                             (unsigned char *)(uintptr_t)block, 1);
+}
+
+static inline void drive_abi_get_instance(const drive_abi_circuit *c, int kind, const void *cols,
+                                          size_t n, size_t i, void *block)
+{
+    drive_abi_copy_instance_(c, kind, (unsigned char *)(uintptr_t)cols, n, i,
+                             (unsigned char *)block, 0);
+}
 
 #endif

@@ -3,7 +3,8 @@
  *
  * Ownership: a drive_circuit owns what `release` frees (a dlopen handle, or
  * the JIT and the compilation behind it) and its origin string; a drive_pop
- * owns its three block arrays.
+ * owns its three block arrays, each holding its n instances in columns
+ * (drive_abi.h).
  */
 #ifndef DRIVE_HOST_H
 #define DRIVE_HOST_H
@@ -23,7 +24,7 @@ struct drive_circuit {
 struct drive_pop {
     drive_circuit *c;
     size_t n;
-    unsigned char *in, *out, *state; /* n blocks each, 8-byte aligned, zeroed at first */
+    unsigned char *in, *out, *state; /* n instances in columns, 8-byte aligned, zeroed at first */
     uint64_t ticks;                  /* steps taken since creation or a full reset */
 };
 
@@ -36,8 +37,42 @@ drive_circuit *host_wrap(const drive_abi_circuit *abi, const char *origin);
  * -1, so a failing function can `return host_fail(...)`. */
 int host_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The block of instance i holding field f (by the field's kind). */
-unsigned char *host_block(const drive_pop *p, size_t i, const drive_field *f);
+/* The address of field f of instance i: in the block of f's kind, f's
+ * column (n values, drive_abi.h) at offset * n, then the instance's place in
+ * it. f must be a field of p's circuit. */
+unsigned char *host_field(const drive_pop *p, size_t i, const drive_field *f);
+
+/* One instance moved between the columns and a block of its own in the
+ * single-instance layout (drive_pop_read_block, checkpoints, init). A
+ * layout lists a block kind's bytes as runs of units: a real field is a
+ * unit of 8 bytes, a bool one of 1, and so is every byte no field covers
+ * (padding), kept at b * n + i as if it were a bool. That map is one to one
+ * over the n * size bytes, so a block read out and written back is bit for
+ * bit what was there, padding included. Fields lying outside the block or
+ * over another field are left out (a malformed description is not trusted
+ * with memory). */
+typedef struct host_run {
+    uint32_t offset; /* of the first unit in the block */
+    uint32_t count;  /* consecutive units */
+    uint32_t width;  /* 8 or 1 bytes each */
+} host_run;
+
+typedef struct host_layout {
+    host_run *runs;
+    size_t n_runs;
+    size_t size; /* bytes of one instance's block */
+} host_layout;
+
+/* The layout of a's block of that kind (PARAM and STATE: the state block).
+ * 0, or -1 with a message when out of memory. Free with host_layout_free. */
+int host_layout_make(const drive_abi_circuit *a, int kind, host_layout *l);
+void host_layout_free(host_layout *l);
+/* Copy instance i of the columns `cols` (n instances, layout l) into block,
+ * or block into it. */
+void host_gather(const unsigned char *cols, size_t n, const host_layout *l, size_t i,
+                 unsigned char *block);
+void host_scatter(unsigned char *cols, size_t n, const host_layout *l, size_t i,
+                  const unsigned char *block);
 
 /* FNV-1a, 64 bits, continued from h (start with HOST_HASH_INIT). */
 #define HOST_HASH_INIT 14695981039346656037ull

@@ -5,7 +5,9 @@
  *
  * Three instances with different thresholds see the same rising face, one
  * tick at a time through the population entry point (step_n): the lower the
- * threshold, the earlier the reflex fires.
+ * threshold, the earlier the reflex fires. A population's blocks are in
+ * columns (one array per field, drive_abi.h); drive_abi_put_instance and
+ * drive_abi_get_instance move one instance's typed block in and out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,18 +23,20 @@ enum { N = 3 };
 int main(void)
 {
     static const double thresholds[N] = { 0.2, 0.4, 0.6 };
-    /* States are opaque blocks of STATE_SIZE bytes, 8-byte aligned, end to
-     * end for a population; params live in them, one set per instance. */
+    const drive_abi_circuit *ref = social_attention_social_attention_reflect();
+    /* The population's states: STATE_SIZE bytes per instance, in columns;
+     * params live in them, one set per instance. */
     unsigned char *states = calloc(N, social_attention_social_attention_STATE_SIZE);
     if (!states)
         return 1;
     int threshold = social_attention_social_attention_param_index("threshold");
     for (int i = 0; i < N; i++) {
-        void *st = states + (size_t)i * social_attention_social_attention_STATE_SIZE;
+        _Alignas(8) unsigned char st[social_attention_social_attention_STATE_SIZE];
         social_attention_social_attention_init(st);
         /* param_set checks the value against the declared range. */
         if (social_attention_social_attention_param_set(st, threshold, thresholds[i]) != 0)
             return 1;
+        drive_abi_put_instance(ref, DRIVE_ABI_STATE, states, N, (size_t)i, st);
     }
 
     printf("           | attending           | arousal\n");
@@ -43,13 +47,18 @@ int main(void)
     for (int i = 0; i < N; i++)
         printf(" %5.1f", thresholds[i]);
     printf("\n");
-    sa_in in[N];
-    sa_out out[N];
+    sa_in in_cols[N];   /* room for N blocks, in columns */
+    sa_out out_cols[N];
+    sa_out out[N];      /* each instance's outputs, read back */
     for (int tick = 0; tick < 16; tick++) {
         double face = tick / 15.0; /* a face slowly coming into view */
+        for (int i = 0; i < N; i++) {
+            sa_in x = { .face = face, .voice = 0, .eye_contact = 0 };
+            drive_abi_put_instance(ref, DRIVE_ABI_INPUT, in_cols, N, (size_t)i, &x);
+        }
+        size_t invalid = social_attention_social_attention_step_n(states, N, in_cols, out_cols);
         for (int i = 0; i < N; i++)
-            in[i] = (sa_in){ .face = face, .voice = 0, .eye_contact = 0 };
-        size_t invalid = social_attention_social_attention_step_n(states, N, in, out);
+            drive_abi_get_instance(ref, DRIVE_ABI_OUTPUT, out_cols, N, (size_t)i, &out[i]);
         printf("%4d  %4.2f |", tick, face);
         printf("    ");
         for (int i = 0; i < N; i++)

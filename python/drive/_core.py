@@ -3,10 +3,13 @@ Trace, and DriveError.
 
 Two data paths exist for every bulk read and write, chosen per call:
 
-* with numpy, a field of every instance is one strided view into the raw
-  block the library steps (drive_pop_inputs/outputs/states, offsets from the
+* with numpy, a field of every instance is one view into the raw block the
+  library steps (drive_pop_inputs/outputs/states, offsets from the
   reflection table), so reading or writing a field of 10,000 instances is a
-  single numpy copy;
+  single numpy copy. The blocks hold the instances in columns (drive_abi.h):
+  the field at offset o of width w (8 for a real, 1 for a bool) of instance
+  i is at byte o*n + w*i, so a scalar field is n contiguous values, a vector
+  (n, len) with strides (8, 8*n), one element at (o + 8*element)*n;
 * without numpy (not installed, DRIVE_NO_NUMPY=1 in the environment before
   import, or use_numpy(False)), the same operations go through drive_get /
   drive_set_all, one C call per vector element.
@@ -93,7 +96,8 @@ class Field:
              "probe" (an inner signal exported as an output)
     default  a param's default / a state slot's initial value (a tuple per
              element for vectors)
-    offset   byte offset of its first element in its block
+    offset   byte offset of its first element in one instance's block (in
+             a population's columns, instance i's value is at offset*n + w*i)
     index    position of its first element in the library's field table
     """
 
@@ -441,17 +445,19 @@ class Population:
         return buf
 
     def _make_view(self, f, element, owner=None):
+        # Columns (drive_abi.h): the element at offset o of instance i is at
+        # o*n + w*i; a vector's elements are consecutive offsets, so its
+        # columns are 8*n bytes apart.
         np = _np
-        stride = {"input": self._c.in_size, "output": self._c.out_size}.get(
-            f.kind, self._c.state_size)
+        n = self._n
         buf = self._block(f.kind, owner)
         if f.type == "bool":
-            return np.ndarray((self._n,), np.uint8, buf, f.offset, (stride,))
+            return np.ndarray((n,), np.uint8, buf, f.offset * n, (1,))
         if element is not None:
-            return np.ndarray((self._n,), np.float64, buf, f.offset + 8 * element, (stride,))
+            return np.ndarray((n,), np.float64, buf, (f.offset + 8 * element) * n, (8,))
         if f.shape:
-            return np.ndarray((self._n, f.size), np.float64, buf, f.offset, (stride, 8))
-        return np.ndarray((self._n,), np.float64, buf, f.offset, (stride,))
+            return np.ndarray((n, f.size), np.float64, buf, f.offset * n, (8, 8 * n))
+        return np.ndarray((n,), np.float64, buf, f.offset * n, (8,))
 
     def _view(self, f, element):
         key = (f.index, element)
@@ -474,8 +480,11 @@ class Population:
         return self._make_view(f, e, owner=self)
 
     def blocks(self):
-        """The three raw blocks as numpy uint8 arrays of shape (n, size):
-        {"inputs", "outputs", "states"} (zero-copy, like view())."""
+        """The three raw blocks as flat numpy uint8 arrays of n * size bytes:
+        {"inputs", "outputs", "states"} (zero-copy, like view()). They hold
+        the instances in columns, as the library steps them: the field at
+        offset o of width w (8 for a real, 1 for a bool) of instance i is at
+        byte o*n + w*i; view() gives a field's values directly."""
         self._check()
         if not _use_numpy:
             raise DriveError("blocks() needs numpy (not available, or turned off by use_numpy)")
@@ -484,7 +493,7 @@ class Population:
                                 ("outputs", "output", self._c.out_size),
                                 ("states", "state", self._c.state_size)):
             buf = self._block(kind, owner=self)
-            out[key] = _np.ndarray((self._n, size), _np.uint8, buf, 0, (size, 1))
+            out[key] = _np.ndarray((self._n * size,), _np.uint8, buf, 0, (1,))
         return out
 
     # -- values

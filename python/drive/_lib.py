@@ -27,10 +27,13 @@ import ctypes
 import ctypes.util
 import os
 
-# drive_abi.h: the version of the structs below. The library checks the
-# version of every shared object it loads; the layout of drive_abi_field is
-# mirrored here, so a mismatch would read garbage — see _check_layout.
-ABI_VERSION = 1
+# drive_abi.h: the version of the structs below and of the block layout. The
+# library checks the version of every shared object it loads; the layout of
+# drive_abi_field is mirrored here, so a mismatch would read garbage — see
+# _check_layout. Version 2 holds populations in columns (the views of
+# _core.py); a libdrive of version 1 lacks drive_pop_column, so _open
+# refuses it rather than let the views read the wrong bytes.
+ABI_VERSION = 2
 
 KINDS = ("input", "output", "param", "state")
 TYPES = ("real", "bool")
@@ -107,6 +110,9 @@ _PROTOS = {
     "drive_pop_inputs": (_P, [_P]),
     "drive_pop_outputs": (_P, [_P]),
     "drive_pop_states": (_P, [_P]),
+    "drive_pop_column": (_P, [_P, _I]),
+    "drive_pop_read_block": (_I, [_P, _S, _I, _P]),
+    "drive_pop_write_block": (_I, [_P, _S, _I, _P]),
     "drive_set": (_I, [_P, _S, _I, _D]),
     "drive_get": (_D, [_P, _S, _I]),
     "drive_set_all": (_I, [_P, _I, ctypes.POINTER(_D)]),

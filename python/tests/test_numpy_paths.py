@@ -154,12 +154,13 @@ class BigPopulation(TempDirTest):
     def test_blocks(self):
         b = self.pop.blocks()
         c = circuit()
-        self.assertEqual(b["inputs"].shape, (self.N, c.in_size))
-        self.assertEqual(b["outputs"].shape, (self.N, c.out_size))
-        self.assertEqual(b["states"].shape, (self.N, c.state_size))
-        # The default of gain (2.0) sits at its offset in every state block.
-        off = c.field("gain").offset
-        self.assertEqual(b["states"][5, off:off + 8].view(self.np.float64)[0], 2.0)
+        self.assertEqual(b["inputs"].shape, (self.N * c.in_size,))
+        self.assertEqual(b["outputs"].shape, (self.N * c.out_size,))
+        self.assertEqual(b["states"].shape, (self.N * c.state_size,))
+        # In columns: the default of gain (2.0) of instance 5 sits at
+        # offset * n + 8 * 5.
+        at = c.field("gain").offset * self.N + 8 * 5
+        self.assertEqual(b["states"][at:at + 8].view(self.np.float64)[0], 2.0)
 
     def test_a_view_keeps_its_population_alive(self):
         pop = circuit().population(3)

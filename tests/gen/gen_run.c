@@ -398,6 +398,7 @@ static const drive_abi_circuit *so_circuit(so_handle *h, const char *name)
 
 enum { POP = 11 }; /* two groups of lanes in step_n, and three instances past them */
 
+
 /* POP instances stepped by b's step_n against the reference r stepped one
  * instance at a time; 0 when they agree. */
 static int population(const char *label, const ir_circuit *c, backend *r, backend *b,
@@ -407,6 +408,9 @@ static int population(const char *label, const ir_circuit *c, backend *r, backen
     unsigned char *st = calloc(POP * ss + 8, 1), *out = calloc(POP * os + 8, 1);
     unsigned char *in = calloc(POP * is + 8, 1);
     unsigned char *rst = calloc(POP * ss + 8, 1), *rout = calloc(POP * os + 8, 1);
+    /* step_n's blocks, in columns; st, in and out hold each instance's own */
+    unsigned char *cst = calloc(POP * ss + 8, 1), *cout = calloc(POP * os + 8, 1);
+    unsigned char *cin = calloc(POP * is + 8, 1);
     feeder fd[POP];
     int bad = 0;
     for (int i = 0; i < POP; i++) {
@@ -426,7 +430,15 @@ static int population(const char *label, const ir_circuit *c, backend *r, backen
             feeder_tick(&fd[i], c, in + i * is);
             expect += (size_t)interp_step(r->ip, rst + i * ss, in + i * is, rout + i * os);
         }
-        size_t got = b->step_n(st, POP, in, out);
+        for (int i = 0; i < POP; i++) {
+            ir_copy_instance(c, IR_BLOCK_STATE, cst, POP, (size_t)i, st + i * ss, 1);
+            ir_copy_instance(c, IR_BLOCK_IN, cin, POP, (size_t)i, in + i * is, 1);
+        }
+        size_t got = b->step_n(cst, POP, cin, cout);
+        for (int i = 0; i < POP; i++) {
+            ir_copy_instance(c, IR_BLOCK_STATE, cst, POP, (size_t)i, st + i * ss, 0);
+            ir_copy_instance(c, IR_BLOCK_OUT, cout, POP, (size_t)i, out + i * os, 0);
+        }
         if (got != expect) {
             bad = differs("population tick %ld: %s step_n counts %zu invalid, expected %zu", t,
                           b->what, got, expect);
@@ -448,6 +460,9 @@ static int population(const char *label, const ir_circuit *c, backend *r, backen
     free(in);
     free(rst);
     free(rout);
+    free(cst);
+    free(cout);
+    free(cin);
     return bad;
 }
 

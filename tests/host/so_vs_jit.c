@@ -14,8 +14,11 @@
  *     such a tick leaves the state untouched; this for the per-circuit .so,
  *     the JIT and the .so holding every circuit of the file;
  *   - populations: 37 instances with their own params and inputs stepped by
- *     drive_step (the step_n entry) equal 37 single instances stepped one by
- *     one, through both the JIT and the .so's plain `step` entry.
+ *     drive_step (the step_n entry, blocks in columns) equal 37 single
+ *     instances stepped one by one, through both the JIT and the .so's plain
+ *     `step` entry; each instance's blocks are read out of the columns with
+ *     drive_pop_read_block and compared field by field (padding bytes of a
+ *     population belong to no instance).
  *
  *   so_vs_jit DRIVEC FILE.drive TMPDIR [TICKS]
  *
@@ -274,12 +277,24 @@ static int sane_layout(const drive_circuit *c)
     return bad;
 }
 
-/* Copy block n of a population's kind into dst with every NaN in a real
- * field made one canonical NaN, so that memcmp compares the rest exactly. */
+/* Copy a block of that kind into dst with every NaN in a real field made one
+ * canonical NaN, so that memcmp compares the rest exactly; with fields_only,
+ * padding reads as 0. */
 static void canonical(const drive_circuit *c, int kind, const unsigned char *src,
-                      unsigned char *dst, size_t size)
+                      unsigned char *dst, size_t size, int fields_only)
 {
-    memcpy(dst, src, size);
+    if (!fields_only) {
+        memcpy(dst, src, size);
+    } else {
+        memset(dst, 0, size);
+        for (uint32_t i = 0; i < drive_n_fields(c); i++) {
+            const drive_field *f = drive_field_at(c, i);
+            int blk = f->kind == DRIVE_ABI_STATE ? DRIVE_ABI_PARAM : f->kind;
+            size_t w = f->type == DRIVE_ABI_REAL ? 8 : 1;
+            if (blk == kind && f->offset + w <= size)
+                memcpy(dst + f->offset, src + f->offset, w);
+        }
+    }
     static const uint64_t qnan = 0x7ff8000000000000ull;
     for (uint32_t i = 0; i < drive_n_fields(c); i++) {
         const drive_field *f = drive_field_at(c, i);
@@ -307,14 +322,15 @@ static const drive_field *field_at_byte(const drive_circuit *c, int kind, size_t
 }
 
 /* Block `kind` (OUTPUT, or PARAM for the state block) of instance ia of a
- * against instance ib of b; a difference is reported once per call. */
-static int same_block(const drive_circuit *c, int kind, const unsigned char *a,
+ * against instance ib of b; a difference is reported once per call. With
+ * fields_only, padding is not compared. */
+static int same_bytes(const drive_circuit *c, int kind, const unsigned char *a,
                       const unsigned char *b, size_t size, const char *what, long tick,
-                      size_t inst)
+                      size_t inst, int fields_only)
 {
     unsigned char *x = malloc(size + 1), *y = malloc(size + 1);
-    canonical(c, kind, a, x, size);
-    canonical(c, kind, b, y, size);
+    canonical(c, kind, a, x, size, fields_only);
+    canonical(c, kind, b, y, size, fields_only);
     int bad = 0;
     for (size_t off = 0; off < size; off++) {
         if (x[off] == y[off])
@@ -342,6 +358,26 @@ static int same_block(const drive_circuit *c, int kind, const unsigned char *a,
     free(x);
     free(y);
     return bad;
+}
+
+/* Single instances: every byte, padding included. */
+static int same_block(const drive_circuit *c, int kind, const unsigned char *a,
+                      const unsigned char *b, size_t size, const char *what, long tick,
+                      size_t inst)
+{
+    return same_bytes(c, kind, a, b, size, what, tick, inst, 0);
+}
+
+/* Instance i of population p (its block of that kind, read out of the
+ * columns) against a reference block, field by field. */
+static int same_instance(const drive_circuit *c, int kind, const unsigned char *ref, drive_pop *p,
+                         size_t i, size_t size, unsigned char *scratch, const char *what,
+                         long tick)
+{
+    if (drive_pop_read_block(p, i, kind, scratch) != 0)
+        return fail(drive_circuit_name(c), "%s: drive_pop_read_block of instance %zu: %s", what,
+                    i, drive_last_error());
+    return same_bytes(c, kind, ref, scratch, size, what, tick, i, 1);
 }
 
 /* ---- inputs ------------------------------------------------------------- */
@@ -533,6 +569,7 @@ static int population(drive_circuit *jit, drive_circuit *so, const drive_abi_cir
     drive_pop **sj = calloc(n, sizeof *sj), **ss = calloc(n, sizeof *ss);
     feeder *fd = calloc(n, sizeof *fd);
     double *vals = calloc(nf + 1, sizeof *vals);
+    unsigned char *scratch = malloc(ssz + osz + isz + 1); /* one instance's block */
     int bad = 0;
     if (!pj || !ps)
         bad = fail(cn, "drive_pop_new(%zu): %s", n, drive_last_error());
@@ -573,25 +610,22 @@ static int population(drive_circuit *jit, drive_circuit *so, const drive_abi_cir
                             "population JIT %zu, population .so %zu, single JIT %zu, single .so "
                             "step %zu",
                         t, expect, got_pj, got_ps, got_sj, got_ss);
-        /* In-blocks must be laid out as n blocks end to end. */
+        /* The input columns hold each instance's inputs exactly, padding
+         * included (only the host writes them). */
         for (size_t i = 0; i < n && !bad; i++)
-            if (memcmp((unsigned char *)drive_pop_inputs(pj) + i * isz, drive_pop_inputs(sj[i]),
-                       isz) != 0)
+            if (drive_pop_read_block(pj, i, DRIVE_ABI_INPUT, scratch) != 0 ||
+                memcmp(scratch, drive_pop_inputs(sj[i]), isz) != 0)
                 bad |= fail(cn, "population tick %ld: input block of instance %zu differs", t, i);
         for (size_t i = 0; i < n && !bad; i++) {
             const unsigned char *ref_o = drive_pop_outputs(sj[i]), *ref_s = drive_pop_states(sj[i]);
-            bad |= same_block(jit, DRIVE_ABI_OUTPUT, ref_o,
-                              (unsigned char *)drive_pop_outputs(pj) + i * osz, osz,
-                              "population JIT", t, i);
-            bad |= same_block(jit, DRIVE_ABI_PARAM, ref_s,
-                              (unsigned char *)drive_pop_states(pj) + i * ssz, ssz,
-                              "population JIT", t, i);
-            bad |= same_block(jit, DRIVE_ABI_OUTPUT, ref_o,
-                              (unsigned char *)drive_pop_outputs(ps) + i * osz, osz,
-                              "population .so", t, i);
-            bad |= same_block(jit, DRIVE_ABI_PARAM, ref_s,
-                              (unsigned char *)drive_pop_states(ps) + i * ssz, ssz,
-                              "population .so", t, i);
+            bad |= same_instance(jit, DRIVE_ABI_OUTPUT, ref_o, pj, i, osz, scratch,
+                                 "population JIT", t);
+            bad |= same_instance(jit, DRIVE_ABI_PARAM, ref_s, pj, i, ssz, scratch,
+                                 "population JIT", t);
+            bad |= same_instance(jit, DRIVE_ABI_OUTPUT, ref_o, ps, i, osz, scratch,
+                                 "population .so", t);
+            bad |= same_instance(jit, DRIVE_ABI_PARAM, ref_s, ps, i, ssz, scratch,
+                                 "population .so", t);
             bad |= same_block(jit, DRIVE_ABI_OUTPUT, ref_o, drive_pop_outputs(ss[i]), osz,
                               "single .so step", t, i);
             bad |= same_block(jit, DRIVE_ABI_PARAM, ref_s, drive_pop_states(ss[i]), ssz,
@@ -610,6 +644,7 @@ static int population(drive_circuit *jit, drive_circuit *so, const drive_abi_cir
     free(ss);
     free(fd);
     free(vals);
+    free(scratch);
     return bad;
 }
 

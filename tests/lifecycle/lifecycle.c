@@ -5,8 +5,8 @@
  *             instance (drive_pop_reset) gives back exactly the block of a
  *             fresh instance, and every param and state field holds the
  *             default its reflection entry announces;
- *   copy      a state block copied byte for byte into another instance
- *             steps identically to the original from then on;
+ *   copy      the state columns copied byte for byte into another
+ *             population step identically to the original from then on;
  *   split     T ticks run in one go equal the same T ticks split at random
  *             points, with the population saved (drive_save) and restored
  *             (drive_restore) into a fresh population at each split, bit
@@ -123,7 +123,8 @@ static void set_params(drive_pop *p, uint64_t seed)
 }
 
 /* The first field (of the output or state block) where two populations'
- * blocks differ, bit for bit, or NULL. */
+ * blocks differ, bit for bit, or NULL. The blocks are in columns
+ * (drive_abi.h): field f's values are bytes [offset * n, (offset + w) * n). */
 static const char *first_difference(drive_pop *a, drive_pop *b, int *which)
 {
     drive_circuit *c = drive_pop_circuit(a);
@@ -144,7 +145,7 @@ static const char *first_difference(drive_pop *a, drive_pop *b, int *which)
                 int blk = out_differs ? f->kind == DRIVE_ABI_OUTPUT
                                       : (f->kind == DRIVE_ABI_PARAM || f->kind == DRIVE_ABI_STATE);
                 size_t w = f->type == DRIVE_ABI_REAL ? 8 : 1;
-                if (blk && off % bs >= f->offset && off % bs < f->offset + w)
+                if (blk && off >= f->offset * n && off < (f->offset + w) * n)
                     return f->name;
             }
     return "(padding)";
@@ -181,8 +182,14 @@ static void check_init(drive_circuit *c, long ticks, uint64_t seed)
     }
     /* reset one instance, then all */
     drive_pop_reset(p, 1);
-    if (memcmp((unsigned char *)drive_pop_states(p) + ssz, drive_pop_states(fresh), ssz) != 0)
+    unsigned char *one = malloc(ssz + 1), *ref = malloc(ssz + 1);
+    if (drive_pop_read_block(p, 1, DRIVE_ABI_STATE, one) != 0 ||
+        drive_pop_read_block(fresh, 1, DRIVE_ABI_STATE, ref) != 0)
+        fail(cn, "init", "drive_pop_read_block: %s", drive_last_error());
+    else if (memcmp(one, ref, ssz) != 0)
         fail(cn, "init", "instance 1 after drive_pop_reset differs from a fresh instance");
+    free(one);
+    free(ref);
     drive_pop_reset(p, (size_t)-1);
     int which = 0;
     const char *f = first_difference(fresh, p, &which);
@@ -259,8 +266,16 @@ static void check_split(drive_circuit *c, long ticks, uint64_t seed, int index)
             drive_pop_free(p);
             p = q;
             n_splits++;
-            if (corrupt && n_splits == 2) /* the self-test: must be caught */
-                ((unsigned char *)drive_pop_states(p))[drive_state_size(c) - 1] ^= 0x40;
+            if (corrupt && n_splits == 2) { /* the self-test: must be caught */
+                /* the last byte of instance 0's block */
+                unsigned char *blk = malloc(drive_state_size(c) + 1);
+                if (blk && drive_state_size(c) &&
+                    drive_pop_read_block(p, 0, DRIVE_ABI_STATE, blk) == 0) {
+                    blk[drive_state_size(c) - 1] ^= 0x40;
+                    drive_pop_write_block(p, 0, DRIVE_ABI_STATE, blk);
+                }
+                free(blk);
+            }
         }
         set_inputs(ref, &rr);
         set_inputs(p, &rp);

@@ -632,6 +632,7 @@ static void test_no_contraction_in_module(void **state)
  * each instance alone, bit for bit: every instance has its own params and
  * inputs, drawn from awkward values, so the lanes of one group disagree
  * about valid ticks, ring indices and selects. */
+
 static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what)
 {
     enum { NMAX = 11, T = 40 };
@@ -646,6 +647,9 @@ static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what
     size_t ss = c->state_size, is = c->in_size, os = c->out_size;
     unsigned char *st = block(NMAX * ss), *ist = block(NMAX * ss), *in = block(NMAX * is + 8);
     unsigned char *out = block(NMAX * os), *iout = block(NMAX * os);
+    /* step_n's own blocks, in columns; st, in and out hold each instance's
+     * block, copied in before and out after each tick */
+    unsigned char *cst = block(NMAX * ss), *cin = block(NMAX * is + 8), *cout = block(NMAX * os);
     uint64_t s = 0x243F6A8885A308D3u;
 #define NEXT() (s ^= s << 13, s ^= s >> 7, s ^= s << 17, s)
     for (size_t z = 0; z < sizeof SIZES / sizeof SIZES[0]; z++) {
@@ -675,12 +679,21 @@ static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what
                     else
                         in[i * is + v->offset] = BYTES[NEXT() % 6];
                 }
-            memset(out, 0x5A + t, NMAX * os);
+            memset(cout, 0x5A + t, NMAX * os);
             memset(iout, 0x5A + t, NMAX * os);
             size_t expect = 0;
             for (size_t i = 0; i < N; i++)
                 expect += (size_t)interp_step(ip, ist + i * ss, in + i * is, iout + i * os);
-            size_t got = fn.step_n(st, N, in, out);
+            for (size_t i = 0; i < N; i++) {
+                ir_copy_instance(c, IR_BLOCK_STATE, cst, N, i, st + i * ss, 1);
+                ir_copy_instance(c, IR_BLOCK_IN, cin, N, i, in + i * is, 1);
+                memset(out + i * os, 0x5A + t, os);
+            }
+            size_t got = fn.step_n(cst, N, cin, cout);
+            for (size_t i = 0; i < N; i++) {
+                ir_copy_instance(c, IR_BLOCK_STATE, cst, N, i, st + i * ss, 0);
+                ir_copy_instance(c, IR_BLOCK_OUT, cout, N, i, out + i * os, 0);
+            }
             if (got != expect)
                 fail_msg("%s -O%d %zu instances, tick %d: step_n counted %zu invalid, the "
                          "interpreter %zu", what, opt, N, t, got, expect);
@@ -694,7 +707,7 @@ static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what
             }
             /* past the n instances, nothing is written */
             for (size_t b = N * os; b < NMAX * os; b++)
-                if (out[b] != (unsigned char)(0x5A + t))
+                if (cout[b] != (unsigned char)(0x5A + t))
                     fail_msg("%s -O%d %zu instances: step_n wrote past them", what, opt, N);
         }
     }
@@ -735,10 +748,11 @@ static ir_circuit *build_guards(arena *a)
     return b->c;
 }
 
-/* Reals read two at a time by the lanes (lane_pairs in cg.c): adjacent
- * inputs (three, so one is left alone), params beside state slots, a state
- * slot read again after a store to the block (which must see the store, so
- * is never paired), and a ring between them. */
+/* Fields side by side in each block (three inputs, params beside state
+ * slots), a state slot read again after a store to it (which must see the
+ * store), and a ring among them, with a commit of plain slots and of the
+ * ring: the columns' loads and stores (test_lanes_columns) and their values
+ * (pop_vs_interp). */
 static ir_circuit *build_pairs(arena *a)
 {
     builder B = { a, ir_new(a, "unit", "pairs", 1) }, *b = &B;
@@ -834,7 +848,7 @@ static void test_lanes_in_module(void **state)
 
 /* The lanes read adjacent reals as pairs (16-byte loads), never a state
  * slot read after a store to the block. */
-static void test_lanes_pairs(void **state)
+static void test_lanes_columns(void **state)
 {
     (void)state;
     char *err = NULL;
@@ -847,12 +861,26 @@ static void test_lanes_pairs(void **state)
     assert_non_null(m);
     assert_int_equal(cg_optimize(m, t, 0, &err), 0);
     char *text = cg_print_module(m);
-    int pairs = 0;
-    for (const char *p = text; (p = strstr(p, "load <2 x double>")); p++)
-        pairs++;
-    /* four lanes of x0 with x1 and of p0 with p1; x2, s0 (whose neighbour
-     * s1 is read after the store) and s2 alone, the ring never */
-    assert_int_equal(pairs, 2 * 4);
+    const char *body = strstr(text, "@unit_pairs_lanes_step_n(");
+    assert_non_null(body);
+    int loads = 0, stores = 0, scalar = 0;
+    for (const char *p = body; (p = strstr(p, "load <4 x double>")); p++)
+        loads++;
+    for (const char *p = body; (p = strstr(p, "store <4 x double>")); p++)
+        stores++;
+    for (const char *p = body; (p = strstr(p, "load double")); p++)
+        scalar++;
+    /* One vector load per field read: x0, x1, x2, p0, p1, s0, s2, s1 after
+     * the store, and the value already there of the two plain slots the
+     * commit stores (s0, s2); one vector store per field written: y, z, s1
+     * and the commit's two. The ring, read once and committed once, has a
+     * row (one vector load, and for the commit one load and one store)
+     * where the lanes' indices agree, else its entries lane by lane. */
+    assert_int_equal(loads, 10 + 2);
+    assert_int_equal(stores, 5 + 1);
+    assert_int_equal(scalar, 2 * 4);
+    assert_non_null(strstr(body, "ring_row"));
+    assert_null(strstr(body, "<2 x double>"));
     free(text);
     LLVMDisposeModule(m);
     LLVMContextDispose(ctx);
@@ -1951,7 +1979,7 @@ int main(void)
         cmocka_unit_test_teardown(test_no_contraction_in_module, scratch_teardown),
         cmocka_unit_test_teardown(test_population_lanes, scratch_teardown),
         cmocka_unit_test_teardown(test_lanes_in_module, scratch_teardown),
-        cmocka_unit_test_teardown(test_lanes_pairs, scratch_teardown),
+        cmocka_unit_test_teardown(test_lanes_columns, scratch_teardown),
         cmocka_unit_test_teardown(test_math_O0, scratch_teardown),
         cmocka_unit_test_teardown(test_math_O2, scratch_teardown),
         cmocka_unit_test_teardown(test_math_baseline_cpu, scratch_teardown),

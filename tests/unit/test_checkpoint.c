@@ -8,7 +8,10 @@
  *
  * The circuits are written by hand behind the ABI (drive_abi.h), wrapped in
  * drive_circuit and drive_pop as host.h defines them, so that nothing here
- * depends on the compiler. */
+ * depends on the compiler. Populations hold their instances in columns
+ * (drive_abi.h); the file holds each instance's own block, so tests read
+ * instance blocks with drive_pop_read_block, or address a field of an
+ * instance by the ABI's formula (at()), written here from drive_abi.h. */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -85,11 +88,53 @@ static int alpha_step(void *s, const void *in, void *out)
     return 0;
 }
 
+/* Field f of instance i of n in columns: drive_abi.h's o*n + w*i. */
+static unsigned char *col(const void *cols, size_t n, const drive_abi_field *f, size_t i)
+{
+    size_t w = f->type == DRIVE_ABI_BOOL ? 1 : 8;
+    return (unsigned char *)cols + (size_t)f->offset * n + w * i;
+}
+
+static int in_block(const drive_abi_field *f, int kind)
+{
+    return kind == DRIVE_ABI_STATE ? f->kind == DRIVE_ABI_PARAM || f->kind == DRIVE_ABI_STATE
+                                   : f->kind == kind;
+}
+
+/* Instance i between columns and a block of its own, field by field from
+ * a's table (padding is nobody's: not moved). */
+static void cols_to_block(const drive_abi_circuit *a, int kind, const void *cols, size_t n,
+                          size_t i, void *blk)
+{
+    for (uint32_t k = 0; k < a->n_fields; k++)
+        if (in_block(&a->fields[k], kind))
+            memcpy((unsigned char *)blk + a->fields[k].offset, col(cols, n, &a->fields[k], i),
+                   a->fields[k].type == DRIVE_ABI_BOOL ? 1 : 8);
+}
+
+static void block_to_cols(const drive_abi_circuit *a, int kind, void *cols, size_t n, size_t i,
+                          const void *blk)
+{
+    for (uint32_t k = 0; k < a->n_fields; k++)
+        if (in_block(&a->fields[k], kind))
+            memcpy(col(cols, n, &a->fields[k], i),
+                   (const unsigned char *)blk + a->fields[k].offset,
+                   a->fields[k].type == DRIVE_ABI_BOOL ? 1 : 8);
+}
+
+static const drive_abi_circuit ALPHA;
+
+/* Each instance in turn: gathered out of the columns, stepped, scattered. */
 static size_t alpha_step_n(void *s, size_t n, const void *in, void *out)
 {
-    for (size_t i = 0; i < n; i++)
-        alpha_step((unsigned char *)s + i * A_SIZE, (const unsigned char *)in + i * 8,
-                   (unsigned char *)out + i * 8);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char st[A_SIZE] = { 0 }, x[8], y[8] = { 0 };
+        cols_to_block(&ALPHA, DRIVE_ABI_STATE, s, n, i, st);
+        cols_to_block(&ALPHA, DRIVE_ABI_INPUT, in, n, i, x);
+        alpha_step(st, x, y);
+        block_to_cols(&ALPHA, DRIVE_ABI_STATE, s, n, i, st);
+        block_to_cols(&ALPHA, DRIVE_ABI_OUTPUT, out, n, i, y);
+    }
     return 0;
 }
 
@@ -188,8 +233,11 @@ static drive_pop *pop_new(const drive_abi_circuit *a, size_t n)
     p->out = calloc(n * a->out_size + 1, 1);
     p->state = calloc(n * a->state_size + 1, 1);
     assert_true(p->in && p->out && p->state);
+    unsigned char *blk = calloc(a->state_size + 1, 1);
+    a->init(blk);
     for (size_t i = 0; i < n; i++)
-        a->init(p->state + i * a->state_size);
+        block_to_cols(a, DRIVE_ABI_STATE, p->state, n, i, blk);
+    free(blk);
     return p;
 }
 
@@ -203,6 +251,22 @@ static void pop_free(drive_pop *p)
 }
 
 static size_t state_bytes(const drive_pop *p) { return p->n * p->c->abi->state_size; }
+
+/* The state field at offset off (a real; a bool with w = 1) of instance i. */
+static unsigned char *at(const drive_pop *p, size_t i, size_t off, size_t w)
+{
+    return p->state + off * p->n + w * i;
+}
+
+/* Every instance's state block end to end, as a file holds them. */
+static unsigned char *blocks_of(const drive_pop *p)
+{
+    size_t size = p->c->abi->state_size;
+    unsigned char *b = malloc(p->n * size + 1);
+    for (size_t i = 0; i < p->n; i++)
+        assert_int_equal(drive_pop_read_block(p, i, DRIVE_ABI_STATE, b + i * size), 0);
+    return b;
+}
 
 /* splitmix64 */
 static uint64_t rnd(uint64_t *s)
@@ -219,22 +283,25 @@ static void fill_random(void *b, size_t len, uint64_t seed)
         ((unsigned char *)b)[i] = (unsigned char)rnd(&seed);
 }
 
-/* The three blocks, to show that a failed restore changed nothing. */
+/* The three blocks, to show that a failed restore changed nothing, and the
+ * state blocks instance by instance. */
 typedef struct {
     unsigned char *in, *out, *state;
     size_t ni, no, ns;
+    unsigned char *blocks; /* blocks_of */
 } snapshot;
 
 static snapshot snap(const drive_pop *p)
 {
     const drive_abi_circuit *a = p->c->abi;
-    snapshot s = { NULL, NULL, NULL, p->n * a->in_size, p->n * a->out_size, state_bytes(p) };
+    snapshot s = { NULL, NULL, NULL, p->n * a->in_size, p->n * a->out_size, state_bytes(p), NULL };
     s.in = malloc(s.ni + 1);
     s.out = malloc(s.no + 1);
     s.state = malloc(s.ns + 1);
     memcpy(s.in, p->in, s.ni);
     memcpy(s.out, p->out, s.no);
     memcpy(s.state, p->state, s.ns);
+    s.blocks = blocks_of(p);
     return s;
 }
 
@@ -249,6 +316,7 @@ static void snap_free(snapshot *s)
     free(s->in);
     free(s->out);
     free(s->state);
+    free(s->blocks);
 }
 
 /* ---- files -------------------------------------------------------------- */
@@ -394,10 +462,12 @@ static void fill_valid(drive_pop *p, uint64_t seed)
 {
     fill_random(p->state, state_bytes(p), seed);
     for (size_t i = 0; i < p->n; i++) {
-        unsigned char *s = p->state + i * A_SIZE;
+        unsigned char s[A_SIZE];
+        assert_int_equal(drive_pop_read_block(p, i, DRIVE_ABI_STATE, s), 0);
         wr(s, A_GAIN, (double)(rnd(&seed) % 2001) / 100);
         wr(s, A_LEVEL, (double)(rnd(&seed) % 101));
         s[A_FLAG] = rnd(&seed) & 1;
+        assert_int_equal(drive_pop_write_block(p, i, DRIVE_ABI_STATE, s), 0);
     }
 }
 
@@ -451,7 +521,17 @@ static void test_round_trip_exact(void **state)
     assert_int_equal(get32(b + 32), A_SIZE);
     assert_int_equal(get32(b + 36), ALPHA_STORED);
     assert_true(get64(b + len - 8) == fnv1a(b, len - 8));
-    assert_memory_equal(b + len - 8 - 5 * A_SIZE, saved.state, 5 * A_SIZE);
+    /* each instance's own block, gathered out of the columns */
+    const unsigned char *data = b + len - 8 - 5 * A_SIZE;
+    assert_memory_equal(data, saved.blocks, 5 * A_SIZE);
+    for (size_t i = 0; i < 5; i++)
+        for (uint32_t f = 0; f < ALPHA.n_fields; f++) {
+            const drive_abi_field *fd = &ALPHA_FIELDS[f];
+            size_t w = fd->type == DRIVE_ABI_BOOL ? 1 : 8;
+            if (fd->kind >= DRIVE_ABI_PARAM)
+                assert_memory_equal(data + i * A_SIZE + fd->offset,
+                                    saved.state + fd->offset * 5 + w * i, w);
+        }
     free(b);
     snap_free(&saved);
     snap_free(&before);
@@ -476,6 +556,10 @@ static void test_continues_identically(void **state)
         assert_memory_equal(a->out, b->out, 3 * 8);
     }
     assert_memory_equal(a->state, b->state, 3 * A_SIZE);
+    /* the three instances took different paths: each was restored into its
+     * own place in the columns */
+    assert_true(rd(at(b, 0, A_ACC, 8), 0) != rd(at(b, 1, A_ACC, 8), 0));
+    assert_true(rd(at(b, 1, A_ACC, 8), 0) != rd(at(b, 2, A_ACC, 8), 0));
     pop_free(a);
     pop_free(b);
 }
@@ -523,7 +607,7 @@ static void test_format_bytes(void **state)
     assert_int_equal(len, sizeof want + 8);
     assert_memory_equal(b, want, sizeof want);
     assert_true(get64(b + sizeof want) == fnv1a(want, sizeof want));
-    assert_true(get64(b + sizeof want) == 0x219b305d99e3c762u); /* the example of the page */
+    assert_true(get64(b + sizeof want) == 0xb85fdd63b10186a1u); /* the example of the page */
     free(b);
     free(p->c);
     free(p);
@@ -596,14 +680,16 @@ static void test_changed_hash_refused(void **state)
     snapshot saved = snap(p);
     assert_int_equal(drive_restore(e, in_dir("hash.ckpt"), DRIVE_RESTORE_BY_NAME), 0);
     assert_string_equal(drive_restore_report(), "restored 9 of 9 fields by name");
+    unsigned char *got = blocks_of(e);
     for (size_t i = 0; i < 2; i++)
         for (uint32_t f = 0; f < ALPHA.n_fields; f++) {
             const drive_abi_field *fd = &ALPHA_FIELDS[f];
             if (fd->kind >= DRIVE_ABI_PARAM)
-                assert_memory_equal(e->state + i * A_SIZE + fd->offset,
-                                    saved.state + i * A_SIZE + fd->offset,
+                assert_memory_equal(got + i * A_SIZE + fd->offset,
+                                    saved.blocks + i * A_SIZE + fd->offset,
                                     fd->type == DRIVE_ABI_BOOL ? 1 : 8);
         }
+    free(got);
     snap_free(&saved);
     pop_free(e);
     pop_free(p);
@@ -619,8 +705,8 @@ static void test_other_layout_refused(void **state)
     /* by name, the weights land where this layout keeps them */
     assert_int_equal(drive_restore(s, in_dir("layout.ckpt"), DRIVE_RESTORE_BY_NAME), 0);
     assert_string_equal(drive_restore_report(), "restored 9 of 9 fields by name");
-    assert_memory_equal(s->state + A_W + 8, p->state + A_W, 8);
-    assert_memory_equal(s->state + A_SIZE + A_W, p->state + A_SIZE + A_W + 8, 8);
+    assert_memory_equal(at(s, 0, A_W + 8, 8), at(p, 0, A_W, 8), 8);
+    assert_memory_equal(at(s, 1, A_W, 8), at(p, 1, A_W + 8, 8), 8);
     pop_free(s);
     pop_free(p);
 }
@@ -647,7 +733,7 @@ static void test_by_name_partial(void **state)
     (void)state;
     drive_pop *p = pop_new(&ALPHA, 2);
     for (size_t i = 0; i < 2; i++) {
-        unsigned char *s = p->state + i * A_SIZE;
+        unsigned char s[A_SIZE] = { 0 };
         wr(s, A_GAIN, 7.5 + (double)i);
         wr(s, A_LEVEL, 50); /* outside beta's [0, 10] */
         wr(s, A_OLD, -1);
@@ -655,6 +741,7 @@ static void test_by_name_partial(void **state)
         for (int k = 0; k < 4; k++)
             wr(s, A_W + 8 * (size_t)k, 0.1 * k + (double)i);
         s[A_FLAG] = 1;
+        assert_int_equal(drive_pop_write_block(p, i, DRIVE_ABI_STATE, s), 0);
     }
     assert_int_equal(drive_save(p, in_dir("byname.ckpt")), 0);
     drive_pop *b = pop_new(&BETA, 2);
@@ -668,9 +755,10 @@ static void test_by_name_partial(void **state)
                         "(not in the checkpoint); acc (a state slot in the checkpoint); flag (a "
                         "bool in the checkpoint); level (saved outside the range declared here); "
                         "ignored from the checkpoint: old_gain");
+    unsigned char *now = blocks_of(b), *was = blocks_of(p);
     for (size_t i = 0; i < 2; i++) {
-        const unsigned char *s = b->state + i * B_SIZE, *o = before.state + i * B_SIZE;
-        const unsigned char *from = p->state + i * A_SIZE;
+        const unsigned char *s = now + i * B_SIZE, *o = before.blocks + i * B_SIZE;
+        const unsigned char *from = was + i * A_SIZE;
         assert_memory_equal(s + B_GAIN, from + A_GAIN, 8);
         assert_memory_equal(s + B_W, from + A_W, 32); /* w[0..3] */
         assert_memory_equal(s + B_LEVEL, o + B_LEVEL, 8);
@@ -679,17 +767,19 @@ static void test_by_name_partial(void **state)
         assert_memory_equal(s + B_FLAG, o + B_FLAG, 8);
         assert_memory_equal(s + B_EXTRA, o + B_EXTRA, B_SIZE - B_EXTRA); /* and the padding */
     }
+    free(now);
+    free(was);
 
     /* with level inside beta's range in every instance, level comes too */
-    wr(p->state, A_LEVEL, 10);
-    wr(p->state + A_SIZE, A_LEVEL, 0);
+    wr(at(p, 0, A_LEVEL, 8), 0, 10);
+    wr(at(p, 1, A_LEVEL, 8), 0, 0);
     assert_int_equal(drive_save(p, in_dir("byname.ckpt")), 0);
     assert_int_equal(drive_restore(b, in_dir("byname.ckpt"), DRIVE_RESTORE_BY_NAME), 0);
     assert_contains(drive_restore_report(), "restored 6 of 11 fields by name;");
     assert_false(contains(drive_restore_report(), "level"));
-    assert_true(rd(b->state, B_LEVEL) == 10 && rd(b->state + B_SIZE, B_LEVEL) == 0);
+    assert_true(rd(at(b, 0, B_LEVEL, 8), 0) == 10 && rd(at(b, 1, B_LEVEL, 8), 0) == 0);
     /* NaN is in no range */
-    wr(p->state + A_SIZE, A_LEVEL, NAN);
+    wr(at(p, 1, A_LEVEL, 8), 0, NAN);
     assert_int_equal(drive_save(p, in_dir("byname.ckpt")), 0);
     assert_int_equal(drive_restore(b, in_dir("byname.ckpt"), DRIVE_RESTORE_BY_NAME), 0);
     assert_contains(drive_restore_report(), "level (saved outside the range declared here)");
@@ -869,6 +959,35 @@ static void test_future_version(void **state)
     pop_free(p);
 }
 
+/* A file saved under ABI version 1 (populations end to end in memory) holds
+ * the very same data: it restores exactly into a circuit of version 2. Any
+ * other version is another layout. */
+static void test_abi_version_1_restores(void **state)
+{
+    (void)state;
+    drive_pop *p = saved_alpha("abi.ckpt", 3, 115);
+    snapshot saved = snap(p);
+    size_t len;
+    unsigned char *b = read_all(in_dir("abi.ckpt"), &len);
+    assert_int_equal(get32(b + 12), DRIVE_ABI_VERSION);
+    set32(b + 12, 1);
+    reseal(b, len);
+    write_all(in_dir("abi1.ckpt"), b, len);
+    fill_random(p->state, state_bytes(p), 116);
+    assert_int_equal(drive_restore(p, in_dir("abi1.ckpt"), 0), 0);
+    assert_string_equal(drive_restore_report(), "restored 9 fields");
+    assert_memory_equal(p->state, saved.state, state_bytes(p));
+    assert_memory_equal(b + len - 8 - 3 * A_SIZE, saved.blocks, 3 * A_SIZE);
+
+    set32(b + 12, 3);
+    reseal(b, len);
+    write_all(in_dir("abi3.ckpt"), b, len);
+    refused(p, in_dir("abi3.ckpt"), 0, "saved with ABI version 3, the circuit has 2");
+    free(b);
+    snap_free(&saved);
+    pop_free(p);
+}
+
 static void test_not_a_file(void **state)
 {
     (void)state;
@@ -997,6 +1116,7 @@ int main(void)
         cmocka_unit_test(test_every_byte_corrupted),
         cmocka_unit_test(test_bad_magic),
         cmocka_unit_test(test_future_version),
+        cmocka_unit_test(test_abi_version_1_restores),
         cmocka_unit_test(test_not_a_file),
         cmocka_unit_test(test_hostile_files),
     };

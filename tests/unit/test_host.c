@@ -592,30 +592,162 @@ static void test_pop_reset(void **state)
     assert_int_equal(drive_set(p, 0, motion, 1), 0);
     assert_int_equal(drive_set(p, 1, motion, 1), 0);
     drive_step(p, 5);
-    unsigned char *st = drive_pop_states(p);
-    unsigned char *zero_before = malloc(ss);
-    memcpy(zero_before, st, ss);
-    assert_memory_not_equal(st, drive_pop_states(fresh), ss);
+    /* Instance blocks, read out of the columns. */
+    unsigned char *st0 = malloc(ss), *st1 = malloc(ss), *zero_before = malloc(ss);
+    unsigned char *out0 = malloc(drive_out_size(c));
+    assert_int_equal(drive_pop_read_block(p, 0, DRIVE_ABI_STATE, zero_before), 0);
+    assert_memory_not_equal(zero_before, drive_pop_states(fresh), ss);
 
     /* One instance: back to a fresh instance's state (params at defaults);
      * the other untouched. */
     drive_pop_reset(p, 1);
-    assert_memory_equal(st + ss, drive_pop_states(fresh), ss);
-    assert_memory_equal(st, zero_before, ss);
+    assert_int_equal(drive_pop_read_block(p, 0, DRIVE_ABI_STATE, st0), 0);
+    assert_int_equal(drive_pop_read_block(p, 1, DRIVE_ABI_STATE, st1), 0);
+    assert_memory_equal(st1, drive_pop_states(fresh), ss);
+    assert_memory_equal(st0, zero_before, ss);
     assert_true(drive_get(p, 1, gain) == 2);
+    assert_true(drive_get(p, 0, gain) == 7);
+    /* An instance outside the population: nothing changes, a message. */
+    drive_pop_reset(p, 2);
+    assert_non_null(strstr(drive_last_error(), "instance 2 is outside"));
     assert_true(drive_get(p, 0, gain) == 7);
 
     /* Everyone. */
     drive_pop_reset(p, (size_t)-1);
-    assert_memory_equal(st, drive_pop_states(fresh), ss);
-    assert_memory_equal(st + ss, drive_pop_states(fresh), ss);
+    assert_int_equal(drive_pop_read_block(p, 0, DRIVE_ABI_STATE, st0), 0);
+    assert_int_equal(drive_pop_read_block(p, 1, DRIVE_ABI_STATE, st1), 0);
+    assert_memory_equal(st0, drive_pop_states(fresh), ss);
+    assert_memory_equal(st1, drive_pop_states(fresh), ss);
     /* After a reset the instance runs like a new one. */
     assert_int_equal(drive_set(fresh, 0, motion, 1), 0);
     drive_step(p, 3);
     drive_step(fresh, 3);
-    assert_memory_equal(drive_pop_outputs(p), drive_pop_outputs(fresh), drive_out_size(c));
-    assert_memory_equal(st, drive_pop_states(fresh), ss);
+    assert_int_equal(drive_pop_read_block(p, 0, DRIVE_ABI_OUTPUT, out0), 0);
+    assert_int_equal(drive_pop_read_block(p, 0, DRIVE_ABI_STATE, st0), 0);
+    assert_memory_equal(out0, drive_pop_outputs(fresh), drive_out_size(c));
+    assert_memory_equal(st0, drive_pop_states(fresh), ss);
+    free(st0);
+    free(st1);
+    free(out0);
     free(zero_before);
+    drive_pop_free(p);
+    drive_pop_free(fresh);
+    drive_circuit_free(c);
+}
+
+/* ---- instance blocks and columns ---------------------------------------------- */
+
+/* drive_pop_read_block / drive_pop_write_block move one instance between the
+ * columns and a block of its own; drive_pop_column hands over a field of
+ * every instance. Nothing here steps, so it holds whatever the code
+ * generator does. */
+static void test_blocks_and_columns(void **state)
+{
+    (void)state;
+    drive_circuit *c = compile_startle();
+    enum { N = 5, I = 2 };
+    drive_pop *p = drive_pop_new(c, N), *fresh = drive_pop_new(c, 1);
+    size_t ss = drive_state_size(c), is = drive_in_size(c), os = drive_out_size(c);
+    int gain = field(c, "gain"), armed = field(c, "armed"), motion = field(c, "motion"),
+        loud = field(c, "loud"), v1 = field(c, "v[1]");
+    const drive_field *fg = drive_field_at(c, (uint32_t)gain),
+                      *fa = drive_field_at(c, (uint32_t)armed),
+                      *fm = drive_field_at(c, (uint32_t)motion),
+                      *fl = drive_field_at(c, (uint32_t)loud), *fv = drive_field_at(c, (uint32_t)v1);
+
+    /* Every instance starts as a fresh one, padding included. */
+    unsigned char *blk = malloc(ss), *back = malloc(ss), *inb = malloc(is), *outb = malloc(os);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(drive_pop_read_block(p, i, DRIVE_ABI_STATE, blk), 0);
+        assert_memory_equal(blk, drive_pop_states(fresh), ss);
+    }
+
+    /* A known state block into instance I: reads back the same, drive_get
+     * and the column see it, the other instances keep the defaults. The
+     * value breaks gain's range: the write is raw. */
+    memcpy(blk, drive_pop_states(fresh), ss);
+    double g = 42.5;
+    memcpy(blk + fg->offset, &g, 8);
+    blk[fa->offset] = 0;
+    assert_int_equal(drive_pop_write_block(p, I, DRIVE_ABI_STATE, blk), 0);
+    assert_int_equal(drive_pop_read_block(p, I, DRIVE_ABI_STATE, back), 0);
+    assert_memory_equal(back, blk, ss);
+    assert_true(drive_get(p, I, gain) == 42.5);
+    assert_true(drive_get(p, I, armed) == 0);
+    const double *gcol = drive_pop_column(p, gain);
+    const unsigned char *acol = drive_pop_column(p, armed);
+    assert_non_null(gcol);
+    assert_non_null(acol);
+    assert_true(gcol[I] == 42.5);
+    assert_int_equal(acol[I], 0);
+    /* The column is where drive_abi.h puts it: offset * n into the block. */
+    assert_ptr_equal(gcol, (unsigned char *)drive_pop_states(p) + (size_t)fg->offset * N);
+    assert_ptr_equal(acol, (unsigned char *)drive_pop_states(p) + (size_t)fa->offset * N);
+    for (size_t i = 0; i < N; i++) {
+        if (i == I)
+            continue;
+        assert_true(gcol[i] == 2 && drive_get(p, i, gain) == 2);
+        assert_int_equal(acol[i], 1);
+        assert_int_equal(drive_pop_read_block(p, i, DRIVE_ABI_STATE, back), 0);
+        assert_memory_equal(back, drive_pop_states(fresh), ss);
+    }
+    /* PARAM means the state block too. */
+    assert_int_equal(drive_pop_read_block(p, I, DRIVE_ABI_PARAM, back), 0);
+    assert_memory_equal(back, blk, ss);
+
+    /* Writing through a column is drive_set without the checks. */
+    double *mcol = drive_pop_column(p, motion);
+    unsigned char *lcol = drive_pop_column(p, loud);
+    double *vcol = drive_pop_column(p, v1);
+    for (size_t i = 0; i < N; i++) {
+        mcol[i] = 0.125 * (double)i;
+        lcol[i] = i & 1;
+        vcol[i] = -(double)i;
+    }
+    assert_ptr_equal(vcol, (unsigned char *)drive_pop_inputs(p) + (size_t)fv->offset * N);
+    for (size_t i = 0; i < N; i++) {
+        assert_true(drive_get(p, i, motion) == 0.125 * (double)i);
+        assert_true(drive_get(p, i, loud) == (double)(i & 1));
+        assert_true(drive_get(p, i, v1) == -(double)i);
+        assert_int_equal(drive_pop_read_block(p, i, DRIVE_ABI_INPUT, inb), 0);
+        double m, v;
+        memcpy(&m, inb + fm->offset, 8);
+        memcpy(&v, inb + fv->offset, 8);
+        assert_true(m == 0.125 * (double)i && v == -(double)i);
+        assert_int_equal(inb[fl->offset], i & 1);
+    }
+    /* An input block written into instance 4 only. */
+    memset(inb, 0, is);
+    double one = 1;
+    memcpy(inb + fm->offset, &one, 8);
+    assert_int_equal(drive_pop_write_block(p, 4, DRIVE_ABI_INPUT, inb), 0);
+    assert_true(drive_get(p, 4, motion) == 1 && drive_get(p, 4, v1) == 0);
+    assert_true(drive_get(p, 3, motion) == 0.375 && drive_get(p, 3, v1) == -3);
+    assert_int_equal(drive_pop_read_block(p, 0, DRIVE_ABI_OUTPUT, outb), 0);
+
+    /* Errors: a message each, nothing written. */
+    memcpy(back, blk, ss);
+    back[fa->offset] = 1;
+    assert_int_equal(drive_pop_write_block(p, N, DRIVE_ABI_STATE, back), -1);
+    assert_non_null(strstr(drive_last_error(), "instance 5 is outside"));
+    assert_non_null(strstr(drive_last_error(), "startle"));
+    assert_int_equal(drive_pop_read_block(p, (size_t)-1, DRIVE_ABI_STATE, back), -1);
+    assert_int_equal(drive_pop_write_block(p, I, 4, back), -1);
+    assert_non_null(strstr(drive_last_error(), "4 is not a block kind"));
+    assert_int_equal(drive_pop_read_block(p, I, -1, back), -1);
+    assert_int_equal(drive_pop_read_block(p, I, DRIVE_ABI_STATE, NULL), -1);
+    assert_int_equal(drive_pop_write_block(NULL, I, DRIVE_ABI_STATE, back), -1);
+    assert_int_equal(acol[I], 0);
+    assert_null(drive_pop_column(p, -1));
+    assert_non_null(strstr(drive_last_error(), "no field -1"));
+    assert_null(drive_pop_column(p, (int)drive_n_fields(c)));
+    assert_non_null(strstr(drive_last_error(), "startle"));
+    assert_null(drive_pop_column(NULL, 0));
+
+    free(blk);
+    free(back);
+    free(inb);
+    free(outb);
     drive_pop_free(p);
     drive_pop_free(fresh);
     drive_circuit_free(c);
@@ -1013,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_set_errors),
         cmocka_unit_test(test_step_and_invalid_inputs),
         cmocka_unit_test(test_pop_reset),
+        cmocka_unit_test(test_blocks_and_columns),
         cmocka_unit_test(test_trace_text),
         cmocka_unit_test(test_trace_signals),
         cmocka_unit_test(test_trace_matches_drivec_run),
