@@ -1703,45 +1703,106 @@ static int copy_runs(const ir_circuit *c, int k, copy_run **out)
     return (int)runs;
 }
 
-/* Copies instance i's words of block k between its column block col and
- * the single block one (to one when gather, else back to the columns). */
-static int emit_copy(const emitter *e, LLVMValueRef fn, const ir_circuit *c, int k,
-                     LLVMValueRef col, LLVMValueRef n, LLVMValueRef i, LLVMValueRef one, int gather)
+/* copy(runs, nruns, cols, n, i, one, gather), a private function of the
+ * module: instance i's words listed in runs (a table of {offset, width,
+ * count}, copy_runs) between the columns cols and the block one, into one
+ * when gather, else back. One loop over a table rather than a loop per run
+ * in step_n: the code LLVM has to make stays the same size whatever the
+ * circuit, and this path only runs for the instances past the lanes. */
+static LLVMValueRef emit_copy_fn(const emitter *e)
+{
+    LLVMTypeRef params[7] = { e->ptr, e->i64, e->ptr, e->i64, e->i64, e->ptr, e->i1 };
+    LLVMValueRef fn = LLVMAddFunction(e->m, "copy", LLVMFunctionType(e->voidt, params, 7, 0));
+    LLVMSetLinkage(fn, LLVMPrivateLinkage);
+    add_attr(e, fn, LLVMAttributeFunctionIndex, "nounwind");
+    /* its own builder: the caller's stays where step_n is being built */
+    emitter f = *e;
+    f.b = LLVMCreateBuilderInContext(e->ctx);
+    LLVMValueRef runs = LLVMGetParam(fn, 0), nruns = LLVMGetParam(fn, 1), cols = LLVMGetParam(fn, 2);
+    LLVMValueRef n = LLVMGetParam(fn, 3), i = LLVMGetParam(fn, 4), one = LLVMGetParam(fn, 5);
+    LLVMValueRef gather = LLVMGetParam(fn, 6);
+    LLVMValueRef zero = LLVMConstInt(e->i64, 0, 0), one64 = LLVMConstInt(e->i64, 1, 0);
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(e->ctx, fn, "entry");
+    LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(e->ctx, fn, "run");
+    LLVMBasicBlockRef word = LLVMAppendBasicBlockInContext(e->ctx, fn, "word");
+    LLVMBasicBlockRef real = LLVMAppendBasicBlockInContext(e->ctx, fn, "real");
+    LLVMBasicBlockRef byte = LLVMAppendBasicBlockInContext(e->ctx, fn, "byte");
+    LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(e->ctx, fn, "next");
+    LLVMBasicBlockRef done_run = LLVMAppendBasicBlockInContext(e->ctx, fn, "run_done");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->ctx, fn, "done");
+    LLVMBuilderRef b = f.b;
+    LLVMPositionBuilderAtEnd(b, entry);
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, nruns, zero, ""), done, run);
+    /* run r: its three fields */
+    LLVMPositionBuilderAtEnd(b, run);
+    LLVMValueRef r = LLVMBuildPhi(b, e->i64, "r");
+    LLVMValueRef field[3];
+    for (int k = 0; k < 3; k++) {
+        LLVMValueRef at = LLVMBuildAdd(b, LLVMBuildMul(b, r, LLVMConstInt(e->i64, 3, 0), ""),
+                                       LLVMConstInt(e->i64, (unsigned)k, 0), "");
+        LLVMValueRef x = LLVMBuildLoad2(b, e->i32, LLVMBuildGEP2(b, e->i32, runs, &at, 1, ""), "");
+        field[k] = LLVMBuildZExt(b, x, e->i64, "");
+    }
+    LLVMBuildBr(b, word);
+    /* word j of the run, at offset + w*j */
+    LLVMPositionBuilderAtEnd(b, word);
+    LLVMValueRef j = LLVMBuildPhi(b, e->i64, "j");
+    LLVMValueRef off = LLVMBuildAdd(b, field[0], LLVMBuildMul(b, field[1], j, ""), "");
+    LLVMValueRef coff = LLVMBuildAdd(b, LLVMBuildMul(b, off, n, ""), LLVMBuildMul(b, field[1], i, ""), "");
+    LLVMValueRef cp = LLVMBuildGEP2(b, e->i8, cols, &coff, 1, "");
+    LLVMValueRef op = LLVMBuildGEP2(b, e->i8, one, &off, 1, "");
+    LLVMValueRef from = LLVMBuildSelect(b, gather, cp, op, ""), to = LLVMBuildSelect(b, gather, op, cp, "");
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, field[1], LLVMConstInt(e->i64, 8, 0), ""), real,
+                    byte);
+    for (int k = 0; k < 2; k++) { /* integers: every bit as it is */
+        LLVMPositionBuilderAtEnd(b, k ? byte : real);
+        LLVMValueRef x = LLVMBuildLoad2(b, k ? e->i8 : e->i64, from, "");
+        LLVMSetAlignment(x, k ? 1 : 8);
+        LLVMSetAlignment(LLVMBuildStore(b, x, to), k ? 1 : 8);
+        LLVMBuildBr(b, next);
+    }
+    LLVMPositionBuilderAtEnd(b, next);
+    LLVMValueRef j2 = LLVMBuildAdd(b, j, one64, "");
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, j2, field[2], ""), done_run, word);
+    LLVMAddIncoming(j, (LLVMValueRef[]){ zero, j2 }, (LLVMBasicBlockRef[]){ run, next }, 2);
+    LLVMPositionBuilderAtEnd(b, done_run);
+    LLVMValueRef r2 = LLVMBuildAdd(b, r, one64, "");
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, r2, nruns, ""), done, run);
+    LLVMAddIncoming(r, (LLVMValueRef[]){ zero, r2 }, (LLVMBasicBlockRef[]){ entry, done_run }, 2);
+    LLVMPositionBuilderAtEnd(b, done);
+    LLVMBuildRetVoid(b);
+    LLVMDisposeBuilder(f.b);
+    return fn;
+}
+
+/* Block k's runs as a private constant table for copy; *nruns their count.
+ * NULL when out of memory. */
+static LLVMValueRef copy_table(const emitter *e, const ir_circuit *c, int k, uint32_t *nruns)
 {
     copy_run *runs;
     int nr = copy_runs(c, k, &runs);
     if (nr < 0)
-        return -1;
-    for (int r = 0; r < nr; r++) {
-        uint32_t w = runs[r].w;
-        LLVMTypeRef ty = w == 8 ? e->i64 : e->i8; /* integers: every bit as it is */
-        LLVMValueRef wi = LLVMBuildMul(e->b, i, LLVMConstInt(e->i64, w, 0), "");
-        LLVMValueRef at = LLVMBuildInBoundsGEP2(e->b, e->i8, col, &wi, 1, "");
-        LLVMBasicBlockRef pre = LLVMGetInsertBlock(e->b);
-        LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(e->ctx, fn, "copy");
-        LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(e->ctx, fn, "copied");
-        LLVMBuildBr(e->b, body);
-        LLVMPositionBuilderAtEnd(e->b, body);
-        LLVMValueRef j = LLVMBuildPhi(e->b, e->i64, "j");
-        LLVMValueRef off = LLVMBuildAdd(e->b, LLVMConstInt(e->i64, runs[r].offset, 0),
-                                        LLVMBuildMul(e->b, j, LLVMConstInt(e->i64, w, 0), ""), "");
-        LLVMValueRef coff = LLVMBuildMul(e->b, off, n, "");
-        LLVMValueRef cp = LLVMBuildInBoundsGEP2(e->b, e->i8, at, &coff, 1, "");
-        LLVMValueRef op = LLVMBuildInBoundsGEP2(e->b, e->i8, one, &off, 1, "");
-        LLVMValueRef x = LLVMBuildLoad2(e->b, ty, gather ? cp : op, "");
-        LLVMSetAlignment(x, w);
-        LLVMSetAlignment(LLVMBuildStore(e->b, x, gather ? op : cp), w);
-        LLVMValueRef j2 = LLVMBuildAdd(e->b, j, LLVMConstInt(e->i64, 1, 0), "");
-        LLVMAddIncoming(j, (LLVMValueRef[]){ LLVMConstInt(e->i64, 0, 0), j2 },
-                        (LLVMBasicBlockRef[]){ pre, body }, 2);
-        LLVMBuildCondBr(e->b,
-                        LLVMBuildICmp(e->b, LLVMIntEQ, j2,
-                                      LLVMConstInt(e->i64, runs[r].count, 0), ""),
-                        after, body);
-        LLVMPositionBuilderAtEnd(e->b, after);
+        return NULL;
+    LLVMValueRef *words = malloc(((size_t)nr * 3 + 1) * sizeof *words);
+    if (!words) {
+        free(runs);
+        return NULL;
     }
+    for (int r = 0; r < nr; r++) {
+        words[3 * r] = LLVMConstInt(e->i32, runs[r].offset, 0);
+        words[3 * r + 1] = LLVMConstInt(e->i32, runs[r].w, 0);
+        words[3 * r + 2] = LLVMConstInt(e->i32, runs[r].count, 0);
+    }
+    LLVMValueRef init = LLVMConstArray2(e->i32, words, (uint64_t)nr * 3);
+    LLVMValueRef g = LLVMAddGlobal(e->m, LLVMTypeOf(init), "runs");
+    LLVMSetInitializer(g, init);
+    LLVMSetGlobalConstant(g, 1);
+    LLVMSetLinkage(g, LLVMPrivateLinkage);
+    LLVMSetUnnamedAddr(g, 1);
+    free(words);
     free(runs);
-    return 0;
+    *nruns = (uint32_t)nr;
+    return g;
 }
 
 /* name(states, n, in, out), <prefix>_step_n: step n instances whose blocks
@@ -1845,14 +1906,26 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
     LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, start, n, "empty"), done, loop);
     LLVMPositionBuilderAtEnd(e->b, loop);
     LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
-    LLVMValueRef bad = LLVMBuildPhi(e->b, e->i64, "bad");
+    LLVMValueRef bad = LLVMBuildPhi(e->b, e->i64, "bad"), r = NULL;
+    LLVMValueRef copy = emit_copy_fn(e), tables[3];
+    uint32_t nruns[3];
     for (int k = 0; k < 3; k++)
-        if (emit_copy(e, fn, c, k, bases[k], n, i, one[k], 1) != 0)
+        if (!(tables[k] = copy_table(e, c, k, &nruns[k])))
             return -1;
-    LLVMValueRef r = LLVMBuildCall2(e->b, step_ty, step, one, 3, "r");
-    if (emit_copy(e, fn, c, BLK_STATE, bases[BLK_STATE], n, i, one[BLK_STATE], 0) != 0 ||
-        emit_copy(e, fn, c, BLK_OUT, bases[BLK_OUT], n, i, one[BLK_OUT], 0) != 0)
-        return -1;
+    LLVMTypeRef copy_ty = LLVMGlobalGetValueType(copy);
+    for (int pass = 0; pass < 2; pass++) {
+        /* into the block: all three (an output a step may leave as it was
+         * keeps its value); back: the state and the outputs */
+        for (int k = 0; k < 3; k++) {
+            if (pass && k == BLK_IN)
+                continue;
+            LLVMValueRef args[7] = { tables[k], LLVMConstInt(e->i64, nruns[k], 0), bases[k], n, i,
+                                     one[k], LLVMConstInt(e->i1, !pass, 0) };
+            LLVMBuildCall2(e->b, copy_ty, copy, args, 7, "");
+        }
+        if (!pass)
+            r = LLVMBuildCall2(e->b, step_ty, step, one, 3, "r");
+    }
     LLVMValueRef bad2 = LLVMBuildAdd(e->b, bad, LLVMBuildZExt(e->b, r, e->i64, "r64"), "bad2");
     LLVMValueRef i2 = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "i2");
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
