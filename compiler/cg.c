@@ -1890,6 +1890,29 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
          * step, so it is left unoptimised, which compiles faster. */
         add_attr(e, fn, LLVMAttributeFunctionIndex, "optnone");
         add_attr(e, fn, LLVMAttributeFunctionIndex, "noinline");
+        if (lazy && lazy->apart) {
+            /* Without lanes (until there are some), the JIT's own function
+             * steps the instances one at a time: no copying code to
+             * generate here. */
+            LLVMBasicBlockRef apart = LLVMAppendBasicBlockInContext(e->ctx, fn, "apart");
+            if (lazy->hook && lanes_wanted(c))
+                emit_lazy_dispatch(e, fn, fty, n, lazy, apart);
+            else
+                LLVMBuildBr(e->b, apart);
+            LLVMPositionBuilderAtEnd(e->b, apart);
+            LLVMTypeRef aty = LLVMFunctionType(
+                e->i64, (LLVMTypeRef[]){ e->ptr, e->ptr, e->ptr, e->i64, e->ptr, e->ptr }, 6, 0);
+            LLVMValueRef afn = LLVMConstIntToPtr(
+                LLVMConstInt(e->i64, (unsigned long long)(uintptr_t)lazy->apart, 0), e->ptr);
+            LLVMValueRef token = LLVMConstIntToPtr(
+                LLVMConstInt(e->i64, (unsigned long long)(uintptr_t)lazy->token, 0), e->ptr);
+            LLVMValueRef args[6] = { token, step, bases[0], n, bases[1], bases[2] };
+            LLVMBuildRet(e->b, LLVMBuildCall2(e->b, aty, afn, args, 6, "r"));
+            LLVMDeleteBasicBlock(tail);
+            LLVMDeleteBasicBlock(loop);
+            LLVMDeleteBasicBlock(done);
+            return 0;
+        }
         if (lazy && lanes_wanted(c))
             emit_lazy_dispatch(e, fn, fty, n, lazy, tail);
         else

@@ -89,8 +89,14 @@ typedef struct cg_lazy {
      * that later calls go straight to it; or NULL, to step one instance at
      * a time this call (after storing CG_LAZY_NONE into *slot: for good,
      * without asking again). */
-    void *(*hook)(void *token, void **slot);
+    void *(*hook)(void *token, void **slot); /* NULL: never lanes */
     void *token;
+    /* With it, step_n steps populations without lanes (fewer than LANES
+     * instances, or the hook had none) by calling apart(token, step,
+     * states, n, in, out), step being <prefix>_step, instead of carrying
+     * code of its own to copy instances out of the columns and back (NULL:
+     * that code is generated). Returns what step_n returns. */
+    size_t (*apart)(void *token, void *step, void *states, size_t n, const void *in, void *out);
 } cg_lazy;
 #define CG_LAZY_NONE ((void *)1)
 

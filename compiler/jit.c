@@ -693,7 +693,39 @@ static void *share_run(void *arg)
 /* The records of share sh's circuits, and their hooks; NULL with *err. */
 static void *lanes_hook(void *token, void **slot);
 
-static lanes_set *lanes_new(jit *j, share *sh, int opt_level, char **err)
+/* A population without lanes (cg_lazy's apart): each instance copied out of
+ * the columns into blocks of its own, stepped, and its state and outputs
+ * copied back. The blocks are on the stack when small; when they are not
+ * and malloc fails, nothing is stepped and every instance counts as
+ * invalid (nothing kept), as the step itself does without memory (cg.h). */
+static size_t apart_step(void *token, void *step, void *states, size_t n, const void *in,
+                         void *out)
+{
+    const ir_circuit *c = ((const lanes_rec *)token)->c;
+    int (*fn)(void *, const void *, void *);
+    memcpy(&fn, &step, sizeof fn); /* an object pointer to a function pointer, as POSIX has it */
+    size_t need = (size_t)c->state_size + c->in_size + c->out_size;
+    _Alignas(16) unsigned char small[1024];
+    unsigned char *blk = need <= sizeof small ? small : malloc(need);
+    if (!blk)
+        return n;
+    memset(blk, 0, need);
+    unsigned char *st = blk, *ib = st + c->state_size, *ob = ib + c->in_size;
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        ir_copy_instance(c, IR_BLOCK_STATE, states, n, i, st, 0);
+        ir_copy_instance(c, IR_BLOCK_IN, (void *)(uintptr_t)in, n, i, ib, 0);
+        ir_copy_instance(c, IR_BLOCK_OUT, out, n, i, ob, 0);
+        bad += fn(st, ib, ob) != 0;
+        ir_copy_instance(c, IR_BLOCK_STATE, states, n, i, st, 1);
+        ir_copy_instance(c, IR_BLOCK_OUT, out, n, i, ob, 1);
+    }
+    if (blk != small)
+        free(blk);
+    return bad;
+}
+
+static lanes_set *lanes_new(jit *j, share *sh, int opt_level, int lanes, char **err)
 {
     lanes_set *set = calloc(1, sizeof *set);
     sh->lazies = calloc((size_t)(sh->n ? sh->n : 1), sizeof *sh->lazies);
@@ -712,7 +744,8 @@ static lanes_set *lanes_new(jit *j, share *sh, int opt_level, char **err)
         r->set = set;
         r->c = ir_clone(&set->arena, sh->cs[k]);
         r->prefix = arena_strdup(&set->arena, sh->prefixes[k]);
-        sh->lazies[k] = (cg_lazy){ .hook = lanes_hook, .token = r };
+        sh->lazies[k] = (cg_lazy){ .hook = lanes ? lanes_hook : NULL, .token = r,
+                                   .apart = apart_step };
     }
     return set;
 }
@@ -799,8 +832,10 @@ static int make_objects(jit *j, const ir_circuit **fresh, char **prefixes, int n
     }
     free(order);
     free(load);
-    for (int s = 0; s < k && lanes; s++)
-        if (!(shares[s].lanes = lanes_new(j, &shares[s], opt_level, err))) {
+    /* Without lanes too: step_n steps populations through apart_step,
+     * which needs the circuit (cg_lazy). */
+    for (int s = 0; s < k; s++)
+        if (!(shares[s].lanes = lanes_new(j, &shares[s], opt_level, lanes, err))) {
             rc = -1;
             goto fail;
         }
