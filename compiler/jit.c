@@ -24,10 +24,10 @@
  * whole. On two cores the standard library compiles in 0.6 of the time.
  *
  * A share is two objects: its steps, optimised and made by the full code
- * generator, and the rest (init, and a step_n that only calls the step or
- * the lanes), which runs once or only calls, made by LLVM's quickest code
- * generator: every function costs the full one about half a millisecond
- * whatever its size, and the rest is two functions of three. */
+ * generator, and the rest (init, and a step_n that only calls the step,
+ * the lanes or apart_step), which runs once or only calls, made by LLVM's
+ * quickest code generator: every function costs the full one about half a
+ * millisecond whatever its size, and the rest is two functions of three. */
 #include "jit.h"
 
 #include "arena.h"

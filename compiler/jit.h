@@ -73,8 +73,9 @@ int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn
 void jit_set_cache(jit *j, int on);
 
 /* Whether step_n steps four instances at once (CG_LANES, cg.h): on by
- * default; applies to the compiles that follow (off: step_n is only a loop
- * calling step). The lanes cost LLVM about three times what the step does,
+ * default; applies to the compiles that follow (off: step_n calls step for
+ * one instance, and for more a function of the jit that copies each
+ * instance out of the columns, steps it and copies it back). The lanes cost LLVM about three times what the step does,
  * so a compile leaves them out: step_n makes them the first time it is
  * given four instances or more (a few ms, in the thread stepping; the
  * object is kept with the circuit's for the next time), and steps one
