@@ -1837,10 +1837,19 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
     LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(e->ctx, fn, "loop");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(e->ctx, fn, "done");
     LLVMPositionBuilderAtEnd(e->b, entry);
-    LLVMValueRef one[3];
-    for (int k = 0; k < 3; k++) {
-        one[k] = LLVMBuildAlloca(e->b, LLVMArrayType(e->i8, sizes[k] ? sizes[k] : 1), "one");
-        LLVMSetAlignment(one[k], 16);
+    /* The block of its own the instances past the lanes are copied into:
+     * on the stack when it is small (allocated here, in the entry block, so
+     * once a call), else from the heap, as the step takes its scratch
+     * (emit_step); none at all when the JIT steps them (apart). */
+    uint64_t at_in = ((uint64_t)sizes[0] + 7) / 8 * 8;
+    uint64_t at_out = at_in + ((uint64_t)sizes[1] + 7) / 8 * 8;
+    uint64_t need = at_out + sizes[2] + 1;
+    int apart_only = !(lanes && lanes_wanted(c)) && lazy;
+    int on_heap = need > SCRATCH_STACK_MAX;
+    LLVMValueRef scratch = NULL;
+    if (!apart_only && !on_heap) {
+        scratch = LLVMBuildAlloca(e->b, LLVMArrayType(e->i8, need), "one");
+        LLVMSetAlignment(scratch, 16);
     }
     LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, n, LLVMConstInt(e->i64, 1, 0), "alone"),
                     single, more);
@@ -1890,7 +1899,7 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
          * step, so it is left unoptimised, which compiles faster. */
         add_attr(e, fn, LLVMAttributeFunctionIndex, "optnone");
         add_attr(e, fn, LLVMAttributeFunctionIndex, "noinline");
-        if (lazy && lazy->apart) {
+        if (apart_only) {
             /* Without lanes (until there are some), the JIT's own function
              * steps the instances one at a time: no copying code to
              * generate here. */
@@ -1913,10 +1922,7 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
             LLVMDeleteBasicBlock(done);
             return 0;
         }
-        if (lazy && lanes_wanted(c))
-            emit_lazy_dispatch(e, fn, fty, n, lazy, tail);
-        else
-            LLVMBuildBr(e->b, tail);
+        LLVMBuildBr(e->b, tail);
     }
 
     /* The instances left over, one at a time through a block of their own. */
@@ -1926,10 +1932,31 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
         LLVMAddIncoming(bad0, (LLVMValueRef[]){ zero, vbad2 }, (LLVMBasicBlockRef[]){ more, vlatch },
                         2);
     }
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, start, n, "empty"), done, loop);
+    LLVMBasicBlockRef prep = LLVMAppendBasicBlockInContext(e->ctx, fn, "prep");
+    LLVMMoveBasicBlockAfter(prep, tail);
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, start, n, "empty"), done, prep);
+    LLVMPositionBuilderAtEnd(e->b, prep);
+    if (on_heap) {
+        /* When there is no memory, the instances left report their tick as
+         * not taken and nothing of theirs changes (emit_step does the same). */
+        LLVMTypeRef i64t = e->i64;
+        LLVMTypeRef mty = LLVMFunctionType(e->ptr, &i64t, 1, 0);
+        LLVMValueRef mf = LLVMGetNamedFunction(e->m, "malloc");
+        if (!mf)
+            mf = LLVMAddFunction(e->m, "malloc", mty);
+        scratch = LLVMBuildCall2(e->b, mty, mf, (LLVMValueRef[]){ i64c(e, (int64_t)need) }, 1, "one");
+        LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(e->ctx, fn, "no_memory");
+        LLVMBuildCondBr(e->b, LLVMBuildIsNull(e->b, scratch, ""), fail, loop);
+        LLVMPositionBuilderAtEnd(e->b, fail);
+        LLVMBuildRet(e->b, LLVMBuildAdd(e->b, bad0, LLVMBuildSub(e->b, n, start, ""), ""));
+    } else {
+        LLVMBuildBr(e->b, loop);
+    }
     LLVMPositionBuilderAtEnd(e->b, loop);
     LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
     LLVMValueRef bad = LLVMBuildPhi(e->b, e->i64, "bad"), r = NULL;
+    LLVMValueRef one[3] = { scratch, addr_dyn(e, scratch, i64c(e, (int64_t)at_in)),
+                            addr_dyn(e, scratch, i64c(e, (int64_t)at_out)) };
     LLVMValueRef copy = emit_copy_fn(e), tables[3];
     uint32_t nruns[3];
     for (int k = 0; k < 3; k++)
@@ -1952,13 +1979,23 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
     LLVMValueRef bad2 = LLVMBuildAdd(e->b, bad, LLVMBuildZExt(e->b, r, e->i64, "r64"), "bad2");
     LLVMValueRef i2 = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, 1, 0), "i2");
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(e->b);
-    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, i2, n, "end"), done, loop);
-    LLVMAddIncoming(i, (LLVMValueRef[]){ start, i2 }, (LLVMBasicBlockRef[]){ tail, latch }, 2);
-    LLVMAddIncoming(bad, (LLVMValueRef[]){ bad0, bad2 }, (LLVMBasicBlockRef[]){ tail, latch }, 2);
+    LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(e->ctx, fn, "freed");
+    LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, i2, n, "end"), exit, loop);
+    LLVMAddIncoming(i, (LLVMValueRef[]){ start, i2 }, (LLVMBasicBlockRef[]){ prep, latch }, 2);
+    LLVMAddIncoming(bad, (LLVMValueRef[]){ bad0, bad2 }, (LLVMBasicBlockRef[]){ prep, latch }, 2);
+    LLVMPositionBuilderAtEnd(e->b, exit);
+    if (on_heap) {
+        LLVMTypeRef fty1 = LLVMFunctionType(e->voidt, (LLVMTypeRef[]){ e->ptr }, 1, 0);
+        LLVMValueRef ff = LLVMGetNamedFunction(e->m, "free");
+        if (!ff)
+            ff = LLVMAddFunction(e->m, "free", fty1);
+        LLVMBuildCall2(e->b, fty1, ff, &scratch, 1, "");
+    }
+    LLVMBuildBr(e->b, done);
 
     LLVMPositionBuilderAtEnd(e->b, done);
     LLVMValueRef total = LLVMBuildPhi(e->b, e->i64, "total");
-    LLVMAddIncoming(total, (LLVMValueRef[]){ bad0, bad2 }, (LLVMBasicBlockRef[]){ tail, latch }, 2);
+    LLVMAddIncoming(total, (LLVMValueRef[]){ bad0, bad2 }, (LLVMBasicBlockRef[]){ tail, exit }, 2);
     LLVMBuildRet(e->b, total);
     return 0;
 }

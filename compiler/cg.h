@@ -91,11 +91,11 @@ typedef struct cg_lazy {
      * without asking again). */
     void *(*hook)(void *token, void **slot); /* NULL: never lanes */
     void *token;
-    /* With it, step_n steps populations without lanes (fewer than LANES
+    /* step_n steps populations it has no lanes for (fewer than LANES
      * instances, or the hook had none) by calling apart(token, step,
      * states, n, in, out), step being <prefix>_step, instead of carrying
-     * code of its own to copy instances out of the columns and back (NULL:
-     * that code is generated). Returns what step_n returns. */
+     * code of its own to copy instances out of the columns and back.
+     * Returns what step_n returns. Required. */
     size_t (*apart)(void *token, void *step, void *states, size_t n, const void *in, void *out);
 } cg_lazy;
 #define CG_LAZY_NONE ((void *)1)

@@ -690,27 +690,30 @@ static void *share_run(void *arg)
     return NULL;
 }
 
-/* The records of share sh's circuits, and their hooks; NULL with *err. */
 static void *lanes_hook(void *token, void **slot);
 
 /* A population without lanes (cg_lazy's apart): each instance copied out of
  * the columns into blocks of its own, stepped, and its state and outputs
  * copied back. The blocks are on the stack when small; when they are not
  * and malloc fails, nothing is stepped and every instance counts as
- * invalid (nothing kept), as the step itself does without memory (cg.h). */
+ * invalid, its state and outputs as they were, as the step itself does
+ * without memory (cg.h). */
 static size_t apart_step(void *token, void *step, void *states, size_t n, const void *in,
                          void *out)
 {
     const ir_circuit *c = ((const lanes_rec *)token)->c;
     int (*fn)(void *, const void *, void *);
     memcpy(&fn, &step, sizeof fn); /* an object pointer to a function pointer, as POSIX has it */
-    size_t need = (size_t)c->state_size + c->in_size + c->out_size;
+    /* each block 8-byte aligned, as the step's code assumes (cg.h) */
+    size_t at_in = ((size_t)c->state_size + 7) / 8 * 8;
+    size_t at_out = at_in + ((size_t)c->in_size + 7) / 8 * 8;
+    size_t need = at_out + c->out_size + 1;
     _Alignas(16) unsigned char small[1024];
     unsigned char *blk = need <= sizeof small ? small : malloc(need);
     if (!blk)
         return n;
     memset(blk, 0, need);
-    unsigned char *st = blk, *ib = st + c->state_size, *ob = ib + c->in_size;
+    unsigned char *st = blk, *ib = blk + at_in, *ob = blk + at_out;
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
         ir_copy_instance(c, IR_BLOCK_STATE, states, n, i, st, 0);
@@ -725,6 +728,8 @@ static size_t apart_step(void *token, void *step, void *states, size_t n, const 
     return bad;
 }
 
+/* The records of share sh's circuits, and their hooks (none without
+ * lanes: then step_n only ever calls apart_step); NULL with *err. */
 static lanes_set *lanes_new(jit *j, share *sh, int opt_level, int lanes, char **err)
 {
     lanes_set *set = calloc(1, sizeof *set);

@@ -635,8 +635,8 @@ static void test_no_contraction_in_module(void **state)
 
 static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what)
 {
-    enum { NMAX = 11, T = 40 };
-    static const size_t SIZES[] = { 0, 1, 3, 4, 5, 8, 11 };
+    enum { NMAX = 13, T = 40 };
+    static const size_t SIZES[] = { 0, 1, 2, 3, 4, 5, 8, 11, 13 };
     static const double V[] = { 0.0, -0.0, 1.0, -1.5, 0.5, 2.5, 3.0, NAN, INFINITY, -INFINITY,
                                 1e-310, 1e300, 0.25, -0.75, 1.0 + 0x1p-30 };
     static const unsigned char BYTES[] = { 0, 1, 2, 255, 1, 0 };
@@ -680,6 +680,7 @@ static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what
                         in[i * is + v->offset] = BYTES[NEXT() % 6];
                 }
             memset(cout, 0x5A + t, NMAX * os);
+            memset(cst + N * ss, 0xA5 + t, (NMAX - N) * ss);
             memset(iout, 0x5A + t, NMAX * os);
             size_t expect = 0;
             for (size_t i = 0; i < N; i++)
@@ -709,6 +710,9 @@ static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what
             for (size_t b = N * os; b < NMAX * os; b++)
                 if (cout[b] != (unsigned char)(0x5A + t))
                     fail_msg("%s -O%d %zu instances: step_n wrote past them", what, opt, N);
+            for (size_t b = N * ss; b < NMAX * ss; b++)
+                if (cst[b] != (unsigned char)(0xA5 + t))
+                    fail_msg("%s -O%d %zu instances: step_n wrote state past them", what, opt, N);
         }
     }
 #undef NEXT
@@ -752,7 +756,7 @@ static ir_circuit *build_guards(arena *a)
  * slots), a state slot read again after a store to it (which must see the
  * store), and a ring among them, with a commit of plain slots and of the
  * ring: the columns' loads and stores (test_lanes_columns) and their values
- * (pop_vs_interp). */
+ * (pop_vs_interp); the ring is read again after the commit's store to it. */
 static ir_circuit *build_pairs(arena *a)
 {
     builder B = { a, ir_new(a, "unit", "pairs", 1) }, *b = &B;
@@ -784,6 +788,10 @@ static ir_circuit *build_pairs(arena *a)
     ir_emit(a, c, (ir_inst){ .op = IR_STOREX_IF, .type = IR_F64, .a = x0, .b = x2, .c = ok,
                              .slot = 2, .imm = 3 });
     ir_emit(a, c, (ir_inst){ .op = IR_STORE_IF, .type = IR_F64, .a = x1, .b = ok, .slot = 5 });
+    /* the ring read again after its store, at another index: it must see it */
+    uint32_t again = ir_emit(a, c, (ir_inst){ .op = IR_LOADX, .type = IR_F64, .a = x0, .slot = 2,
+                                              .imm = 3 });
+    OUT(b, "w", IR_F64, again);
     ir_emit(a, c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = E(b, IR_NOT, IR_BOOL, ok, 0, 0) });
     ir_layout(c);
     return c;
@@ -872,13 +880,13 @@ static void test_lanes_columns(void **state)
         scalar++;
     /* One vector load per field read: x0, x1, x2, p0, p1, s0, s2, s1 after
      * the store, and the value already there of the two plain slots the
-     * commit stores (s0, s2); one vector store per field written: y, z, s1
-     * and the commit's two. The ring, read once and committed once, has a
-     * row (one vector load, and for the commit one load and one store)
+     * commit stores (s0, s2); one vector store per field written: y, z, w,
+     * s1 and the commit's two. The ring, read twice and committed once, has
+     * a row (one vector load, and for the commit one load and one store)
      * where the lanes' indices agree, else its entries lane by lane. */
-    assert_int_equal(loads, 10 + 2);
-    assert_int_equal(stores, 5 + 1);
-    assert_int_equal(scalar, 2 * 4);
+    assert_int_equal(loads, 10 + 3);
+    assert_int_equal(stores, 6 + 1);
+    assert_int_equal(scalar, 3 * 4);
     assert_non_null(strstr(body, "ring_row"));
     assert_null(strstr(body, "<2 x double>"));
     free(text);

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -756,6 +757,105 @@ static void test_blocks_and_columns(void **state)
 /* ---- traces ----------------------------------------------------------------------- */
 
 /* The scripted inputs of the trace tests: motion, loud, v[0..2] per tick. */
+/* A state larger than a small thread's stack (320 KB: a predictor's
+ * history of 4 s at 1 ms, ten values a row), stepped in a thread of 256 KB
+ * (musl's default is 128 KB): populations of it step through the JIT and
+ * the shared object without taking blocks of that size from the stack,
+ * every instance as it would alone. */
+static const char BIG[] = "module big\ntick 1 ms\n\n"
+                          "circuit big {\n"
+                          "  input  x : vec[10] learned\n"
+                          "  input  s : real\n"
+                          "  output y : real\n"
+                          "  predictor p {\n"
+                          "    context x\n"
+                          "    supervisor s\n"
+                          "    rate 0.01\n"
+                          "    delay 4 s\n"
+                          "  }\n"
+                          "  y = p\n"
+                          "}\n";
+
+/* Instance inst's inputs at tick t: they depend on t + inst alone, so a
+ * single instance given tick t + inst sees what instance inst saw. */
+static int set_big(drive_pop *p, size_t inst, int t)
+{
+    drive_circuit *c = drive_pop_circuit(p);
+    int x = drive_find(c, DRIVE_ABI_INPUT, "x"), sv = drive_find(c, DRIVE_ABI_INPUT, "s");
+    int u = t + (int)inst, bad = x < 0 || sv < 0;
+    for (int k = 0; k < 10 && !bad; k++)
+        bad = drive_set(p, inst, x + k, 0.1 * (double)((u + k) % 7)) != 0;
+    return bad || drive_set(p, inst, sv, (double)(u % 5) / 4.0) != 0;
+}
+
+typedef struct big_run {
+    drive_circuit *c;
+    size_t n;
+    int failed, same_as_alone, differs_from_first; /* results, read by the test */
+} big_run;
+
+/* n instances 3 ticks, then the last (past the lanes: the copy path) against
+ * one instance alone given the same inputs, and against the first. */
+static void *run_big(void *arg)
+{
+    big_run *r = arg;
+    size_t ss = drive_state_size(r->c);
+    drive_pop *p = drive_pop_new(r->c, r->n), *one = drive_pop_new(r->c, 1);
+    unsigned char *a = malloc(ss), *b = malloc(ss);
+    r->failed = !p || !one || !a || !b;
+    for (int t = 0; t < 3 && !r->failed; t++) {
+        for (size_t i = 0; i < r->n; i++)
+            r->failed |= set_big(p, i, t);
+        r->failed |= drive_step(p, 1) != 0;
+        r->failed |= set_big(one, 0, t + (int)(r->n - 1)) || drive_step(one, 1) != 0;
+    }
+    if (!r->failed) {
+        r->failed = drive_pop_read_block(p, r->n - 1, DRIVE_ABI_STATE, a) != 0 ||
+                    drive_pop_read_block(one, 0, DRIVE_ABI_STATE, b) != 0;
+        r->same_as_alone = memcmp(a, b, ss) == 0;
+        r->failed |= drive_pop_read_block(p, 0, DRIVE_ABI_STATE, b) != 0;
+        r->differs_from_first = memcmp(a, b, ss) != 0;
+    }
+    free(a);
+    free(b);
+    drive_pop_free(p);
+    drive_pop_free(one);
+    return NULL;
+}
+
+static void test_state_past_the_stack(void **state)
+{
+    (void)state;
+    const char *src = write_file("big.drive", BIG);
+    const char *so = in_tmp("big.so");
+    build_so(src, so, NULL);
+    drive_circuit *cs[2] = { drive_compile(src, NULL, NULL, DRIVE_NO_CACHE), drive_load(so, NULL) };
+    assert_non_null(cs[0]);
+    assert_non_null(cs[1]);
+    assert_true(drive_state_size(cs[0]) > 300u << 10);
+    /* The JIT's lanes are made here first: LLVM itself needs a larger stack. */
+    drive_pop *warm = drive_pop_new(cs[0], 4);
+    assert_non_null(warm);
+    assert_int_equal(drive_step(warm, 1), 0);
+    drive_pop_free(warm);
+    pthread_attr_t attr;
+    assert_int_equal(pthread_attr_init(&attr), 0);
+    assert_int_equal(pthread_attr_setstacksize(&attr, 256u << 10), 0);
+    for (int k = 0; k < 2; k++)
+        for (size_t n = 2; n <= 5; n += 3) { /* the copy path alone, and after a group of lanes */
+            big_run r = { .c = cs[k], .n = n };
+            pthread_t th;
+            assert_int_equal(pthread_create(&th, &attr, run_big, &r), 0);
+            assert_int_equal(pthread_join(th, NULL), 0);
+            assert_false(r.failed);
+            assert_true(r.same_as_alone);
+            assert_true(r.differs_from_first);
+        }
+    pthread_attr_destroy(&attr);
+    drive_circuit_free(cs[0]);
+    drive_circuit_free(cs[1]);
+}
+
 static const double SCRIPT[5][5] = {
     { 0, 0, 0, 0, 0 }, { 0.25, 0, 0, 0, 0 }, { 1, 1, 0, 0.5, 0 }, { 0.1, 0, -1, 0, 0 },
     { 0, 0, 0, 0, 0.125 },
@@ -1154,6 +1254,7 @@ int main(void)
         cmocka_unit_test(test_cache_shared_with_drivec),
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_header_cplusplus),
+        cmocka_unit_test(test_state_past_the_stack),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
