@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "aot.h"
+#include "drive_abi.h"
 #include "compile.h"
 #include "jit.h"
 #include "refs.h"
@@ -455,11 +456,12 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
         const circuit *ci = &cs[i];
         const ir_circuit *c = ci->c;
         size_t N = (size_t)pop_n, ss = c->state_size, is = c->in_size, os = c->out_size;
+        size_t M = drive_abi_columns(N); /* the columns' length */
         /* The loop steps blocks end to end, step_n the same values in
          * columns (drive_abi.h): each the layout it is made for. */
-        unsigned char *init = xcalloc(N, ss), *sa = xcalloc(N, ss), *sb = xcalloc(N, ss);
-        unsigned char *initc = xcalloc(N, ss), *in = xcalloc(N, is), *inc = xcalloc(N, is);
-        unsigned char *out = xcalloc(N, os);
+        unsigned char *init = xcalloc(N, ss), *sa = xcalloc(N, ss), *sb = xcalloc(M, ss);
+        unsigned char *initc = xcalloc(M, ss), *in = xcalloc(N, is), *inc = xcalloc(M, is);
+        unsigned char *out = xcalloc(M, os);
         for (size_t k = 0; k < N; k++) {
             ci->fn.init(init + k * ss);
             random_params(c, init + k * ss);
@@ -470,7 +472,7 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
         }
         /* step_n makes its lanes on first use (jit.h): not timed here but
          * in the compile latencies. */
-        memcpy(sb, initc, N * ss);
+        memcpy(sb, initc, M * ss);
         ci->fn.step_n(sb, N, inc, out);
         for (int r = 0; r < o->pop_reps; r++) {
             memcpy(sa, init, N * ss);
@@ -479,7 +481,7 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
                 for (size_t k = 0; k < N; k++)
                     ci->fn.step(sa + k * ss, in + k * is, out + k * os);
             ta[r] = now() - t0;
-            memcpy(sb, initc, N * ss);
+            memcpy(sb, initc, M * ss);
             t0 = now();
             for (long t = 0; t < o->pop_ticks; t++)
                 ci->fn.step_n(sb, N, inc, out);

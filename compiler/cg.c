@@ -1311,7 +1311,8 @@ LLVMModuleRef cg_emit_lanes(LLVMContextRef ctx, const ir_circuit *c, const char 
  * operations in the same order (no reassociation across lanes or within
  * one), so the states are bit for bit those of the scalar step. The blocks
  * are in columns (drive_abi.h): the field at offset o, of width w, of
- * instance i is at o*n + w*i, so one field of four neighbouring instances is
+ * instance i is at o*m + w*i (m = drive_abi_columns(n), n itself up to 64
+ * instances), so one field of four neighbouring instances is
  * one vector load or store. Ring buffers are read and written lane by lane
  * (each instance has its own index); the C library's functions are called
  * lane by lane (a vector libm rounds differently); a tick's commit stores,
@@ -1324,7 +1325,7 @@ typedef struct lanegen {
     emitter v;        /* the same builder, with f64 and i1 vectors of LANES */
     const ir_circuit *c;
     LLVMValueRef fn;
-    LLVMValueRef n;        /* the population: the columns' length */
+    LLVMValueRef n;        /* the columns' length: drive_abi_columns of the population */
     LLVMValueRef at[3][2]; /* per block, the group's first instance in a column
                               of reals (base + 8i) and of bools (base + i) */
     LLVMValueRef *vals;
@@ -1360,7 +1361,7 @@ static LLVMValueRef lane_splat(LLVMValueRef k)
 }
 
 /* The group's four values of the field at offset in block k: its column
- * starts at offset*n. */
+ * starts at offset*m. */
 static LLVMValueRef col_addr(const lanegen *g, int k, uint32_t offset, ir_type t)
 {
     const emitter *e = g->e;
@@ -1414,7 +1415,7 @@ static LLVMValueRef lane_operand(const lanegen *g, uint32_t i, uint32_t k, LLVMT
  * the range test and the conversion are made once for the four lanes, to
  * 32-bit integers (one instruction): a ring lies inside a block with 32-bit
  * byte offsets (ir_verify), so its index is below 2^29. Entry j of lane l
- * is the word at base_off + 8j, in the column at (base_off + 8j)*n; when
+ * is the word at base_off + 8j, in the column at (base_off + 8j)*m; when
  * the four indices agree, as they do in instances stepped together, their
  * entries are neighbours there, one vector access; else lane by lane. */
 static LLVMValueRef lane_ring(const lanegen *g, LLVMValueRef idx, uint32_t base_off, uint32_t len,
@@ -1857,6 +1858,12 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
     LLVMValueRef r1 = LLVMBuildCall2(e->b, step_ty, step, bases, 3, "r");
     LLVMBuildRet(e->b, LLVMBuildZExt(e->b, r1, e->i64, ""));
     LLVMPositionBuilderAtEnd(e->b, more);
+    /* the columns' length, drive_abi_columns(n) */
+    LLVMValueRef cols = LLVMBuildSelect(
+        e->b, LLVMBuildICmp(e->b, LLVMIntULE, n, i64c(e, 64), ""), n,
+        LLVMBuildAdd(e->b, LLVMBuildAnd(e->b, LLVMBuildAdd(e->b, n, i64c(e, 15), ""), i64c(e, ~(int64_t)15), ""),
+                     i64c(e, 8), ""),
+        "cols");
     LLVMValueRef start = zero, bad0 = zero;
     LLVMBasicBlockRef vlatch = NULL;
     LLVMValueRef vbad2 = NULL;
@@ -1868,7 +1875,7 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
         LLVMPositionBuilderAtEnd(e->b, vloop);
         LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
         LLVMValueRef bad = LLVMBuildPhi(e->b, e->i64, "bad");
-        lanegen g = { .e = e, .v = *e, .c = c, .fn = fn, .n = n };
+        lanegen g = { .e = e, .v = *e, .c = c, .fn = fn, .n = cols };
         g.v.f64 = LLVMVectorType(e->f64, LANES);
         g.v.i1 = LLVMVectorType(e->i1, LANES);
         LLVMValueRef i8 = LLVMBuildMul(e->b, i, LLVMConstInt(e->i64, 8, 0), "");
@@ -1969,8 +1976,8 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
         for (int k = 0; k < 3; k++) {
             if (pass && k == BLK_IN)
                 continue;
-            LLVMValueRef args[7] = { tables[k], LLVMConstInt(e->i64, nruns[k], 0), bases[k], n, i,
-                                     one[k], LLVMConstInt(e->i1, !pass, 0) };
+            LLVMValueRef args[7] = { tables[k], LLVMConstInt(e->i64, nruns[k], 0), bases[k], cols,
+                                     i, one[k], LLVMConstInt(e->i1, !pass, 0) };
             LLVMBuildCall2(e->b, copy_ty, copy, args, 7, "");
         }
         if (!pass)

@@ -9,8 +9,9 @@
  *   int <prefix>_step(void *state, const void *in, void *out);
  *   size_t <prefix>_step_n(void *states, size_t n, const void *in, void *out);
  * step_n steps n instances whose blocks are in columns (drive_abi.h: the
- * field at offset o, of width w, of instance i at byte o*n + w*i of its
- * kind's array; one instance is its block) and returns how many reported
+ * field at offset o, of width w, of instance i at byte o*m + w*i of its
+ * kind's array, m = drive_abi_columns(n); one instance is its block) and
+ * returns how many reported
  * invalid inputs.
  * With CG_LANES it steps groups of four instances at once, one per vector
  * lane (bit for bit the step of each); that doubles the code to generate,

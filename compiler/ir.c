@@ -1,6 +1,7 @@
 /* ir.c — building, laying out, printing and verifying the IR. */
 #include "ir.h"
 
+#include "drive_abi.h"
 #include "rt.h"
 
 #include <stdlib.h>
@@ -139,7 +140,7 @@ void ir_copy_instance(const ir_circuit *c, int block, void *cols, size_t n, size
     for (int s = 0; s < 2; s++)
         for (uint32_t f = 0; f < ns[s]; f++) {
             size_t w = type_size(sets[s][f].type), o = sets[s][f].offset;
-            unsigned char *col = (unsigned char *)cols + o * n + w * i;
+            unsigned char *col = (unsigned char *)cols + o * drive_abi_columns(n) + w * i;
             unsigned char *own = (unsigned char *)one + o;
             memcpy(to_cols ? col : own, to_cols ? own : col, w);
         }

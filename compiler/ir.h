@@ -123,7 +123,8 @@ void ir_layout(ir_circuit *c);
 
 /* A population lies in columns (drive_abi.h): the field at offset o, of
  * width w (8 for a real, 1 for a bool), of instance i of n is at byte
- * o*n + w*i of its kind's array. ir_copy_instance copies instance i's block
+ * o*m + w*i of its kind's array, m = drive_abi_columns(n) (m = n up to 64
+ * instances). ir_copy_instance copies instance i's block
  * of that kind (IR_BLOCK_IN, IR_BLOCK_OUT, or IR_BLOCK_STATE, params
  * included) between the columns and a block of its own, one: into the
  * columns when to_cols, else out of them. Bytes between fields are left. */

@@ -258,7 +258,7 @@ int drive_save(const drive_pop *p, const char *path)
         put(&w, p->state, (size_t)data); /* one instance: the columns are its block */
     } else {
         for (size_t j = 0; j < p->n; j++) {
-            host_gather(p->state, p->n, &lay, j, blk);
+            host_gather(p->state, p->cols, &lay, j, blk);
             put(&w, blk, a->state_size);
         }
     }
@@ -928,7 +928,7 @@ int drive_restore(drive_pop *p, const char *path, unsigned flags)
             return -1;
         }
         for (size_t j = 0; j < p->n; j++)
-            host_scatter(p->state, p->n, &lay, j, k.state + j * k.state_size);
+            host_scatter(p->state, p->cols, &lay, j, k.state + j * k.state_size);
         host_layout_free(&lay);
         uint32_t n_stored = count_stored(a);
         snprintf(restore_report, sizeof restore_report, "restored %" PRIu32 " field%s", n_stored,

@@ -548,10 +548,10 @@ void host_layout_free(host_layout *l)
     l->n_runs = 0;
 }
 
-void host_gather(const unsigned char *cols, size_t n, const host_layout *l, size_t i,
+void host_gather(const unsigned char *cols, size_t m, const host_layout *l, size_t i,
                  unsigned char *block)
 {
-    if (n == 1) { /* one instance: the columns are its block */
+    if (m == 1) { /* one instance: the columns are its block */
         memcpy(block, cols, l->size);
         return;
     }
@@ -559,15 +559,15 @@ void host_gather(const unsigned char *cols, size_t n, const host_layout *l, size
         const host_run *run = &l->runs[r];
         for (size_t k = 0; k < run->count; k++) {
             size_t o = run->offset + k * run->width;
-            memcpy(block + o, cols + o * n + run->width * i, run->width);
+            memcpy(block + o, cols + o * m + run->width * i, run->width);
         }
     }
 }
 
-void host_scatter(unsigned char *cols, size_t n, const host_layout *l, size_t i,
+void host_scatter(unsigned char *cols, size_t m, const host_layout *l, size_t i,
                   const unsigned char *block)
 {
-    if (n == 1) {
+    if (m == 1) {
         memcpy(cols, block, l->size);
         return;
     }
@@ -575,7 +575,7 @@ void host_scatter(unsigned char *cols, size_t n, const host_layout *l, size_t i,
         const host_run *run = &l->runs[r];
         for (size_t k = 0; k < run->count; k++) {
             size_t o = run->offset + k * run->width;
-            memcpy(cols + o * n + run->width * i, block + o, run->width);
+            memcpy(cols + o * m + run->width * i, block + o, run->width);
         }
     }
 }
@@ -583,7 +583,7 @@ void host_scatter(unsigned char *cols, size_t n, const host_layout *l, size_t i,
 unsigned char *host_field(const drive_pop *p, size_t i, const drive_field *f)
 {
     size_t w = f->type == DRIVE_ABI_BOOL ? 1 : 8;
-    return kind_base(p, f->kind) + (size_t)f->offset * p->n + w * i;
+    return kind_base(p, f->kind) + (size_t)f->offset * p->cols + w * i;
 }
 
 /* ---- populations ---------------------------------------------------------- */
@@ -607,7 +607,7 @@ static int init_instances(drive_pop *p, size_t i)
     a->init(blk);
     for (size_t k = 0; k < p->n; k++)
         if (i == (size_t)-1 || i == k)
-            host_scatter(p->state, p->n, &l, k, blk);
+            host_scatter(p->state, p->cols, &l, k, blk);
     host_layout_free(&l);
     free(blk);
     return 0;
@@ -622,7 +622,7 @@ drive_pop *drive_pop_new(drive_circuit *c, size_t n)
     }
     const drive_abi_circuit *a = c->abi;
     size_t max = (size_t)1 << 40;
-    if (n > max / (a->state_size + a->in_size + a->out_size + 8)) {
+    if (n > max / (a->state_size + a->in_size + a->out_size + 8) - 32) {
         host_fail("a population of %zu instances of '%s' is too large", n, a->name);
         return NULL;
     }
@@ -633,11 +633,12 @@ drive_pop *drive_pop_new(drive_circuit *c, size_t n)
     }
     p->c = c;
     p->n = n;
+    p->cols = drive_abi_columns(n);
     /* calloc aligns to 16: every column stays 8-byte aligned, since a real's
-     * offset is a multiple of 8 and so is offset * n. */
-    p->in = calloc(n, a->in_size ? a->in_size : 1);
-    p->out = calloc(n, a->out_size ? a->out_size : 1);
-    p->state = calloc(n, a->state_size ? a->state_size : 1);
+     * offset is a multiple of 8 and so is offset * cols. */
+    p->in = calloc(p->cols, a->in_size ? a->in_size : 1);
+    p->out = calloc(p->cols, a->out_size ? a->out_size : 1);
+    p->state = calloc(p->cols, a->state_size ? a->state_size : 1);
     int no_blocks = !p->in || !p->out || !p->state;
     if (no_blocks || init_instances(p, (size_t)-1) != 0) {
         if (no_blocks) /* else init_instances said what failed */
@@ -665,6 +666,7 @@ void drive_pop_free(drive_pop *p)
 
 drive_circuit *drive_pop_circuit(const drive_pop *p) { return p->c; }
 size_t drive_pop_size(const drive_pop *p) { return p->n; }
+size_t drive_pop_columns(const drive_pop *p) { return p->cols; }
 void *drive_pop_inputs(drive_pop *p) { return p->in; }
 void *drive_pop_outputs(drive_pop *p) { return p->out; }
 void *drive_pop_states(drive_pop *p) { return p->state; }
@@ -704,7 +706,7 @@ int drive_pop_read_block(const drive_pop *p, size_t i, int kind, void *block)
     host_layout l;
     if (host_layout_make(p->c->abi, kind, &l) != 0)
         return -1;
-    host_gather(kind_base(p, kind), p->n, &l, i, block);
+    host_gather(kind_base(p, kind), p->cols, &l, i, block);
     host_layout_free(&l);
     return 0;
 }
@@ -716,7 +718,7 @@ int drive_pop_write_block(drive_pop *p, size_t i, int kind, const void *block)
     host_layout l;
     if (host_layout_make(p->c->abi, kind, &l) != 0)
         return -1;
-    host_scatter(kind_base(p, kind), p->n, &l, i, block);
+    host_scatter(kind_base(p, kind), p->cols, &l, i, block);
     host_layout_free(&l);
     return 0;
 }

@@ -111,14 +111,19 @@ void drive_pop_reset(drive_pop *p, size_t i);
 
 /* The raw blocks the circuit steps (step_n of drive_abi.h), owned by the
  * population and valid until drive_pop_free. Each holds n instances in
- * COLUMNS, n times drive_*_size bytes in all: the field at offset o of width
- * w (8 for a real, 1 for a bool) of instance i is at byte o*n + w*i, so a
- * field of every instance is n consecutive values (drive_pop_column). For
- * n = 1 this is the single-instance block of drive_abi.h. Bytes no field
- * covers are padding. Writes here bypass every check of drive_set. */
+ * COLUMNS of length m = drive_pop_columns(p), m times drive_*_size bytes in
+ * all: the field at offset o of width w (8 for a real, 1 for a bool) of
+ * instance i is at byte o*m + w*i, so a field of every instance is n
+ * consecutive values (drive_pop_column). m is n up to 64 instances, a
+ * little more above (drive_abi_columns: columns a multiple of 4 KB apart
+ * would share the caches' sets); for n = 1 this is the single-instance
+ * block of drive_abi.h. Bytes no field covers are padding. Writes here
+ * bypass every check of drive_set. */
 void *drive_pop_inputs(drive_pop *p);
 void *drive_pop_outputs(drive_pop *p);
 void *drive_pop_states(drive_pop *p);
+/* m, the length of the population's columns: drive_abi_columns(n). */
+size_t drive_pop_columns(const drive_pop *p);
 
 /* Field `field` of every instance: the address of its column in the block
  * of its kind, n doubles (a real) or n bytes 0/1 (a bool), instance i at

@@ -20,12 +20,16 @@
  * 8-byte aligned, not overlapping. Reals are doubles, bools one byte 0 or 1;
  * a vector is consecutive doubles, one field per element ("v[3]").
  *
- * Populations (step_n) are laid out in columns: the blocks of each kind of
- * n instances take n times the block's size, and the field at offset o of
- * width w (8 for a real, 1 for a bool) of instance i sits at byte o*n + w*i.
- * Each field is one array of n values, so four instances' values are one
- * vector load and a host hands over a field of every instance as one array.
- * One instance (n = 1) is the block itself.
+ * Populations (step_n) are laid out in columns of length m =
+ * drive_abi_columns(n) (below): the blocks of each kind of n instances take
+ * m times the block's size, and the field at offset o of width w (8 for a
+ * real, 1 for a bool) of instance i sits at byte o*m + w*i. Each field is
+ * one array of n values, so four instances' values are one vector load and
+ * a host hands over a field of every instance as one array. m is n up to
+ * 64 instances (one instance, n = 1, is the block itself); above, n padded
+ * so that neighbouring columns of reals never lie a multiple of 4 KB apart:
+ * with m = n = 2^17, say, every field of an instance would fall in the same
+ * sets of the caches, and a population steps at a third of its speed.
  *
  * This file is plain C with no dependencies, so the generated code and any
  * host can include it; its definitions are guarded so that a generated
@@ -93,6 +97,14 @@ typedef struct drive_abi_module {
 
 typedef const drive_abi_module *(*drive_module_fn)(void);
 
+/* The length of a population's columns (above): n up to 64, else n rounded
+ * up to a multiple of 16, plus 8, which puts neighbouring real columns an
+ * odd number of 64-byte lines apart. */
+static inline size_t drive_abi_columns(size_t n)
+{
+    return n <= 64 ? n : (n + 15) / 16 * 16 + 8;
+}
+
 /* Instance i of a population of n in columns, to and from a block of its
  * own (the single-instance layout): kind is DRIVE_ABI_INPUT, _OUTPUT or
  * _STATE (params included; DRIVE_ABI_PARAM means the same block). Every
@@ -108,7 +120,8 @@ static inline void drive_abi_copy_instance_(const drive_abi_circuit *c, int kind
         if (state ? fk != DRIVE_ABI_STATE : fk != kind)
             continue;
         size_t w = f->type == DRIVE_ABI_BOOL ? 1 : 8;
-        unsigned char *col = cols + (size_t)f->offset * n + w * i, *one = block + f->offset;
+        unsigned char *col = cols + (size_t)f->offset * drive_abi_columns(n) + w * i;
+        unsigned char *one = block + f->offset;
         for (size_t b = 0; b < w; b++) /* no <string.h>: this header has no dependencies */
             if (to_cols)
                 col[b] = one[b];

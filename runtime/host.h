@@ -24,6 +24,7 @@ struct drive_circuit {
 struct drive_pop {
     drive_circuit *c;
     size_t n;
+    size_t cols;                     /* the columns' length, drive_abi_columns(n) */
     unsigned char *in, *out, *state; /* n instances in columns, 8-byte aligned, zeroed at first */
     uint64_t ticks;                  /* steps taken since creation or a full reset */
 };
@@ -38,7 +39,7 @@ drive_circuit *host_wrap(const drive_abi_circuit *abi, const char *origin);
 int host_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The address of field f of instance i: in the block of f's kind, f's
- * column (n values, drive_abi.h) at offset * n, then the instance's place in
+ * column (drive_abi.h) at offset * cols, then the instance's place in
  * it. f must be a field of p's circuit. */
 unsigned char *host_field(const drive_pop *p, size_t i, const drive_field *f);
 
@@ -67,11 +68,11 @@ typedef struct host_layout {
  * 0, or -1 with a message when out of memory. Free with host_layout_free. */
 int host_layout_make(const drive_abi_circuit *a, int kind, host_layout *l);
 void host_layout_free(host_layout *l);
-/* Copy instance i of the columns `cols` (n instances, layout l) into block,
- * or block into it. */
-void host_gather(const unsigned char *cols, size_t n, const host_layout *l, size_t i,
+/* Copy instance i of the columns `cols` (of length m, drive_pop's cols;
+ * layout l) into block, or block into it. */
+void host_gather(const unsigned char *cols, size_t m, const host_layout *l, size_t i,
                  unsigned char *block);
-void host_scatter(unsigned char *cols, size_t n, const host_layout *l, size_t i,
+void host_scatter(unsigned char *cols, size_t m, const host_layout *l, size_t i,
                   const unsigned char *block);
 
 /* FNV-1a, 64 bits, continued from h (start with HOST_HASH_INIT). */

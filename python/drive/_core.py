@@ -8,8 +8,10 @@ Two data paths exist for every bulk read and write, chosen per call:
   reflection table), so reading or writing a field of 10,000 instances is a
   single numpy copy. The blocks hold the instances in columns (drive_abi.h):
   the field at offset o of width w (8 for a real, 1 for a bool) of instance
-  i is at byte o*n + w*i, so a scalar field is n contiguous values, a vector
-  (n, len) with strides (8, 8*n), one element at (o + 8*element)*n;
+  i is at byte o*m + w*i, m the columns' length (drive_pop_columns: n up to
+  64 instances, a little more above), so a scalar field is n contiguous
+  values, a vector (n, len) with strides (8, 8*m), one element at
+  (o + 8*element)*m;
 * without numpy (not installed, DRIVE_NO_NUMPY=1 in the environment before
   import, or use_numpy(False)), the same operations go through drive_get /
   drive_set_all, one C call per vector element.
@@ -97,7 +99,8 @@ class Field:
     default  a param's default / a state slot's initial value (a tuple per
              element for vectors)
     offset   byte offset of its first element in one instance's block (in
-             a population's columns, instance i's value is at offset*n + w*i)
+             a population's columns, instance i's value is at offset*m + w*i,
+             m = Population.columns)
     index    position of its first element in the library's field table
     """
 
@@ -380,6 +383,7 @@ class Population:
             raise _fail()
         self._h = h
         self._n = n
+        self._m = self._lib.drive_pop_columns(h)  # the columns' length
         circuit._n_pops += 1
         self._ticks = 0
         self._traces = []
@@ -396,6 +400,13 @@ class Population:
     def n(self):
         """The number of instances."""
         return self._n
+
+    @property
+    def columns(self):
+        """The length of the raw blocks' columns (blocks()): n up to 64
+        instances, a little more above, so that columns never lie a
+        multiple of 4 KB apart."""
+        return self._m
 
     def __len__(self):
         return self._n
@@ -435,7 +446,7 @@ class Population:
         if owner is None and name in self._buffers:
             return self._buffers[name]
         size = {"drive_pop_inputs": self._c.in_size, "drive_pop_outputs": self._c.out_size,
-                "drive_pop_states": self._c.state_size}[name] * self._n
+                "drive_pop_states": self._c.state_size}[name] * self._m
         addr = getattr(self._lib, name)(self._h)
         buf = (ctypes.c_char * max(size, 1)).from_address(addr)
         if owner is None:
@@ -446,18 +457,18 @@ class Population:
 
     def _make_view(self, f, element, owner=None):
         # Columns (drive_abi.h): the element at offset o of instance i is at
-        # o*n + w*i; a vector's elements are consecutive offsets, so its
-        # columns are 8*n bytes apart.
+        # o*m + w*i, m the columns' length; a vector's elements are
+        # consecutive offsets, so its columns are 8*m bytes apart.
         np = _np
-        n = self._n
+        n, m = self._n, self._m
         buf = self._block(f.kind, owner)
         if f.type == "bool":
-            return np.ndarray((n,), np.uint8, buf, f.offset * n, (1,))
+            return np.ndarray((n,), np.uint8, buf, f.offset * m, (1,))
         if element is not None:
-            return np.ndarray((n,), np.float64, buf, (f.offset + 8 * element) * n, (8,))
+            return np.ndarray((n,), np.float64, buf, (f.offset + 8 * element) * m, (8,))
         if f.shape:
-            return np.ndarray((n, f.size), np.float64, buf, f.offset * n, (8, 8 * n))
-        return np.ndarray((n,), np.float64, buf, f.offset * n, (8,))
+            return np.ndarray((n, f.size), np.float64, buf, f.offset * m, (8, 8 * m))
+        return np.ndarray((n,), np.float64, buf, f.offset * m, (8,))
 
     def _view(self, f, element):
         key = (f.index, element)
@@ -480,11 +491,13 @@ class Population:
         return self._make_view(f, e, owner=self)
 
     def blocks(self):
-        """The three raw blocks as flat numpy uint8 arrays of n * size bytes:
+        """The three raw blocks as flat numpy uint8 arrays of m * size bytes:
         {"inputs", "outputs", "states"} (zero-copy, like view()). They hold
         the instances in columns, as the library steps them: the field at
         offset o of width w (8 for a real, 1 for a bool) of instance i is at
-        byte o*n + w*i; view() gives a field's values directly."""
+        byte o*m + w*i, m the columns' length (columns(): n up to 64
+        instances, a little more above); view() gives a field's values
+        directly."""
         self._check()
         if not _use_numpy:
             raise DriveError("blocks() needs numpy (not available, or turned off by use_numpy)")
@@ -493,7 +506,7 @@ class Population:
                                 ("outputs", "output", self._c.out_size),
                                 ("states", "state", self._c.state_size)):
             buf = self._block(kind, owner=self)
-            out[key] = _np.ndarray((self._n * size,), _np.uint8, buf, 0, (1,))
+            out[key] = _np.ndarray((self._m * size,), _np.uint8, buf, 0, (1,))
         return out
 
     # -- values

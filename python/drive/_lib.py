@@ -111,6 +111,7 @@ _PROTOS = {
     "drive_pop_outputs": (_P, [_P]),
     "drive_pop_states": (_P, [_P]),
     "drive_pop_column": (_P, [_P, _I]),
+    "drive_pop_columns": (_S, [_P]),
     "drive_pop_read_block": (_I, [_P, _S, _I, _P]),
     "drive_pop_write_block": (_I, [_P, _S, _I, _P]),
     "drive_set": (_I, [_P, _S, _I, _D]),

@@ -154,12 +154,16 @@ class BigPopulation(TempDirTest):
     def test_blocks(self):
         b = self.pop.blocks()
         c = circuit()
-        self.assertEqual(b["inputs"].shape, (self.N * c.in_size,))
-        self.assertEqual(b["outputs"].shape, (self.N * c.out_size,))
-        self.assertEqual(b["states"].shape, (self.N * c.state_size,))
+        # Columns of 10,000 instances are 10,008 long: rounded up to 16, plus
+        # 8, so that no two lie a multiple of 4 KB apart.
+        m = self.pop.columns
+        self.assertEqual(m, 10_008)
+        self.assertEqual(b["inputs"].shape, (m * c.in_size,))
+        self.assertEqual(b["outputs"].shape, (m * c.out_size,))
+        self.assertEqual(b["states"].shape, (m * c.state_size,))
         # In columns: the default of gain (2.0) of instance 5 sits at
-        # offset * n + 8 * 5.
-        at = c.field("gain").offset * self.N + 8 * 5
+        # offset * m + 8 * 5.
+        at = c.field("gain").offset * m + 8 * 5
         self.assertEqual(b["states"][at:at + 8].view(self.np.float64)[0], 2.0)
 
     def test_a_view_keeps_its_population_alive(self):

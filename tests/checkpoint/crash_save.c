@@ -65,13 +65,19 @@ static void die(const char *fmt, ...)
  * names the version and every other word shows whether it is whole. */
 static uint64_t word(uint64_t seq, uint64_t i) { return (seq << 32 | i) ^ 0xa5a5a5a5a5a5a5a5u; }
 
+/* Word k of instance i: in columns (drive_abi.h), at 8 * (k * cols + i). */
+static unsigned char *at(const drive_pop *p, size_t k, size_t i)
+{
+    return p->state + 8 * (k * p->cols + i);
+}
+
 static void fill(drive_pop *p, uint64_t seq)
 {
-    size_t n = p->n * WORDS;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t w = word(seq, i);
-        memcpy(p->state + 8 * i, &w, 8);
-    }
+    for (size_t k = 0; k < WORDS; k++)
+        for (size_t i = 0; i < p->n; i++) {
+            uint64_t w = word(seq, k * p->n + i);
+            memcpy(at(p, k, i), &w, 8);
+        }
 }
 
 /* The version the population holds; dies unless it is one whole version. */
@@ -80,14 +86,14 @@ static uint64_t version_of(const drive_pop *p, const char *when)
     uint64_t w0;
     memcpy(&w0, p->state, 8);
     uint64_t seq = (w0 ^ 0xa5a5a5a5a5a5a5a5u) >> 32;
-    size_t n = p->n * WORDS;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t w;
-        memcpy(&w, p->state + 8 * i, 8);
-        if (w != word(seq, i))
-            die("%s: word %zu belongs to no version %llu (a mixed or damaged checkpoint)", when, i,
-                (unsigned long long)seq);
-    }
+    for (size_t k = 0; k < WORDS; k++)
+        for (size_t i = 0; i < p->n; i++) {
+            uint64_t w;
+            memcpy(&w, at(p, k, i), 8);
+            if (w != word(seq, k * p->n + i))
+                die("%s: word %zu of instance %zu belongs to no version %llu (a mixed or damaged "
+                    "checkpoint)", when, k, i, (unsigned long long)seq);
+        }
     return seq;
 }
 
@@ -160,9 +166,10 @@ int main(int argc, char **argv)
     }
     drive_circuit c = { .abi = &big, .origin = "so" };
     size_t n = (size_t)mib * 1024 * 1024 / BLOCK;
-    drive_pop saver = { .c = &c, .n = n }, reader = { .c = &c, .n = n };
-    saver.state = malloc(n * BLOCK);
-    reader.state = malloc(n * BLOCK);
+    size_t m = drive_abi_columns(n); /* the columns' length */
+    drive_pop saver = { .c = &c, .n = n, .cols = m }, reader = { .c = &c, .n = n, .cols = m };
+    saver.state = malloc(m * BLOCK);
+    reader.state = malloc(m * BLOCK);
     if (!saver.state || !reader.state)
         die("out of memory");
 

@@ -124,11 +124,12 @@ static void set_params(drive_pop *p, uint64_t seed)
 
 /* The first field (of the output or state block) where two populations'
  * blocks differ, bit for bit, or NULL. The blocks are in columns
- * (drive_abi.h): field f's values are bytes [offset * n, (offset + w) * n). */
+ * (drive_abi.h): field f's values are bytes [offset * m, (offset + w) * m),
+ * m the columns' length. */
 static const char *first_difference(drive_pop *a, drive_pop *b, int *which)
 {
     drive_circuit *c = drive_pop_circuit(a);
-    size_t n = drive_pop_size(a);
+    size_t n = drive_pop_columns(a); /* the columns' length */
     size_t osz = drive_out_size(c) * n, ssz = drive_state_size(c) * n;
     int out_differs = memcmp(drive_pop_outputs(a), drive_pop_outputs(b), osz) != 0;
     int state_differs = memcmp(drive_pop_states(a), drive_pop_states(b), ssz) != 0;
@@ -217,7 +218,7 @@ static void check_copy(drive_circuit *c, long ticks, uint64_t seed)
         set_inputs(a, &r);
         drive_step(a, 1);
     }
-    memcpy(drive_pop_states(b), drive_pop_states(a), drive_state_size(c) * POP);
+    memcpy(drive_pop_states(b), drive_pop_states(a), drive_state_size(c) * drive_pop_columns(a));
     for (long t = warm; t < ticks; t++) {
         rng r2 = r;
         set_inputs(a, &r);

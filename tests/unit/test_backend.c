@@ -29,6 +29,7 @@
 #include "arena.h"
 #include "cg.h"
 #include "interp.h"
+#include "drive_abi.h"
 #include "ir.h"
 #include "ir_build.h"
 #include "jit.h"
@@ -635,8 +636,10 @@ static void test_no_contraction_in_module(void **state)
 
 static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what)
 {
-    enum { NMAX = 13, T = 40 };
-    static const size_t SIZES[] = { 0, 1, 2, 3, 4, 5, 8, 11, 13 };
+    enum { NMAX = 70, T = 40 };
+    /* past 64 instances the columns are longer than n (drive_abi_columns) */
+    static const size_t SIZES[] = { 0, 1, 2, 3, 4, 5, 8, 11, 13, 67 };
+    size_t cap = drive_abi_columns(NMAX);
     static const double V[] = { 0.0, -0.0, 1.0, -1.5, 0.5, 2.5, 3.0, NAN, INFINITY, -INFINITY,
                                 1e-310, 1e300, 0.25, -0.75, 1.0 + 0x1p-30 };
     static const unsigned char BYTES[] = { 0, 1, 2, 255, 1, 0 };
@@ -649,7 +652,7 @@ static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what
     unsigned char *out = block(NMAX * os), *iout = block(NMAX * os);
     /* step_n's own blocks, in columns; st, in and out hold each instance's
      * block, copied in before and out after each tick */
-    unsigned char *cst = block(NMAX * ss), *cin = block(NMAX * is + 8), *cout = block(NMAX * os);
+    unsigned char *cst = block(cap * ss), *cin = block(cap * is + 8), *cout = block(cap * os);
     uint64_t s = 0x243F6A8885A308D3u;
 #define NEXT() (s ^= s << 13, s ^= s >> 7, s ^= s << 17, s)
     for (size_t z = 0; z < sizeof SIZES / sizeof SIZES[0]; z++) {
@@ -679,8 +682,9 @@ static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what
                     else
                         in[i * is + v->offset] = BYTES[NEXT() % 6];
                 }
-            memset(cout, 0x5A + t, NMAX * os);
-            memset(cst + N * ss, 0xA5 + t, (NMAX - N) * ss);
+            size_t m = drive_abi_columns(N); /* N's columns */
+            memset(cout, 0x5A + t, cap * os);
+            memset(cst + m * ss, 0xA5 + t, (cap - m) * ss);
             memset(iout, 0x5A + t, NMAX * os);
             size_t expect = 0;
             for (size_t i = 0; i < N; i++)
@@ -707,10 +711,10 @@ static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what
                              what, opt, N, t, i, why);
             }
             /* past the n instances, nothing is written */
-            for (size_t b = N * os; b < NMAX * os; b++)
+            for (size_t b = m * os; b < cap * os; b++)
                 if (cout[b] != (unsigned char)(0x5A + t))
                     fail_msg("%s -O%d %zu instances: step_n wrote past them", what, opt, N);
-            for (size_t b = N * ss; b < NMAX * ss; b++)
+            for (size_t b = m * ss; b < cap * ss; b++)
                 if (cst[b] != (unsigned char)(0xA5 + t))
                     fail_msg("%s -O%d %zu instances: step_n wrote state past them", what, opt, N);
         }

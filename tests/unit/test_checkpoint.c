@@ -88,40 +88,6 @@ static int alpha_step(void *s, const void *in, void *out)
     return 0;
 }
 
-/* Field f of instance i of n in columns: drive_abi.h's o*n + w*i. */
-static unsigned char *col(const void *cols, size_t n, const drive_abi_field *f, size_t i)
-{
-    size_t w = f->type == DRIVE_ABI_BOOL ? 1 : 8;
-    return (unsigned char *)cols + (size_t)f->offset * n + w * i;
-}
-
-static int in_block(const drive_abi_field *f, int kind)
-{
-    return kind == DRIVE_ABI_STATE ? f->kind == DRIVE_ABI_PARAM || f->kind == DRIVE_ABI_STATE
-                                   : f->kind == kind;
-}
-
-/* Instance i between columns and a block of its own, field by field from
- * a's table (padding is nobody's: not moved). */
-static void cols_to_block(const drive_abi_circuit *a, int kind, const void *cols, size_t n,
-                          size_t i, void *blk)
-{
-    for (uint32_t k = 0; k < a->n_fields; k++)
-        if (in_block(&a->fields[k], kind))
-            memcpy((unsigned char *)blk + a->fields[k].offset, col(cols, n, &a->fields[k], i),
-                   a->fields[k].type == DRIVE_ABI_BOOL ? 1 : 8);
-}
-
-static void block_to_cols(const drive_abi_circuit *a, int kind, void *cols, size_t n, size_t i,
-                          const void *blk)
-{
-    for (uint32_t k = 0; k < a->n_fields; k++)
-        if (in_block(&a->fields[k], kind))
-            memcpy(col(cols, n, &a->fields[k], i),
-                   (const unsigned char *)blk + a->fields[k].offset,
-                   a->fields[k].type == DRIVE_ABI_BOOL ? 1 : 8);
-}
-
 static const drive_abi_circuit ALPHA;
 
 /* Each instance in turn: gathered out of the columns, stepped, scattered. */
@@ -129,11 +95,11 @@ static size_t alpha_step_n(void *s, size_t n, const void *in, void *out)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char st[A_SIZE] = { 0 }, x[8], y[8] = { 0 };
-        cols_to_block(&ALPHA, DRIVE_ABI_STATE, s, n, i, st);
-        cols_to_block(&ALPHA, DRIVE_ABI_INPUT, in, n, i, x);
+        drive_abi_get_instance(&ALPHA, DRIVE_ABI_STATE, s, n, i, st);
+        drive_abi_get_instance(&ALPHA, DRIVE_ABI_INPUT, in, n, i, x);
         alpha_step(st, x, y);
-        block_to_cols(&ALPHA, DRIVE_ABI_STATE, s, n, i, st);
-        block_to_cols(&ALPHA, DRIVE_ABI_OUTPUT, out, n, i, y);
+        drive_abi_put_instance(&ALPHA, DRIVE_ABI_STATE, s, n, i, st);
+        drive_abi_put_instance(&ALPHA, DRIVE_ABI_OUTPUT, out, n, i, y);
     }
     return 0;
 }
@@ -228,15 +194,16 @@ static drive_pop *pop_new(const drive_abi_circuit *a, size_t n)
     p->c = wrap(a);
     p->c->n_pops = 1;
     p->n = n;
+    p->cols = drive_abi_columns(n);
     /* +1: calloc(0) may give NULL, and a circuit may have no outputs */
-    p->in = calloc(n * a->in_size + 1, 1);
-    p->out = calloc(n * a->out_size + 1, 1);
-    p->state = calloc(n * a->state_size + 1, 1);
+    p->in = calloc(p->cols * a->in_size + 1, 1);
+    p->out = calloc(p->cols * a->out_size + 1, 1);
+    p->state = calloc(p->cols * a->state_size + 1, 1);
     assert_true(p->in && p->out && p->state);
     unsigned char *blk = calloc(a->state_size + 1, 1);
     a->init(blk);
     for (size_t i = 0; i < n; i++)
-        block_to_cols(a, DRIVE_ABI_STATE, p->state, n, i, blk);
+        drive_abi_put_instance(a, DRIVE_ABI_STATE, p->state, n, i, blk);
     free(blk);
     return p;
 }
@@ -250,12 +217,12 @@ static void pop_free(drive_pop *p)
     free(p);
 }
 
-static size_t state_bytes(const drive_pop *p) { return p->n * p->c->abi->state_size; }
+static size_t state_bytes(const drive_pop *p) { return p->cols * p->c->abi->state_size; }
 
 /* The state field at offset off (a real; a bool with w = 1) of instance i. */
 static unsigned char *at(const drive_pop *p, size_t i, size_t off, size_t w)
 {
-    return p->state + off * p->n + w * i;
+    return p->state + off * p->cols + w * i;
 }
 
 /* Every instance's state block end to end, as a file holds them. */
@@ -582,6 +549,7 @@ static void test_format_bytes(void **state)
     drive_pop *p = calloc(1, sizeof *p);
     p->c = wrap(&tiny);
     p->n = 1;
+    p->cols = 1;
     unsigned char st[16] = { 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 1, 0xaa, 0, 0, 0, 0, 0, 0x55 };
     p->state = st;
     assert_int_equal(drive_save(p, in_dir("tiny.ckpt")), 0);
@@ -832,6 +800,7 @@ static void test_by_name_long_report(void **state)
     drive_pop *w = calloc(1, sizeof *w);
     w->c = wrap(&wide);
     w->n = 1;
+    w->cols = 1;
     w->state = calloc(8 * N, 1);
     assert_int_equal(drive_restore(w, in_dir("wide.ckpt"), DRIVE_RESTORE_BY_NAME), 0);
     assert_string_equal(drive_restore_report(),
@@ -868,6 +837,7 @@ static void test_by_name_report_bounded(void **state)
     drive_pop *l = calloc(1, sizeof *l);
     l->c = wrap(&longnames);
     l->n = 1;
+    l->cols = 1;
     l->state = calloc(8 * N, 1);
     assert_int_equal(drive_restore(l, in_dir("long.ckpt"), DRIVE_RESTORE_BY_NAME), 0);
     const char *r = drive_restore_report();

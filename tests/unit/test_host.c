@@ -681,7 +681,8 @@ static void test_blocks_and_columns(void **state)
     assert_non_null(acol);
     assert_true(gcol[I] == 42.5);
     assert_int_equal(acol[I], 0);
-    /* The column is where drive_abi.h puts it: offset * n into the block. */
+    /* The column is where drive_abi.h puts it: offset * n into the block
+     * (n itself, up to 64 instances). */
     assert_ptr_equal(gcol, (unsigned char *)drive_pop_states(p) + (size_t)fg->offset * N);
     assert_ptr_equal(acol, (unsigned char *)drive_pop_states(p) + (size_t)fa->offset * N);
     for (size_t i = 0; i < N; i++) {
@@ -751,6 +752,20 @@ static void test_blocks_and_columns(void **state)
     free(outb);
     drive_pop_free(p);
     drive_pop_free(fresh);
+
+    /* Past 64 instances the columns are longer than n: 100 rounded up to 16,
+     * plus 8 (drive_abi_columns), and every field sits at offset * 120. */
+    assert_int_equal(drive_pop_columns(p = drive_pop_new(c, 100)), 120);
+    assert_ptr_equal(drive_pop_column(p, gain),
+                     (unsigned char *)drive_pop_states(p) + (size_t)fg->offset * 120);
+    assert_ptr_equal(drive_pop_column(p, motion),
+                     (unsigned char *)drive_pop_inputs(p) + (size_t)fm->offset * 120);
+    assert_int_equal(drive_set(p, 99, gain, 3.25), 0);
+    assert_true(((double *)drive_pop_column(p, gain))[99] == 3.25);
+    assert_true(drive_get(p, 98, gain) != 3.25);
+    drive_pop_free(p);
+    assert_int_equal(drive_pop_columns(p = drive_pop_new(c, 64)), 64);
+    drive_pop_free(p);
     drive_circuit_free(c);
 }
 
