@@ -1858,8 +1858,8 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
     LLVMValueRef r1 = LLVMBuildCall2(e->b, step_ty, step, bases, 3, "r");
     LLVMBuildRet(e->b, LLVMBuildZExt(e->b, r1, e->i64, ""));
     LLVMPositionBuilderAtEnd(e->b, more);
-    /* the columns' length, drive_abi_columns(n) */
-    LLVMValueRef cols = LLVMBuildSelect(
+    /* the columns' length, drive_abi_columns(n) (apart_step finds it itself) */
+    LLVMValueRef cols = apart_only ? n : LLVMBuildSelect(
         e->b, LLVMBuildICmp(e->b, LLVMIntULE, n, i64c(e, 64), ""), n,
         LLVMBuildAdd(e->b, LLVMBuildAnd(e->b, LLVMBuildAdd(e->b, n, i64c(e, 15), ""), i64c(e, ~(int64_t)15), ""),
                      i64c(e, 8), ""),
