@@ -699,28 +699,33 @@ static int check_block(const drive_pop *p, size_t i, int kind, const void *block
     return 0;
 }
 
-int drive_pop_read_block(const drive_pop *p, size_t i, int kind, void *block)
+/* Instance i's block of a kind out of the columns (or, with write, into
+ * them): checked, then moved by the kind's layout. */
+static int move_block(const drive_pop *p, size_t i, int kind, unsigned char *block, int write,
+                      const char *fn)
 {
-    if (check_block(p, i, kind, block, "drive_pop_read_block") != 0)
+    if (check_block(p, i, kind, block, fn) != 0)
         return -1;
     host_layout l;
     if (host_layout_make(p->c->abi, kind, &l) != 0)
         return -1;
-    host_gather(kind_base(p, kind), p->cols, &l, i, block);
+    if (write)
+        host_scatter(kind_base(p, kind), p->cols, &l, i, block);
+    else
+        host_gather(kind_base(p, kind), p->cols, &l, i, block);
     host_layout_free(&l);
     return 0;
 }
 
+int drive_pop_read_block(const drive_pop *p, size_t i, int kind, void *block)
+{
+    return move_block(p, i, kind, block, 0, "drive_pop_read_block");
+}
+
 int drive_pop_write_block(drive_pop *p, size_t i, int kind, const void *block)
 {
-    if (check_block(p, i, kind, block, "drive_pop_write_block") != 0)
-        return -1;
-    host_layout l;
-    if (host_layout_make(p->c->abi, kind, &l) != 0)
-        return -1;
-    host_scatter(kind_base(p, kind), p->cols, &l, i, block);
-    host_layout_free(&l);
-    return 0;
+    /* (the block is only read when writing) */
+    return move_block(p, i, kind, (unsigned char *)(uintptr_t)block, 1, "drive_pop_write_block");
 }
 
 void *drive_pop_column(drive_pop *p, int field)
