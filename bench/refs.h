@@ -9,9 +9,8 @@
  * output for output. Each computes what its .drive source says in the same
  * IEEE operations, in the same order, so the outputs agree bit for bit; the
  * benchmark checks it before timing anything. Constants that the compiler
- * folds with the C library (alpha(200 ms) = -expm1(-dt / 0.2)) are computed
- * once by init with the same library calls, never by gcc's own folder,
- * which rounds correctly where the library may not.
+ * folds (alpha(200 ms) = -expm1(-dt / 0.2)) are computed once by init with
+ * the same functions, never by gcc's own folder.
  */
 #ifndef BENCH_REFS_H
 #define BENCH_REFS_H

@@ -1,12 +1,15 @@
 /* refs_common.h — the building blocks of the hand-written baselines: the
  * language's min, max and clamp (NaN when an argument is NaN, ties to the
  * first), its fixed summation order for sum and dot, sigmoid and alpha,
- * written as a C programmer would, in the operations SPEC.md names. */
+ * written as a C programmer would, in the operations SPEC.md names. exp and
+ * expm1 are drive's (rt_math.h), called as the C library's would be. */
 #ifndef BENCH_REFS_COMMON_H
 #define BENCH_REFS_COMMON_H
 
 #include <math.h>
 #include <string.h>
+
+#include "rt_math.h"
 
 static inline double max_(double a, double b)
 {
@@ -51,10 +54,10 @@ static inline double dot4(const double *a, const double *b)
     return (a[0] * b[0] + a[2] * b[2]) + (a[1] * b[1] + a[3] * b[3]);
 }
 
-static inline double sigmoid_(double x) { return 1 / (1 + exp(-x)); }
+static inline double sigmoid_(double x) { return 1 / (1 + rt_exp(-x)); }
 
 /* alpha(tau) = 1 - exp(-dt / tau), as -expm1(-dt / tau). */
-static inline double alpha_(double dt, double tau) { return -expm1(-dt / tau); }
+static inline double alpha_(double dt, double tau) { return -rt_expm1(-dt / tau); }
 
 static inline int finite_(double x) { return x - x == 0; }
 static inline int in_(double x, double lo, double hi) { return lo <= x && x <= hi; }

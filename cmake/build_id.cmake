@@ -1,7 +1,9 @@
 # build_id.cmake — a hash of the compiler's sources, so that artefacts cached
 # by one build of the compiler are never reused by another.
 #   cmake -DOUT=build_id.h -DCOMPILER_DIR=... -DLANG_DIR=... -P build_id.cmake
-file(GLOB sources ${COMPILER_DIR}/*.c ${COMPILER_DIR}/*.h ${LANG_DIR}/*.y ${LANG_DIR}/*.l)
+# rt_math is the arithmetic of exp, expm1 and tanh that cgmath.c emits.
+file(GLOB sources ${COMPILER_DIR}/*.c ${COMPILER_DIR}/*.h ${LANG_DIR}/*.y ${LANG_DIR}/*.l
+     ${COMPILER_DIR}/../runtime/rt_math.c ${COMPILER_DIR}/../runtime/rt_math.h)
 list(SORT sources)
 set(all "")
 foreach(f ${sources})

@@ -2,6 +2,7 @@
  * manager. One IR instruction becomes at most a few LLVM instructions; bools
  * are i1 in registers and one byte (0/1) in memory, as in the interpreter. */
 #include "cg.h"
+#include "cgmath.h"
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Error.h>
@@ -270,12 +271,14 @@ static void emit_init(const emitter *e, LLVMValueRef fn, const ir_circuit *c)
     LLVMBuildRetVoid(e->b);
 }
 
-/* f(a) for one of the math ops. sqrt, fabs and floor are exact in IEEE
- * arithmetic, so LLVM's intrinsics (one instruction on most CPUs) give the
- * C library's bits. exp, log, tanh, sin and cos are not correctly rounded:
- * only calling the C library's functions themselves (resolved in this process
- * by the JIT) matches the interpreter, hence plain calls and no fast-math
- * flags, which would let LLVM substitute approximations. */
+/* f(a) for one of the math ops, a a double or a vector of them. sqrt, fabs
+ * and floor are exact in IEEE arithmetic, so LLVM's intrinsics (one
+ * instruction on most CPUs) give the C library's bits. exp, expm1 and tanh
+ * are drive's own (cgmath.h), the same IEEE operations as the interpreter's
+ * and as fast in a vector as in a scalar. log, sin and cos are not correctly
+ * rounded: only calling the C library's functions themselves (resolved in
+ * this process by the JIT) matches the interpreter, hence plain scalar calls
+ * and no fast-math flags, which would let LLVM substitute approximations. */
 static LLVMValueRef emit_math(const emitter *e, ir_op op, LLVMValueRef a, const char *name)
 {
     const char *intrinsic = NULL, *libm = NULL;
@@ -283,10 +286,10 @@ static LLVMValueRef emit_math(const emitter *e, ir_op op, LLVMValueRef a, const 
     case IR_SQRT: intrinsic = "llvm.sqrt"; break;
     case IR_ABS: intrinsic = "llvm.fabs"; break;
     case IR_FLOOR: intrinsic = "llvm.floor"; break;
-    case IR_EXP: libm = "exp"; break;
+    case IR_EXP: return cgm_call(e->b, CGM_EXP, a, name);
+    case IR_EXPM1: return cgm_call(e->b, CGM_EXPM1, a, name);
+    case IR_TANH: return cgm_call(e->b, CGM_TANH, a, name);
     case IR_LOG: libm = "log"; break;
-    case IR_TANH: libm = "tanh"; break;
-    case IR_EXPM1: libm = "expm1"; break;
     case IR_SIN: libm = "sin"; break;
     case IR_COS: libm = "cos"; break;
     default: return NULL;
@@ -1582,7 +1585,7 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
             continue;
         case IR_NOP:
             continue;
-        case IR_EXP: case IR_LOG: case IR_TANH: case IR_SIN: case IR_COS: case IR_EXPM1:
+        case IR_LOG: case IR_SIN: case IR_COS:
             /* the C library's own function, lane by lane */
             if (ins->type != IR_F64 || !(a = lane_operand(g, i, ins->a, g->v.f64)))
                 return -1;
@@ -1600,7 +1603,7 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
                 return -1;
             if (n > 2 && !(cv = lane_operand(g, i, ins->c, NULL)))
                 return -1;
-            v = emit_pure(&g->v, ins, a, b, cv); /* sqrt, fabs, floor: exact as vectors */
+            v = emit_pure(&g->v, ins, a, b, cv); /* sqrt, fabs, floor, drive's exp: vectors */
             break;
         }
         }

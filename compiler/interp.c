@@ -2,6 +2,8 @@
  * speed: this is the reference the compiled code is checked against. */
 #include "interp.h"
 
+#include "rt_math.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,15 +95,15 @@ int interp_step(interp *ip, void *state, const void *in, void *out)
         case IR_SUB: v[i] = a - b; break;
         case IR_MUL: v[i] = a * b; break;
         case IR_DIV: v[i] = a / b; break;
-        case IR_EXP: v[i] = exp(a); break;
+        case IR_EXP: v[i] = rt_exp(a); break;
         case IR_LOG: v[i] = log(a); break;
-        case IR_TANH: v[i] = tanh(a); break;
+        case IR_TANH: v[i] = rt_tanh(a); break;
         case IR_SIN: v[i] = sin(a); break;
         case IR_COS: v[i] = cos(a); break;
         case IR_SQRT: v[i] = sqrt(a); break;
         case IR_ABS: v[i] = fabs(a); break;
         case IR_FLOOR: v[i] = floor(a); break;
-        case IR_EXPM1: v[i] = expm1(a); break;
+        case IR_EXPM1: v[i] = rt_expm1(a); break;
         case IR_LT: v[i] = a < b; break;
         case IR_LE: v[i] = a <= b; break;
         case IR_GT: v[i] = a > b; break;

@@ -12,6 +12,8 @@
  */
 #include "scenario.h"
 
+#include "rt_math.h"
+
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -735,11 +737,11 @@ double scn_const_value(scn *s, const ast_expr *e, int idx)
 static double math1(const char *n, double a)
 {
     switch (n[0]) {
-    case 'e': return exp(a);
+    case 'e': return rt_exp(a);
     case 'l': return log(a);
-    case 't': return tanh(a);
+    case 't': return rt_tanh(a);
     case 's':
-        return n[1] == 'i' && n[2] == 'n' ? sin(a) : n[1] == 'q' ? sqrt(a) : 1 / (1 + exp(-a));
+        return n[1] == 'i' && n[2] == 'n' ? sin(a) : n[1] == 'q' ? sqrt(a) : 1 / (1 + rt_exp(-a));
     case 'c': return cos(a);
     case 'a': return fabs(a);
     case 'f': return floor(a);

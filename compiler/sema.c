@@ -2,6 +2,8 @@
  * and the innate/learned rule. */
 #include "sema.h"
 
+#include "rt_math.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -247,7 +249,7 @@ static sema_circuit *find_circuit_visible(sema_ctx *x, const char *name, src_loc
 static int const_eval(const sema_circuit *c, const sema_module *m, const ast_expr *e, int idx,
                       double tick, double *out, int depth);
 
-static double sigmoid(double v) { return 1.0 / (1.0 + exp(-v)); }
+static double sigmoid(double v) { return 1.0 / (1.0 + rt_exp(-v)); }
 
 static int const_call(const sema_circuit *c, const sema_module *m, const ast_expr *e, int idx,
                       double tick, double *out, int depth)
@@ -286,9 +288,9 @@ static int const_call(const sema_circuit *c, const sema_module *m, const ast_exp
             return 0;
     }
     const char *n = e->name;
-    if (!strcmp(n, "exp")) *out = exp(a[0]);
+    if (!strcmp(n, "exp")) *out = rt_exp(a[0]);
     else if (!strcmp(n, "log")) *out = log(a[0]);
-    else if (!strcmp(n, "tanh")) *out = tanh(a[0]);
+    else if (!strcmp(n, "tanh")) *out = rt_tanh(a[0]);
     else if (!strcmp(n, "sin")) *out = sin(a[0]);
     else if (!strcmp(n, "cos")) *out = cos(a[0]);
     else if (!strcmp(n, "sqrt")) *out = sqrt(a[0]);
@@ -296,8 +298,8 @@ static int const_call(const sema_circuit *c, const sema_module *m, const ast_exp
     else if (!strcmp(n, "floor")) *out = floor(a[0]);
     else if (!strcmp(n, "sigmoid")) *out = sigmoid(a[0]);
     else if (!strcmp(n, "real")) *out = a[0] != 0;
-    else if (!strcmp(n, "alpha")) *out = -expm1(-tick / a[0]);
-    else if (!strcmp(n, "decay")) *out = exp(-tick / a[0]);
+    else if (!strcmp(n, "alpha")) *out = -rt_expm1(-tick / a[0]);
+    else if (!strcmp(n, "decay")) *out = rt_exp(-tick / a[0]);
     else if (!strcmp(n, "min")) *out = (a[0] != a[0] || a[1] != a[1]) ? a[0] + a[1] : (a[1] < a[0] ? a[1] : a[0]);
     else if (!strcmp(n, "max")) *out = (a[0] != a[0] || a[1] != a[1]) ? a[0] + a[1] : (a[1] > a[0] ? a[1] : a[0]);
     else if (!strcmp(n, "clamp")) {

@@ -40,6 +40,7 @@
 #include "ir.h"
 #include "ir_build.h"
 #include "jit.h"
+#include "rt_math.h"
 
 /* ---- engines: one circuit on every back end ------------------------------ */
 
@@ -434,8 +435,8 @@ static void pred_ref_step(pred_ref *p, const double *x, double sup, int defer, d
 {
     int n = p->n, d = p->d;
     double z = ref_dot(p->w, x, n) + p->b;
-    double y = p->squash == SQ_SIGMOID ? 1.0 / (1.0 + exp(-z))
-             : p->squash == SQ_TANH    ? tanh(z)
+    double y = p->squash == SQ_SIGMOID ? 1.0 / (1.0 + rt_exp(-z))
+             : p->squash == SQ_TANH    ? rt_tanh(z)
                                        : z;
     double T = defer ? y : sup;
     double xd[MAXN], yd;
@@ -797,7 +798,7 @@ static void test_defer_td0(void **state)
         rig_step_ok(r);
         ys[t] = rig_out(r, "y");
         double xw[2] = { w[0], w[1] };
-        EXPECT_SAME("y = tanh(w.x + b)", ys[t], tanh(ref_dot(xw, xs[t], 2) + b));
+        EXPECT_SAME("y = tanh(w.x + b)", ys[t], rt_tanh(ref_dot(xw, xs[t], 2) + b));
         EXPECT_SAME("target = y", rig_out(r, "tgt"), ys[t]);
         if (t >= D) {
             double e = ys[t] - ys[t - D];
@@ -1251,7 +1252,7 @@ static const char SRC_VECTORS[] =
     "  output pv : vec[3] = pre(u)\n"
     "}\n";
 
-static double sig(double v) { return 1.0 / (1.0 + exp(-v)); }
+static double sig(double v) { return 1.0 / (1.0 + rt_exp(-v)); }
 
 static void test_vectors_elementwise(void **state)
 {
@@ -1468,7 +1469,7 @@ static const char SRC_ALPHA[] =
     "}\n";
 
 /* alpha(tau) = 1 - exp(-dt/tau) computed as -expm1(-dt/tau) (no
- * cancellation); decay(tau) = exp(-dt/tau). With dt = 10 ms and tau =
+ * cancellation); decay(tau) = exp(-dt/tau), both drive's own (rt_math.h). With dt = 10 ms and tau =
  * 200 ms, dt/tau is the double quotient 0.01 / 0.2 (0x1.9999999999999p-5,
  * one ulp below 0.05), and alpha is within an ulp of -expm1(-0.05). */
 static void test_alpha_decay(void **state)
@@ -1476,7 +1477,7 @@ static void test_alpha_decay(void **state)
     (void)state;
     volatile double dt = 0.01, tau = 0.2, tau2 = 0.1;
     double q = dt / tau;
-    double want_alpha = -expm1(-q), want_decay = exp(-q);
+    double want_alpha = -rt_expm1(-q), want_decay = rt_exp(-q);
     assert_true(fabs(want_alpha - -expm1(-0.05)) <= DBL_EPSILON * 0.05);
     rig *r = rig_new(SRC_ALPHA, NULL);
     rig_step_ok(r);
@@ -1488,8 +1489,8 @@ static void test_alpha_decay(void **state)
     EXPECT_SAME("alpha(tau)", rig_out(r, "a_param"), want_alpha);
     rig_set(r, "tau", tau2);
     rig_step_ok(r);
-    EXPECT_SAME("alpha(tau = 100 ms)", rig_out(r, "a_param"), -expm1(-(dt / tau2)));
-    EXPECT_SAME("decay(tau = 100 ms)", rig_out(r, "d_param"), exp(-(dt / tau2)));
+    EXPECT_SAME("alpha(tau = 100 ms)", rig_out(r, "a_param"), -rt_expm1(-(dt / tau2)));
+    EXPECT_SAME("decay(tau = 100 ms)", rig_out(r, "d_param"), rt_exp(-(dt / tau2)));
 }
 
 static const char SRC_INSTANCES[] =
