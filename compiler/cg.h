@@ -28,9 +28,10 @@
  * large for the stack and malloc fails, step changes nothing and returns 1.
  * DRIVE_CG_LOOPS=always (or never) in the environment overrides the size
  * rule, so that tests can check the loops on small circuits.
- * The math ops exp, log, tanh, sin and cos become calls to the C library's
- * functions of those names, which the code's host must provide (the JIT
- * resolves them in its own process).
+ * The math ops log, sin and cos become calls to the C library's functions
+ * of those names, which the code's host must provide (the JIT resolves
+ * them in its own process); exp, expm1 and tanh are drive's own arithmetic
+ * (cgmath.h), inside the module.
  *
  * Ownership: cg_target_* return a target the caller frees with
  * cg_target_free; cg_emit returns a module owned by the caller (dispose it

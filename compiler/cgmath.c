@@ -2,8 +2,9 @@
  *
  * Line for line runtime/rt_math.c: each builder call below is the C
  * operation of the same name there, in the same order and with the same
- * operand order. Branches in the C become selects here; a select picks the
- * value the C's branch would have computed, so the bits agree.
+ * operand order. Branches in the C become selects here (in expm1's scalar,
+ * branches); a select picks the value the C's branch would have computed,
+ * so the bits agree.
  * tests/unit/test_math.c holds the two together. */
 #include "cgmath.h"
 
@@ -18,6 +19,7 @@ typedef struct mb {
     LLVMModuleRef m;
     LLVMTypeRef t, it;  /* double or <n x double>; i64 or <n x i64> */
     unsigned n;         /* lanes, 0 for a scalar */
+    LLVMValueRef fn;    /* the function being defined */
 } mb;
 
 static LLVMValueRef splat(const mb *g, LLVMValueRef k)
@@ -118,24 +120,61 @@ static LLVMValueRef body_exp(const mb *g, LLVMValueRef x)
     return scale(g, sum3(g, kd(g, 1.0), r, p), k);
 }
 
-static LLVMValueRef body_expm1(const mb *g, LLVMValueRef x)
+/* A scalar branches as the C does (a scalar pays for every path it
+ * computes); lanes compute each path and select. Either way, returns. */
+static void body_expm1(const mb *g, LLVMValueRef x)
 {
+    LLVMContextRef ctx = LLVMGetModuleContext(g->m);
     LLVMValueRef tiny = LLVMBuildAnd(g->b, gt(g, x, kd(g, -RT_MATH_TINY)),
                                      lt(g, x, kd(g, RT_MATH_TINY)), "");
+    LLVMBasicBlockRef rest = NULL;
+    if (!g->n) {
+        LLVMBasicBlockRef same = LLVMAppendBasicBlockInContext(ctx, g->fn, "tiny");
+        rest = LLVMAppendBasicBlockInContext(ctx, g->fn, "reduce");
+        LLVMBuildCondBr(g->b, tiny, same, rest);
+        LLVMPositionBuilderAtEnd(g->b, same);
+        LLVMBuildRet(g->b, x);
+        LLVMPositionBuilderAtEnd(g->b, rest);
+    }
     LLVMValueRef hi = kd(g, RT_MATH_EXP_HI), lo = kd(g, RT_MATH_EXPM1_LO);
     LLVMValueRef xc = sel(g, gt(g, x, hi), hi, x);
     xc = sel(g, lt(g, xc, lo), lo, xc);
     LLVMValueRef r, p;
     LLVMValueRef k = reduce(g, xc, &r, &p);
+    LLVMValueRef is0 = LLVMBuildICmp(g->b, LLVMIntEQ, k, ki(g, 0), "");
+    LLVMValueRef ispos = LLVMBuildICmp(g->b, LLVMIntSGT, k, ki(g, 0), "");
+    LLVMBasicBlockRef bzero = NULL, bpos = NULL, bneg = NULL;
+    if (!g->n) {
+        bzero = LLVMAppendBasicBlockInContext(ctx, g->fn, "k0");
+        LLVMBasicBlockRef other = LLVMAppendBasicBlockInContext(ctx, g->fn, "k");
+        bpos = LLVMAppendBasicBlockInContext(ctx, g->fn, "kpos");
+        bneg = LLVMAppendBasicBlockInContext(ctx, g->fn, "kneg");
+        LLVMBuildCondBr(g->b, is0, bzero, other);
+        LLVMPositionBuilderAtEnd(g->b, other);
+        LLVMBuildCondBr(g->b, ispos, bpos, bneg);
+        LLVMPositionBuilderAtEnd(g->b, bzero);
+    }
     LLVMValueRef zero = add(g, r, p);
+    if (!g->n) {
+        LLVMBuildRet(g->b, zero);
+        LLVMPositionBuilderAtEnd(g->b, bpos);
+    }
     LLVMValueRef kk = sel(g, LLVMBuildICmp(g->b, LLVMIntSLT, k, ki(g, 60), ""), k, ki(g, 60));
     LLVMValueRef negk = LLVMBuildSub(g->b, ki(g, 0), kk, "");
     LLVMValueRef pos = scale(g, sum3(g, sub(g, kd(g, 1.0), pow2(g, negk)), r, p), k);
+    if (!g->n) {
+        LLVMBuildRet(g->b, pos);
+        LLVMPositionBuilderAtEnd(g->b, bneg);
+    }
     LLVMValueRef s = pow2(g, k);
     LLVMValueRef neg = sum3(g, sub(g, s, kd(g, 1.0)), mul(g, r, s), mul(g, p, s));
-    LLVMValueRef v = sel(g, LLVMBuildICmp(g->b, LLVMIntSGT, k, ki(g, 0), ""), pos, neg);
-    v = sel(g, LLVMBuildICmp(g->b, LLVMIntEQ, k, ki(g, 0), ""), zero, v);
-    return sel(g, tiny, x, v);
+    if (!g->n) {
+        LLVMBuildRet(g->b, neg);
+        return;
+    }
+    LLVMValueRef v = sel(g, ispos, pos, neg);
+    v = sel(g, is0, zero, v);
+    LLVMBuildRet(g->b, sel(g, tiny, x, v));
 }
 
 static LLVMValueRef body_tanh(const mb *g, LLVMValueRef x)
@@ -143,7 +182,7 @@ static LLVMValueRef body_tanh(const mb *g, LLVMValueRef x)
     LLVMValueRef a = intrinsic(g, "llvm.fabs", &x, 1);
     LLVMValueRef top = kd(g, RT_MATH_TANH_HI);
     a = sel(g, gt(g, a, top), top, a);
-    LLVMValueRef t = body_expm1(g, mul(g, kd(g, 2.0), a));
+    LLVMValueRef t = cgm_call(g->b, CGM_EXPM1, mul(g, kd(g, 2.0), a), "");
     LLVMValueRef big = gt(g, a, kd(g, RT_MATH_TANH_MID));
     LLVMValueRef d = add(g, t, kd(g, 2.0));
     LLVMValueRef e = sub(g, t, sub(g, d, kd(g, 2.0)));
@@ -182,12 +221,13 @@ LLVMValueRef cgm_call(LLVMBuilderRef b, cgm_fn f, LLVMValueRef a, const char *na
         unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
         LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
                                 LLVMCreateEnumAttribute(ctx, nounwind, 0));
-        mb g = { LLVMCreateBuilderInContext(ctx), m, t, n ? LLVMVectorType(i64, n) : i64, n };
+        mb g = { LLVMCreateBuilderInContext(ctx), m, t, n ? LLVMVectorType(i64, n) : i64, n, fn };
         LLVMPositionBuilderAtEnd(g.b, LLVMAppendBasicBlockInContext(ctx, fn, "entry"));
         LLVMValueRef x = LLVMGetParam(fn, 0);
-        LLVMValueRef v = f == CGM_EXP ? body_exp(&g, x) : f == CGM_EXPM1 ? body_expm1(&g, x)
-                                                                        : body_tanh(&g, x);
-        LLVMBuildRet(g.b, v);
+        if (f == CGM_EXPM1)
+            body_expm1(&g, x);
+        else
+            LLVMBuildRet(g.b, f == CGM_EXP ? body_exp(&g, x) : body_tanh(&g, x));
         LLVMDisposeBuilder(g.b);
     }
     return LLVMBuildCall2(b, fty, fn, &a, 1, name);

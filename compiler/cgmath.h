@@ -3,8 +3,9 @@
  * The same sequence of IEEE operations as runtime/rt_math.c, written with
  * LLVM's builder, so that compiled code and the interpreter agree bit for
  * bit. The operand may be a double or a vector of doubles (the lanes of a
- * population): the function has no branches, only selects, so one body
- * serves both, and each lane gets exactly the scalar function's bits.
+ * population). Where the C branches, a scalar branches too and the vector
+ * computes each path and selects per lane, so each lane gets exactly the
+ * scalar function's bits.
  *
  * Ownership: the function is defined (private, once per module and type)
  * in the module of the builder's insertion block; nothing is allocated

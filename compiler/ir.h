@@ -36,9 +36,10 @@ typedef enum {
                   * (anything else reads slot + 0): a ring buffer's entry */
     /* f64 arithmetic (strict IEEE, no reassociation, no contraction) */
     IR_NEG, IR_ADD, IR_SUB, IR_MUL, IR_DIV,
-    /* f64 math, one operand, result f64: exactly the C library's exp, log,
-     * tanh, sin, cos, sqrt, fabs and floor of this process (libm), so every
-     * back end and the folder agree bit for bit */
+    /* f64 math, one operand, result f64: exactly drive's exp, tanh and
+     * expm1 (rt_math.h) and the C library's log, sin, cos, sqrt, fabs and
+     * floor of this process (libm), so every back end and the folder agree
+     * bit for bit */
     IR_EXP, IR_LOG, IR_TANH, IR_SIN, IR_COS, IR_SQRT, IR_ABS, IR_FLOOR, IR_EXPM1,
     /* comparisons: operands of one type (f64 or bool), result bool.
      * LT..GE and EQ are ordered (false on NaN); NE is unordered (true on NaN),

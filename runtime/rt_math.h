@@ -11,19 +11,26 @@
  * vector; tests/unit/test_math.c checks the two agree bit for bit and
  * measures the error against long double.
  *
- * Accuracy (measured by the test over a fixed sample): exp within 1 ulp,
- * expm1 and tanh within 2 ulp. Special values are IEEE's: exp(-inf) = 0,
- * exp(+inf) = +inf, expm1(-inf) = -1, tanh(+-inf) = +-1, NaN in NaN out,
- * and signed zeros kept by expm1 and tanh.
+ * Accuracy, measured over 20 million arguments against long double: exp
+ * 0.75 ulp, expm1 1.10, tanh 1.95 (this machine's C library: 0.51, 0.87,
+ * 2.2); the test holds them under 0.8, 1.2 and 2.0 over its own sample.
+ * Special values are IEEE's: exp(-inf) = 0, exp(+inf) = +inf,
+ * expm1(-inf) = -1, tanh(+-inf) = +-1, NaN in NaN out, and signed zeros
+ * kept by expm1 and tanh.
  *
  * log, sin and cos remain the C library's (see ir.h).
  *
  * The algorithm, shared with cgmath.c:
  *   k = x / ln 2 rounded to nearest (by adding and subtracting 1.5 * 2^52),
- *   r = (x - k * LN2_HI) - k * LN2_LO, with |r| <= ln(2) / 2,
- *   e^r - 1 = r + r^2 * q(r), q the Taylor series to r^11 / 13!,
- *   e^x = (1 + (e^r - 1)) * 2^k, the power of two as two exact factors
- *   so that subnormal and overflowing results round once.
+ *   r + c = (x - k * LN2_HI) - k * LN2_LO, |r| <= ln(2) / 2, c the rounding
+ *   error of r,
+ *   e^(r + c) - 1 - r = p = r^2 q(r) + c (1 + r), q the Taylor series of
+ *   (e^r - 1 - r) / r^2 to r^11 / 13!, by Estrin's scheme,
+ *   e^x = 2^k (1 + r + p), 1 + r summed with its rounding error (Dekker),
+ *   the power of two as two exact factors so that subnormal and
+ *   overflowing results round once; expm1 and tanh from the same pieces.
+ *
+ * Ownership: plain functions of one double; nothing is allocated.
  */
 #ifndef DRIVE_RT_MATH_H
 #define DRIVE_RT_MATH_H
