@@ -31,7 +31,9 @@
  * The math ops log, sin and cos become calls to the C library's functions
  * of those names, which the code's host must provide (the JIT resolves
  * them in its own process); exp, expm1 and tanh are drive's own arithmetic
- * (cgmath.h), inside the module.
+ * (cgmath.h), inside the module, except in cg_emit_part's step, which calls
+ * this process's rt_exp, rt_expm1 and rt_tanh (unless DRIVE_CG_MATH=inline
+ * in the environment).
  *
  * Ownership: cg_target_* return a target the caller frees with
  * cg_target_free; cg_emit returns a module owned by the caller (dispose it

@@ -1,8 +1,16 @@
 /* rt_math.c — drive's exp, expm1 and tanh (see rt_math.h for why and how).
  *
- * Every line is one IEEE operation in a fixed order; the project compiles
- * with -ffp-contract=off, so no multiply and add are fused. compiler/cgmath.c
- * is the same sequence in LLVM IR: a change here is a change there. */
+ * Every line is one IEEE operation in a fixed order: no multiply and add
+ * may be fused. The build says so with -ffp-contract=off (runtime/
+ * CMakeLists.txt, for this file whatever the project's flags); clang's
+ * default honours the pragma below, but gcc ignores it and -ffp-contract=
+ * fast (gcc's default outside ISO C on a CPU with FMA) would change the
+ * bits, which tests/unit/test_math.c would report. compiler/cgmath.c is
+ * the same sequence in LLVM IR: a change here is a change there. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #include "rt_math.h"
 
 #include <math.h>
@@ -95,7 +103,9 @@ double rt_expm1(double x)
         return r + p;
     if (k > 0) /* 2^k ((1 - 2^-k) + r + p), |1 - 2^-k| >= 1/2 > |r| */
         return scale(sum3(1.0 - pow2(-(k < 60 ? k : 60)), r, p), k);
-    double s = pow2(k); /* k >= -58: 2^k - 1 is exact, and so is each product */
+    /* k >= -58: 2^k is normal and each product exact; 2^k - 1 is exact for
+     * k >= -53, and below that its rounding to -1 costs under 0.71 ulp */
+    double s = pow2(k);
     return sum3(s - 1.0, r * s, p * s);
 }
 
