@@ -1234,7 +1234,7 @@ static int add_init(const emitter *e, const char *prefix, const ir_circuit *c)
 /* The JIT's step calls the interpreter's own exp, expm1 and tanh
  * (rt_math.h, in this process) instead of carrying their code: the same
  * bits, and LLVM compiles a call far faster than the 50 to 70 instructions
- * of one inlined (they cost the stdlib's warm compile a sixth more).
+ * of one inlined (they cost the stdlib's warm compile a fifth more).
  * DRIVE_CG_MATH=inline keeps the code, so that tests can check it. */
 static int host_math_wanted(void)
 {

@@ -110,7 +110,9 @@ typedef struct cg_lazy {
  * need neither (cg_target_fast); the rest declares the step. With lazy
  * (else NULL: no lanes), the rest's step_n has no lanes until its hook
  * supplies them (the same states and outputs either way); the module then
- * holds the hook's and token's addresses, so it is for this process only. */
+ * holds the hook's and token's addresses. The step calls this process's
+ * rt_exp, rt_expm1 and rt_tanh by address (see above). Both modules are
+ * for this process only. */
 enum { CG_PART_STEP, CG_PART_REST };
 LLVMModuleRef cg_emit_part(LLVMContextRef ctx, const ir_circuit *c, const char *prefix,
                            const cg_target *t, int part, const cg_lazy *lazy);

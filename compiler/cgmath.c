@@ -120,19 +120,40 @@ static LLVMValueRef body_exp(const mb *g, LLVMValueRef x)
     return scale(g, sum3(g, kd(g, 1.0), r, p), k);
 }
 
-/* A scalar branches as the C does (a scalar pays for every path it
- * computes); lanes compute each path and select. Either way, returns. */
-static void body_expm1(const mb *g, LLVMValueRef x)
+/* expm1 for k > 0 and for k < 0, as rt_expm1's two last returns */
+static LLVMValueRef expm1_pos(const mb *g, LLVMValueRef k, LLVMValueRef r, LLVMValueRef p)
+{
+    LLVMValueRef kk = sel(g, LLVMBuildICmp(g->b, LLVMIntSLT, k, ki(g, 60), ""), k, ki(g, 60));
+    LLVMValueRef negk = LLVMBuildSub(g->b, ki(g, 0), kk, "");
+    return scale(g, sum3(g, sub(g, kd(g, 1.0), pow2(g, negk)), r, p), k);
+}
+
+static LLVMValueRef expm1_neg(const mb *g, LLVMValueRef k, LLVMValueRef r, LLVMValueRef p)
+{
+    LLVMValueRef s = pow2(g, k);
+    return sum3(g, sub(g, s, kd(g, 1.0)), mul(g, r, s), mul(g, p, s));
+}
+
+/* A scalar's `if (cond) return ...`: the builder goes on in the taken
+ * branch; the returned block is where the function continues. */
+static LLVMBasicBlockRef branch(const mb *g, LLVMValueRef cond)
 {
     LLVMContextRef ctx = LLVMGetModuleContext(g->m);
+    LLVMBasicBlockRef taken = LLVMAppendBasicBlockInContext(ctx, g->fn, "");
+    LLVMBasicBlockRef rest = LLVMAppendBasicBlockInContext(ctx, g->fn, "");
+    LLVMBuildCondBr(g->b, cond, taken, rest);
+    LLVMPositionBuilderAtEnd(g->b, taken);
+    return rest;
+}
+
+/* Builds the returns. A scalar branches as the C does (it would pay for
+ * every path it computed); lanes compute every path and select. */
+static void body_expm1(const mb *g, LLVMValueRef x)
+{
     LLVMValueRef tiny = LLVMBuildAnd(g->b, gt(g, x, kd(g, -RT_MATH_TINY)),
                                      lt(g, x, kd(g, RT_MATH_TINY)), "");
-    LLVMBasicBlockRef rest = NULL;
     if (!g->n) {
-        LLVMBasicBlockRef same = LLVMAppendBasicBlockInContext(ctx, g->fn, "tiny");
-        rest = LLVMAppendBasicBlockInContext(ctx, g->fn, "reduce");
-        LLVMBuildCondBr(g->b, tiny, same, rest);
-        LLVMPositionBuilderAtEnd(g->b, same);
+        LLVMBasicBlockRef rest = branch(g, tiny);
         LLVMBuildRet(g->b, x);
         LLVMPositionBuilderAtEnd(g->b, rest);
     }
@@ -143,37 +164,18 @@ static void body_expm1(const mb *g, LLVMValueRef x)
     LLVMValueRef k = reduce(g, xc, &r, &p);
     LLVMValueRef is0 = LLVMBuildICmp(g->b, LLVMIntEQ, k, ki(g, 0), "");
     LLVMValueRef ispos = LLVMBuildICmp(g->b, LLVMIntSGT, k, ki(g, 0), "");
-    LLVMBasicBlockRef bzero = NULL, bpos = NULL, bneg = NULL;
     if (!g->n) {
-        bzero = LLVMAppendBasicBlockInContext(ctx, g->fn, "k0");
-        LLVMBasicBlockRef other = LLVMAppendBasicBlockInContext(ctx, g->fn, "k");
-        bpos = LLVMAppendBasicBlockInContext(ctx, g->fn, "kpos");
-        bneg = LLVMAppendBasicBlockInContext(ctx, g->fn, "kneg");
-        LLVMBuildCondBr(g->b, is0, bzero, other);
-        LLVMPositionBuilderAtEnd(g->b, other);
-        LLVMBuildCondBr(g->b, ispos, bpos, bneg);
-        LLVMPositionBuilderAtEnd(g->b, bzero);
-    }
-    LLVMValueRef zero = add(g, r, p);
-    if (!g->n) {
-        LLVMBuildRet(g->b, zero);
-        LLVMPositionBuilderAtEnd(g->b, bpos);
-    }
-    LLVMValueRef kk = sel(g, LLVMBuildICmp(g->b, LLVMIntSLT, k, ki(g, 60), ""), k, ki(g, 60));
-    LLVMValueRef negk = LLVMBuildSub(g->b, ki(g, 0), kk, "");
-    LLVMValueRef pos = scale(g, sum3(g, sub(g, kd(g, 1.0), pow2(g, negk)), r, p), k);
-    if (!g->n) {
-        LLVMBuildRet(g->b, pos);
-        LLVMPositionBuilderAtEnd(g->b, bneg);
-    }
-    LLVMValueRef s = pow2(g, k);
-    LLVMValueRef neg = sum3(g, sub(g, s, kd(g, 1.0)), mul(g, r, s), mul(g, p, s));
-    if (!g->n) {
-        LLVMBuildRet(g->b, neg);
+        LLVMBasicBlockRef rest = branch(g, is0);
+        LLVMBuildRet(g->b, add(g, r, p));
+        LLVMPositionBuilderAtEnd(g->b, rest);
+        rest = branch(g, ispos);
+        LLVMBuildRet(g->b, expm1_pos(g, k, r, p));
+        LLVMPositionBuilderAtEnd(g->b, rest);
+        LLVMBuildRet(g->b, expm1_neg(g, k, r, p));
         return;
     }
-    LLVMValueRef v = sel(g, ispos, pos, neg);
-    v = sel(g, is0, zero, v);
+    LLVMValueRef v = sel(g, ispos, expm1_pos(g, k, r, p), expm1_neg(g, k, r, p));
+    v = sel(g, is0, add(g, r, p), v);
     LLVMBuildRet(g->b, sel(g, tiny, x, v));
 }
 
