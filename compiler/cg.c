@@ -19,6 +19,7 @@
 
 struct cg_target {
     LLVMTargetMachineRef tm;
+    unsigned lanes; /* cg_target_lanes */
 };
 
 void cg_errorf(char **err, const char *fmt, ...)
@@ -48,6 +49,22 @@ static int native_failed;
 static void init_native(void)
 {
     native_failed = LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter();
+}
+
+/* Whether the feature string turns name on: its last "+name" or "-name"
+ * says (LLVM reads the list in order). */
+static int feature_on(const char *features, const char *name)
+{
+    int on = 0;
+    size_t len = strlen(name);
+    for (const char *p = features; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len + 1 && (*p == '+' || *p == '-') && !strncmp(p + 1, name, len))
+            on = *p == '+';
+        p = end ? end + 1 : p + n;
+    }
+    return on;
 }
 
 /* cpu == NULL means "the generic CPU of the host's architecture". */
@@ -88,6 +105,7 @@ static cg_target *target_new_at(const char *cpu, const char *features, LLVMCodeG
         return NULL;
     }
     t->tm = tm;
+    t->lanes = feature_on(features, "avx512f") ? 8 : 4;
     return t;
 }
 
@@ -132,6 +150,26 @@ cg_target *cg_target_host(char **err)
     return t;
 }
 
+/* The population lanes have no scalar selects (every lane's select is one
+ * blend), and with AVX-512 they hold eight instances in each of 32 vector
+ * registers instead of four in each of 16: the stores and reloads of
+ * values the 16 registers cannot hold go, and the chains of a step's
+ * dependent operations (a division, a square root) are shared by twice the
+ * instances. In the caches that made the predictor circuits 1.4x to 1.5x
+ * faster on Zen 4 (README, Performance). */
+cg_target *cg_target_host_lanes(char **err)
+{
+    call_once(&native_once, init_native);
+    char *cpu = LLVMGetHostCPUName();
+    char *features = LLVMGetHostCPUFeatures();
+    cg_target *t = target_new(cpu, features, err);
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(features);
+    return t;
+}
+
+unsigned cg_target_lanes(const cg_target *t) { return t ? t->lanes : 4; }
+
 cg_target *cg_target_generic(char **err) { return target_new(NULL, "", err); }
 
 cg_target *cg_target_cpu(const char *cpu, const char *features, char **err)
@@ -164,6 +202,7 @@ typedef struct emitter {
     LLVMBuilderRef b;
     LLVMTypeRef f64, i1, i8, i32, i64, ptr, voidt;
     int host_math;  /* a scalar exp, expm1 or tanh calls rt_math.h's, in this process */
+    unsigned lanes; /* instances in step_n's vectors: cg_target_lanes of the module's target */
 } emitter;
 
 static LLVMTypeRef reg_type(const emitter *e, ir_type t) { return t == IR_F64 ? e->f64 : e->i1; }
@@ -1260,6 +1299,7 @@ static LLVMModuleRef emit_module(LLVMContextRef ctx, const ir_circuit *c, const 
         .ptr = LLVMPointerTypeInContext(ctx, 0),
         .voidt = LLVMVoidTypeInContext(ctx),
         .host_math = what == MAKE_STEP && host_math_wanted(),
+        .lanes = cg_target_lanes(t),
     };
     LLVMModuleRef m = LLVMModuleCreateWithNameInContext(prefix, ctx);
     e.m = m;
@@ -1330,24 +1370,26 @@ LLVMModuleRef cg_emit_lanes(LLVMContextRef ctx, const ir_circuit *c, const char 
 
 /* ---- populations: one step across instances ----------------------------- */
 
-/* step_n runs the step of LANES instances at once: every IR value becomes a
- * vector with one lane per instance, so the arithmetic of four instances
- * costs what one did. Each lane performs exactly the scalar step's IEEE
+/* step_n runs the step of several instances at once, its lanes (four, or
+ * eight for a target with AVX-512: cg_target_lanes): every IR value becomes
+ * a vector with one lane per instance, so the arithmetic of the group costs
+ * what one instance's did. Each lane performs exactly the scalar step's IEEE
  * operations in the same order (no reassociation across lanes or within
  * one), so the states are bit for bit those of the scalar step. The blocks
  * are in columns (drive_abi.h): the field at offset o, of width w, of
  * instance i is at o*m + w*i (m = drive_abi_columns(n), n itself up to 64
- * instances), so one field of four neighbouring instances is
- * one vector load or store. Ring buffers are read and written lane by lane
- * (each instance has its own index); the C library's functions are called
- * lane by lane (a vector libm rounds differently); a tick's commit stores,
- * in each lane whose inputs were invalid, the value that was there. */
-enum { LANES = 4 };
+ * instances), so one field of the group's neighbouring instances is
+ * one vector load or store. Ring buffers are read and written in one
+ * vector access when the lanes' indices agree, else lane by lane; the C
+ * library's functions are called lane by lane (a vector libm rounds
+ * differently); a tick's commit stores, in each lane whose inputs were
+ * invalid, the value that was there. */
+enum { MAX_LANES = 8 };
 enum { BLK_STATE, BLK_IN, BLK_OUT };
 
 typedef struct lanegen {
     const emitter *e; /* scalar types */
-    emitter v;        /* the same builder, with f64 and i1 vectors of LANES */
+    emitter v;        /* the same builder, with f64 and i1 vectors of e->lanes lanes */
     const ir_circuit *c;
     LLVMValueRef fn;
     LLVMValueRef n;        /* the columns' length: drive_abi_columns of the population */
@@ -1377,15 +1419,15 @@ static LLVMValueRef lane_put(const lanegen *g, LLVMValueRef vec, unsigned l, LLV
     return LLVMBuildInsertElement(g->e->b, vec, x, LLVMConstInt(g->e->i32, l, 0), "");
 }
 
-static LLVMValueRef lane_splat(LLVMValueRef k)
+static LLVMValueRef lane_splat(const lanegen *g, LLVMValueRef k)
 {
-    LLVMValueRef ks[LANES];
-    for (unsigned l = 0; l < LANES; l++)
+    LLVMValueRef ks[MAX_LANES];
+    for (unsigned l = 0; l < g->e->lanes; l++)
         ks[l] = k;
-    return LLVMConstVector(ks, LANES);
+    return LLVMConstVector(ks, g->e->lanes);
 }
 
-/* The group's four values of the field at offset in block k: its column
+/* The group's values of the field at offset in block k: its column
  * starts at offset*m. */
 static LLVMValueRef col_addr(const lanegen *g, int k, uint32_t offset, ir_type t)
 {
@@ -1397,11 +1439,11 @@ static LLVMValueRef col_addr(const lanegen *g, int k, uint32_t offset, ir_type t
     return LLVMBuildInBoundsGEP2(e->b, e->i8, at, &start, 1, "");
 }
 
-/* A field's four values as stored: doubles, or bytes for bools. */
+/* A field's values as stored: doubles, or bytes for bools. */
 static LLVMValueRef col_load_raw(const lanegen *g, int k, uint32_t offset, ir_type t)
 {
     const emitter *e = g->e;
-    LLVMTypeRef ty = LLVMVectorType(t == IR_F64 ? e->f64 : e->i8, LANES);
+    LLVMTypeRef ty = LLVMVectorType(t == IR_F64 ? e->f64 : e->i8, e->lanes);
     LLVMValueRef x = LLVMBuildLoad2(e->b, ty, col_addr(g, k, offset, t), "");
     LLVMSetAlignment(x, t == IR_F64 ? 8 : 1);
     return x;
@@ -1421,7 +1463,7 @@ static void col_store(const lanegen *g, int k, uint32_t offset, ir_type t, LLVMV
 {
     const emitter *e = g->e;
     if (t == IR_BOOL && LLVMGetElementType(LLVMTypeOf(vec)) == e->i1)
-        vec = LLVMBuildZExt(e->b, vec, LLVMVectorType(e->i8, LANES), "");
+        vec = LLVMBuildZExt(e->b, vec, LLVMVectorType(e->i8, e->lanes), "");
     LLVMValueRef s = LLVMBuildStore(e->b, vec, col_addr(g, k, offset, t));
     LLVMSetAlignment(s, t == IR_F64 ? 8 : 1);
 }
@@ -1433,38 +1475,38 @@ static LLVMValueRef lane_operand(const lanegen *g, uint32_t i, uint32_t k, LLVMT
     return g->vals[k];
 }
 
-/* One access of the four lanes to entry idx (a vector of f64) of a ring of
+/* One access of the lanes to entry idx (a vector of f64) of a ring of
  * len slots at base_off: a load (val NULL; returns the vector), a store of
  * val, or under guard (a vector of i1) a commit's store, which stores back
  * the value that was there where a lane's guard is false. ring_addr's rule:
- * the range test and the conversion are made once for the four lanes, to
+ * the range test and the conversion are made once for all the lanes, to
  * 32-bit integers (one instruction): a ring lies inside a block with 32-bit
  * byte offsets (ir_verify), so its index is below 2^29. Entry j of lane l
  * is the word at base_off + 8j, in the column at (base_off + 8j)*m; when
- * the four indices agree, as they do in instances stepped together, their
+ * the lanes' indices agree, as they do in instances stepped together, their
  * entries are neighbours there, one vector access; else lane by lane. */
 static LLVMValueRef lane_ring(const lanegen *g, LLVMValueRef idx, uint32_t base_off, uint32_t len,
                               LLVMValueRef val, LLVMValueRef guard)
 {
     const emitter *e = g->e;
-    LLVMValueRef zero = lane_splat(const_f64(e, 0));
+    LLVMValueRef zero = lane_splat(g, const_f64(e, 0));
     LLVMValueRef in_range = LLVMBuildAnd(
         e->b, LLVMBuildFCmp(e->b, LLVMRealOGE, idx, zero, ""),
-        LLVMBuildFCmp(e->b, LLVMRealOLT, idx, lane_splat(const_f64(e, (double)len)), ""), "");
+        LLVMBuildFCmp(e->b, LLVMRealOLT, idx, lane_splat(g, const_f64(e, (double)len)), ""), "");
     LLVMValueRef k = LLVMBuildSelect(e->b, in_range, idx, zero, "");
-    LLVMTypeRef vi32 = LLVMVectorType(e->i32, LANES);
+    LLVMTypeRef vi32 = LLVMVectorType(e->i32, e->lanes);
     LLVMValueRef ks = LLVMBuildFPToSI(e->b, k, vi32, "");
     LLVMValueRef first = LLVMBuildShuffleVector(e->b, ks, LLVMGetPoison(vi32),
                                                 LLVMConstNull(vi32), "");
     LLVMValueRef same = LLVMBuildICmp(
         e->b, LLVMIntEQ,
         LLVMBuildBitCast(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, ks, first, ""),
-                         LLVMIntTypeInContext(e->ctx, LANES), ""),
-        LLVMConstAllOnes(LLVMIntTypeInContext(e->ctx, LANES)), "row");
+                         LLVMIntTypeInContext(e->ctx, e->lanes), ""),
+        LLVMConstAllOnes(LLVMIntTypeInContext(e->ctx, e->lanes)), "row");
     LLVMValueRef n8 = LLVMBuildMul(e->b, g->n, LLVMConstInt(e->i64, 8, 0), "");
     LLVMValueRef start = col_addr(g, BLK_STATE, base_off, IR_F64);
-    LLVMValueRef at[LANES];
-    for (unsigned l = 0; l < LANES; l++) {
+    LLVMValueRef at[MAX_LANES];
+    for (unsigned l = 0; l < e->lanes; l++) {
         LLVMValueRef kl = LLVMBuildZExt(e->b, lane_get(g, ks, l), e->i64, "");
         LLVMValueRef off = LLVMBuildAdd(e->b, LLVMBuildMul(e->b, kl, n8, ""),
                                         LLVMConstInt(e->i64, 8 * l, 0), "");
@@ -1489,7 +1531,7 @@ static LLVMValueRef lane_ring(const lanegen *g, LLVMValueRef idx, uint32_t base_
 
     LLVMPositionBuilderAtEnd(e->b, apart);
     LLVMValueRef vlanes = LLVMGetPoison(g->v.f64);
-    for (unsigned l = 0; l < LANES; l++) {
+    for (unsigned l = 0; l < e->lanes; l++) {
         LLVMValueRef x = NULL;
         if (!val || guard) {
             x = LLVMBuildLoad2(e->b, e->f64, at[l], "");
@@ -1529,7 +1571,7 @@ static int lane_commit_store(const lanegen *g, uint32_t i, LLVMValueRef guard)
             return -1;
         LLVMValueRef old = col_load_raw(g, BLK_STATE, v->offset, v->type);
         if (v->type == IR_BOOL)
-            a = LLVMBuildZExt(e->b, a, LLVMVectorType(e->i8, LANES), "");
+            a = LLVMBuildZExt(e->b, a, LLVMVectorType(e->i8, e->lanes), "");
         col_store(g, BLK_STATE, v->offset, v->type, LLVMBuildSelect(e->b, guard, a, old, ""));
         return 0;
     }
@@ -1541,7 +1583,7 @@ static int lane_commit_store(const lanegen *g, uint32_t i, LLVMValueRef guard)
     return 0;
 }
 
-/* The step's body over LANES instances; *status is the vector of statuses
+/* The step's body over a group of lanes; *status is the vector of statuses
  * (NULL: none). Returns 0, or -1 on a malformed instruction. */
 static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
 {
@@ -1553,7 +1595,7 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
         LLVMValueRef a = NULL, b = NULL, cv = NULL, v = NULL;
         switch (ins->op) {
         case IR_CONST:
-            v = lane_splat(ins->type == IR_F64 ? const_f64(e, ins->imm)
+            v = lane_splat(g, ins->type == IR_F64 ? const_f64(e, ins->imm)
                                                   : LLVMConstInt(e->i1, ins->imm != 0, 0));
             break;
         case IR_INPUT:
@@ -1612,7 +1654,7 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
             if (ins->type != IR_F64 || !(a = lane_operand(g, i, ins->a, g->v.f64)))
                 return -1;
             v = LLVMGetPoison(g->v.f64);
-            for (unsigned l = 0; l < LANES && v; l++) {
+            for (unsigned l = 0; l < e->lanes && v; l++) {
                 LLVMValueRef x = emit_math(e, ins->op, lane_get(g, a, l), "");
                 v = x ? lane_put(g, v, l, x) : NULL;
             }
@@ -1638,7 +1680,7 @@ static int emit_lanes_body(lanegen *g, LLVMValueRef *status)
 
 /* The head of a lazy step_n (cg_emit_part): through the lanes version once
  * there is one (a pointer in a private global, set by the hook), else,
- * for LANES instances or more while the hook has not said there are none,
+ * for as many instances as the lanes or more while the hook has not said there are none,
  * ask the hook for it, else (and when the hook has none) on to the loop at
  * tail. */
 static void emit_lazy_dispatch(const emitter *e, LLVMValueRef fn, LLVMTypeRef fty, LLVMValueRef n,
@@ -1666,7 +1708,7 @@ static void emit_lazy_dispatch(const emitter *e, LLVMValueRef fn, LLVMTypeRef ft
     LLVMPositionBuilderAtEnd(e->b, check);
     /* Ask only while the slot is NULL (not CG_LAZY_NONE). */
     LLVMValueRef many = LLVMBuildAnd(
-        e->b, LLVMBuildICmp(e->b, LLVMIntUGE, n, LLVMConstInt(e->i64, LANES, 0), "many"),
+        e->b, LLVMBuildICmp(e->b, LLVMIntUGE, n, LLVMConstInt(e->i64, e->lanes, 0), "many"),
         LLVMBuildICmp(e->b, LLVMIntEQ, word, LLVMConstInt(e->i64, 0, 0), "unasked"), "ask");
     LLVMBuildCondBr(e->b, many, ask, tail);
     LLVMPositionBuilderAtEnd(e->b, ask);
@@ -1833,7 +1875,7 @@ static LLVMValueRef copy_table(const emitter *e, const ir_circuit *c, int k, uin
 
 /* name(states, n, in, out), <prefix>_step_n: step n instances whose blocks
  * are in columns (drive_abi.h); returns how many reported invalid inputs.
- * One instance is its own block: a call of step. Groups of LANES instances
+ * One instance is its own block: a call of step. Groups of lanes
  * go through the vector body above; the rest (and every instance of a
  * circuit emitted with loops) one at a time, copied out of the columns into
  * a block on the stack, stepped, and copied back. */
@@ -1893,7 +1935,7 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
     LLVMBasicBlockRef vlatch = NULL;
     LLVMValueRef vbad2 = NULL;
     if (lanes && lanes_wanted(c)) {
-        LLVMValueRef nv = LLVMBuildAnd(e->b, n, LLVMConstInt(e->i64, ~(uint64_t)(LANES - 1), 0), "nv");
+        LLVMValueRef nv = LLVMBuildAnd(e->b, n, LLVMConstInt(e->i64, ~(uint64_t)(e->lanes - 1), 0), "nv");
         LLVMBasicBlockRef vloop = LLVMAppendBasicBlockInContext(e->ctx, fn, "lanes");
         LLVMMoveBasicBlockAfter(vloop, more);
         LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, nv, zero, "few"), tail, vloop);
@@ -1901,8 +1943,8 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
         LLVMValueRef i = LLVMBuildPhi(e->b, e->i64, "i");
         LLVMValueRef bad = LLVMBuildPhi(e->b, e->i64, "bad");
         lanegen g = { .e = e, .v = *e, .c = c, .fn = fn, .n = cols };
-        g.v.f64 = LLVMVectorType(e->f64, LANES);
-        g.v.i1 = LLVMVectorType(e->i1, LANES);
+        g.v.f64 = LLVMVectorType(e->f64, e->lanes);
+        g.v.i1 = LLVMVectorType(e->i1, e->lanes);
         LLVMValueRef i8 = LLVMBuildMul(e->b, i, LLVMConstInt(e->i64, 8, 0), "");
         for (int k = 0; k < 3; k++) {
             g.at[k][0] = LLVMBuildInBoundsGEP2(e->b, e->i8, bases[k], &i8, 1, "");
@@ -1915,11 +1957,11 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
         if (!ok)
             return -1;
         LLVMValueRef count = zero;
-        for (unsigned l = 0; status && l < LANES; l++)
+        for (unsigned l = 0; status && l < e->lanes; l++)
             count = LLVMBuildAdd(e->b, count, LLVMBuildZExt(e->b, lane_get(&g, status, l), e->i64, ""),
                                  "");
         vbad2 = LLVMBuildAdd(e->b, bad, count, "bad2");
-        LLVMValueRef i2 = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, LANES, 0), "i2");
+        LLVMValueRef i2 = LLVMBuildAdd(e->b, i, LLVMConstInt(e->i64, e->lanes, 0), "i2");
         vlatch = LLVMGetInsertBlock(e->b);
         LLVMBuildCondBr(e->b, LLVMBuildICmp(e->b, LLVMIntEQ, i2, nv, "end"), tail, vloop);
         LLVMAddIncoming(i, (LLVMValueRef[]){ zero, i2 }, (LLVMBasicBlockRef[]){ more, vlatch }, 2);

@@ -54,6 +54,7 @@
 typedef struct cg_target cg_target;
 
 cg_target *cg_target_host(char **err);    /* this CPU and its features but AVX-512 (JIT) */
+cg_target *cg_target_host_lanes(char **err); /* this CPU and all its features (JIT lanes) */
 cg_target *cg_target_generic(char **err); /* plain x86-64 (portable .so) */
 /* A named CPU such as "x86-64-v3" with extra features such as "+avx2" (NULL
  * or "" for none); LLVM warns on stderr about a CPU it does not know. */
@@ -63,6 +64,12 @@ cg_target *cg_target_cpu(const char *cpu, const char *features, char **err);
  * code that runs once, or only calls other code (cg_emit_part). */
 cg_target *cg_target_fast(const cg_target *like, char **err);
 void cg_target_free(cg_target *t);
+
+/* How many instances a step_n made for t steps at once (its lanes): 8
+ * when t's feature string turns on AVX-512 (one 512-bit vector a value),
+ * else 4. A CPU name alone (cg_target_cpu("x86-64-v4", NULL)) gives 4:
+ * only the features are read. */
+unsigned cg_target_lanes(const cg_target *t);
 
 /* The wrapped machine, still owned by t. */
 LLVMTargetMachineRef cg_target_machine(const cg_target *t);

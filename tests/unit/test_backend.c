@@ -820,6 +820,19 @@ static void test_population_lanes(void **state)
         assert_null(ir_verify(&scratch, pr));
         pop_vs_interp(fx->j, pr, opt, "pairs");
     }
+    /* Four lanes where the host's are eight (AVX-512), and the reverse
+     * check: each width must step every instance as the interpreter does. */
+    char *err = NULL;
+    setenv("DRIVE_CG_LANES", "4", 1);
+    jit *four = jit_create(&err);
+    unsetenv("DRIVE_CG_LANES");
+    assert_non_null(four);
+    pop_vs_interp(four, fx->all_ops, 2, "all ops, four lanes");
+    pop_vs_interp(four, build_math(&scratch), 2, "math, four lanes");
+    ir_circuit *pr4 = build_pairs(&scratch);
+    assert_null(ir_verify(&scratch, pr4));
+    pop_vs_interp(four, pr4, 2, "pairs, four lanes");
+    jit_destroy(four);
     /* The plain step_n, a loop calling step: without lanes, and in circuits
      * emitted with loops. */
     jit_set_lanes(fx->j, 0);
@@ -856,6 +869,94 @@ static void test_lanes_in_module(void **state)
         LLVMDisposeModule(m);
         LLVMContextDispose(ctx);
     }
+    cg_target_free(t);
+}
+
+/* Four lanes, or eight where the target's features turn on AVX-512; the
+ * host's lanes (the JIT's) are eight exactly when this CPU has it, its
+ * steps' target never. */
+static void test_lanes_width(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *features;
+        unsigned lanes;
+    } cases[] = {
+        { "", 4 },
+        { "+avx2,+fma", 4 },
+        { "+avx2,+avx512f,+avx512vl", 8 },
+        { "+avx512f,-avx512f", 4 },
+        { "-avx512f,+avx512f", 8 },
+        { "+avx512fp16", 4 }, /* another feature whose name begins alike */
+    };
+    char *err = NULL;
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        cg_target *t = cg_target_cpu("x86-64", cases[k].features, &err);
+        assert_non_null(t);
+        if (cg_target_lanes(t) != cases[k].lanes)
+            fail_msg("features \"%s\": %u lanes, expected %u", cases[k].features,
+                     cg_target_lanes(t), cases[k].lanes);
+        cg_target_free(t);
+    }
+    cg_target *host = cg_target_host(&err), *lanes = cg_target_host_lanes(&err);
+    assert_non_null(host);
+    assert_non_null(lanes);
+    assert_int_equal(cg_target_lanes(host), 4);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    assert_int_equal(cg_target_lanes(lanes), __builtin_cpu_supports("avx512f") ? 8 : 4);
+#endif
+    cg_target_free(host);
+    cg_target_free(lanes);
+}
+
+/* Counts of text in the lanes of build_pairs made for t, unoptimised. */
+static void lanes_text_counts(cg_target *t, const char *vec, int *loads, int *stores,
+                              int *scalar, int *rows)
+{
+    char *err = NULL;
+    ir_circuit *c = build_pairs(&scratch);
+    assert_null(ir_verify(&scratch, c));
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef m = cg_emit_lanes(ctx, c, "unit_pairs", t);
+    assert_non_null(m);
+    assert_int_equal(cg_optimize(m, t, 0, &err), 0);
+    char *text = cg_print_module(m);
+    const char *body = strstr(text, "@unit_pairs_lanes_step_n(");
+    assert_non_null(body);
+    char load[64], store[64];
+    snprintf(load, sizeof load, "load %s", vec);
+    snprintf(store, sizeof store, "store %s", vec);
+    *loads = *stores = *scalar = 0;
+    for (const char *p = body; (p = strstr(p, load)); p++)
+        ++*loads;
+    for (const char *p = body; (p = strstr(p, store)); p++)
+        ++*stores;
+    for (const char *p = body; (p = strstr(p, "load double")); p++)
+        ++*scalar;
+    *rows = strstr(body, "ring_row") != NULL;
+    assert_null(strstr(body, "<2 x double>"));
+    free(text);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(ctx);
+}
+
+/* Eight lanes: the same loads and stores as four (test_lanes_columns),
+ * each of eight doubles, and the ring's entries lane by lane eight times. */
+static void test_lanes_columns_eight(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    cg_target *t = cg_target_cpu("x86-64-v3", "+avx512f,+avx512vl,+avx512dq,+avx512bw", &err);
+    assert_non_null(t);
+    assert_int_equal(cg_target_lanes(t), 8);
+    int loads, stores, scalar, rows;
+    lanes_text_counts(t, "<8 x double>", &loads, &stores, &scalar, &rows);
+    assert_int_equal(loads, 10 + 3);
+    assert_int_equal(stores, 6 + 1);
+    assert_int_equal(scalar, 3 * 8);
+    assert_true(rows);
+    lanes_text_counts(t, "<4 x double>", &loads, &stores, &scalar, &rows);
+    assert_int_equal(loads + stores, 0);
     cg_target_free(t);
 }
 
@@ -1994,6 +2095,8 @@ int main(void)
         cmocka_unit_test_teardown(test_population_lanes, scratch_teardown),
         cmocka_unit_test_teardown(test_lanes_in_module, scratch_teardown),
         cmocka_unit_test_teardown(test_lanes_columns, scratch_teardown),
+        cmocka_unit_test_teardown(test_lanes_width, scratch_teardown),
+        cmocka_unit_test_teardown(test_lanes_columns_eight, scratch_teardown),
         cmocka_unit_test_teardown(test_math_O0, scratch_teardown),
         cmocka_unit_test_teardown(test_math_O2, scratch_teardown),
         cmocka_unit_test_teardown(test_math_baseline_cpu, scratch_teardown),
