@@ -417,8 +417,9 @@ static unsigned char *cache_key(const ir_circuit *c, int opt_level, unsigned fla
 {
     keybuf k = { 0 };
     const char *loops = getenv("DRIVE_CG_LOOPS"), *lanes = getenv("DRIVE_CG_LANES");
-    const char *math = getenv("DRIVE_CG_MATH");
+    const char *math = getenv("DRIVE_CG_MATH"), *ahead = getenv("DRIVE_CG_PREFETCH");
     key_put(&k, "drive-jit-2", 11);
+    key_put(&k, ahead ? ahead : "", ahead ? strlen(ahead) + 1 : 1);
     key_put(&k, loops ? loops : "", loops ? strlen(loops) + 1 : 1);
     key_put(&k, lanes ? lanes : "", lanes ? strlen(lanes) + 1 : 1);
     key_put(&k, math ? math : "", math ? strlen(math) + 1 : 1);

@@ -934,6 +934,13 @@ static void lanes_text_counts(cg_target *t, const char *vec, int *loads, int *st
     for (const char *p = body; (p = strstr(p, "load double")); p++)
         ++*scalar;
     *rows = strstr(body, "ring_row") != NULL;
+    int prefetches = 0;
+    for (const char *p = body; (p = strstr(p, "call void @llvm.prefetch.p0(")); p++)
+        prefetches++;
+    /* Each column of reals the group touches, once: the inputs x0, x1, x2,
+     * the params p0, p1, the slots s0, s1, s2, the outputs y, z, w; not the
+     * ring, whose lanes may read anywhere in it. */
+    assert_int_equal(prefetches, 11);
     assert_null(strstr(body, "<2 x double>"));
     free(text);
     LLVMDisposeModule(m);
@@ -960,30 +967,17 @@ static void test_lanes_columns_eight(void **state)
     cg_target_free(t);
 }
 
-/* The lanes read adjacent reals as pairs (16-byte loads), never a state
- * slot read after a store to the block. */
+/* The lanes read each field of a group with one vector load, never a
+ * state slot read after a store to the block (four lanes: the host's
+ * steps' target, without AVX-512). */
 static void test_lanes_columns(void **state)
 {
     (void)state;
     char *err = NULL;
     cg_target *t = cg_target_host(&err);
     assert_non_null(t);
-    ir_circuit *c = build_pairs(&scratch);
-    assert_null(ir_verify(&scratch, c));
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef m = cg_emit_lanes(ctx, c, "unit_pairs", t);
-    assert_non_null(m);
-    assert_int_equal(cg_optimize(m, t, 0, &err), 0);
-    char *text = cg_print_module(m);
-    const char *body = strstr(text, "@unit_pairs_lanes_step_n(");
-    assert_non_null(body);
-    int loads = 0, stores = 0, scalar = 0;
-    for (const char *p = body; (p = strstr(p, "load <4 x double>")); p++)
-        loads++;
-    for (const char *p = body; (p = strstr(p, "store <4 x double>")); p++)
-        stores++;
-    for (const char *p = body; (p = strstr(p, "load double")); p++)
-        scalar++;
+    int loads, stores, scalar, rows;
+    lanes_text_counts(t, "<4 x double>", &loads, &stores, &scalar, &rows);
     /* One vector load per field read: x0, x1, x2, p0, p1, s0, s2, s1 after
      * the store, and the value already there of the two plain slots the
      * commit stores (s0, s2); one vector store per field written: y, z, w,
@@ -993,11 +987,7 @@ static void test_lanes_columns(void **state)
     assert_int_equal(loads, 10 + 3);
     assert_int_equal(stores, 6 + 1);
     assert_int_equal(scalar, 3 * 4);
-    assert_non_null(strstr(body, "ring_row"));
-    assert_null(strstr(body, "<2 x double>"));
-    free(text);
-    LLVMDisposeModule(m);
-    LLVMContextDispose(ctx);
+    assert_true(rows);
     cg_target_free(t);
 }
 
