@@ -19,7 +19,10 @@
 
 struct cg_target {
     LLVMTargetMachineRef tm;
-    unsigned lanes; /* cg_target_lanes */
+    int wide;             /* the machine's own features turn on AVX-512 */
+    /* The host's CPU and all its features, AVX-512 included, for step_n's
+     * lanes alone (cg_target_host; NULL elsewhere and without AVX-512). */
+    char *lanes_cpu, *lanes_features;
 };
 
 void cg_errorf(char **err, const char *fmt, ...)
@@ -105,7 +108,8 @@ static cg_target *target_new_at(const char *cpu, const char *features, LLVMCodeG
         return NULL;
     }
     t->tm = tm;
-    t->lanes = feature_on(features, "avx512f") ? 8 : 4;
+    t->wide = feature_on(features, "avx512f");
+    t->lanes_cpu = t->lanes_features = NULL;
     return t;
 }
 
@@ -124,6 +128,37 @@ cg_target *cg_target_fast(const cg_target *like, char **err)
     return t;
 }
 
+/* The population lanes have no scalar selects (every lane's select is one
+ * blend), and with AVX-512 they hold eight instances in each of 32 vector
+ * registers instead of four in each of 16: the stores and reloads of
+ * values the 16 registers cannot hold go, and the chains of a step's
+ * dependent operations (a division, a square root) are shared by twice the
+ * instances. In the caches that made the predictor circuits 1.4x to 1.5x
+ * faster on Zen 4 (README, Performance). So step_n made for the host gets
+ * the host's CPU and all its features as its own function attributes,
+ * which LLVM's code generator honours function by function. Returns t, or
+ * NULL when out of memory. */
+static cg_target *host_lanes(cg_target *t, const char *cpu, const char *features)
+{
+    t->lanes_cpu = strdup(cpu);
+    t->lanes_features = strdup(features);
+    return t->lanes_cpu && t->lanes_features ? t : NULL;
+}
+
+/* DRIVE_CG_LANES=4 keeps the host's lanes to four (tests, measurements). */
+static int lanes_kept_to_four(void)
+{
+    const char *env = getenv("DRIVE_CG_LANES");
+    return env && !strcmp(env, "4");
+}
+
+unsigned cg_target_lanes(const cg_target *t)
+{
+    if (!t)
+        return 4;
+    return t->wide || (t->lanes_features && !lanes_kept_to_four()) ? 8 : 4;
+}
+
 cg_target *cg_target_host(char **err)
 {
     call_once(&native_once, init_native);
@@ -133,7 +168,7 @@ cg_target *cg_target_host(char **err)
      * AVX-512 masked moves, whose mask-register chains made the social
      * attention example 2.5x slower than with AVX2 on Zen 4 (bench/run.sh:
      * 11.0 vs 4.4 ns/step; gcc -O2: 4.4). Turning off avx512f turns off the
-     * whole family. */
+     * whole family. The lanes keep it (host_lanes). */
     size_t n = strlen(features);
     char *without = malloc(n + sizeof ",-avx512f");
     cg_target *t = NULL;
@@ -145,30 +180,16 @@ cg_target *cg_target_host(char **err)
         t = target_new(cpu, without, err);
         free(without);
     }
+    if (t && feature_on(features, "avx512f") && !host_lanes(t, cpu, features)) {
+        cg_target_free(t);
+        t = NULL;
+        if (err)
+            *err = NULL;
+    }
     LLVMDisposeMessage(cpu);
     LLVMDisposeMessage(features);
     return t;
 }
-
-/* The population lanes have no scalar selects (every lane's select is one
- * blend), and with AVX-512 they hold eight instances in each of 32 vector
- * registers instead of four in each of 16: the stores and reloads of
- * values the 16 registers cannot hold go, and the chains of a step's
- * dependent operations (a division, a square root) are shared by twice the
- * instances. In the caches that made the predictor circuits 1.4x to 1.5x
- * faster on Zen 4 (README, Performance). */
-cg_target *cg_target_host_lanes(char **err)
-{
-    call_once(&native_once, init_native);
-    char *cpu = LLVMGetHostCPUName();
-    char *features = LLVMGetHostCPUFeatures();
-    cg_target *t = target_new(cpu, features, err);
-    LLVMDisposeMessage(cpu);
-    LLVMDisposeMessage(features);
-    return t;
-}
-
-unsigned cg_target_lanes(const cg_target *t) { return t ? t->lanes : 4; }
 
 cg_target *cg_target_generic(char **err) { return target_new(NULL, "", err); }
 
@@ -182,6 +203,8 @@ void cg_target_free(cg_target *t)
     if (!t)
         return;
     LLVMDisposeTargetMachine(t->tm);
+    free(t->lanes_cpu);
+    free(t->lanes_features);
     free(t);
 }
 
@@ -190,6 +213,8 @@ LLVMTargetMachineRef cg_target_machine(const cg_target *t) { return t->tm; }
 LLVMTargetMachineRef cg_target_take_machine(cg_target *t)
 {
     LLVMTargetMachineRef tm = t->tm;
+    free(t->lanes_cpu);
+    free(t->lanes_features);
     free(t);
     return tm;
 }
@@ -203,6 +228,7 @@ typedef struct emitter {
     LLVMTypeRef f64, i1, i8, i32, i64, ptr, voidt;
     int host_math;  /* a scalar exp, expm1 or tanh calls rt_math.h's, in this process */
     unsigned lanes; /* instances in step_n's vectors: cg_target_lanes of the module's target */
+    const cg_target *lanes_attrs; /* whose lanes_cpu and lanes_features step_n's lanes carry */
 } emitter;
 
 static LLVMTypeRef reg_type(const emitter *e, ir_type t) { return t == IR_F64 ? e->f64 : e->i1; }
@@ -1300,6 +1326,7 @@ static LLVMModuleRef emit_module(LLVMContextRef ctx, const ir_circuit *c, const 
         .voidt = LLVMVoidTypeInContext(ctx),
         .host_math = what == MAKE_STEP && host_math_wanted(),
         .lanes = cg_target_lanes(t),
+        .lanes_attrs = t && !t->wide && t->lanes_features && !lanes_kept_to_four() ? t : NULL,
     };
     LLVMModuleRef m = LLVMModuleCreateWithNameInContext(prefix, ctx);
     e.m = m;
@@ -1926,6 +1953,27 @@ static LLVMValueRef copy_table(const emitter *e, const ir_circuit *c, int k, uin
     return g;
 }
 
+/* step_n's lanes made for the host's CPU with all its features: fn and the
+ * vector functions it calls (cgmath.h's), which must agree with it on how
+ * vectors are passed (a <8 x double> is one register with AVX-512, two
+ * without) and are inlined into it only where they have no more features. */
+static void carry_lanes_attrs(const emitter *e, LLVMValueRef fn)
+{
+    const char *kv[2][2] = { { "target-cpu", e->lanes_attrs->lanes_cpu },
+                             { "target-features", e->lanes_attrs->lanes_features } };
+    for (LLVMValueRef f = LLVMGetFirstFunction(e->m); f; f = LLVMGetNextFunction(f)) {
+        LLVMTypeRef ret = LLVMGetReturnType(LLVMGlobalGetValueType(f));
+        if (f != fn && (LLVMIsDeclaration(f) || LLVMGetTypeKind(ret) != LLVMVectorTypeKind))
+            continue;
+        for (int k = 0; k < 2; k++)
+            LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+                                    LLVMCreateStringAttribute(e->ctx, kv[k][0],
+                                                              (unsigned)strlen(kv[k][0]),
+                                                              kv[k][1],
+                                                              (unsigned)strlen(kv[k][1])));
+    }
+}
+
 /* name(states, n, in, out), <prefix>_step_n: step n instances whose blocks
  * are in columns (drive_abi.h); returns how many reported invalid inputs.
  * One instance is its own block: a call of step. Groups of lanes
@@ -2013,6 +2061,8 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
         free(g.fetched);
         if (!ok)
             return -1;
+        if (e->lanes_attrs)
+            carry_lanes_attrs(e, fn);
         LLVMValueRef count = zero;
         for (unsigned l = 0; status && l < e->lanes; l++)
             count = LLVMBuildAdd(e->b, count, LLVMBuildZExt(e->b, lane_get(&g, status, l), e->i64, ""),

@@ -53,8 +53,9 @@
  * one initialises LLVM's native target and asm printer (once per process). */
 typedef struct cg_target cg_target;
 
-cg_target *cg_target_host(char **err);    /* this CPU and its features but AVX-512 (JIT) */
-cg_target *cg_target_host_lanes(char **err); /* this CPU and all its features (JIT lanes) */
+/* This CPU and its features but AVX-512 (the JIT, and .so files made
+ * with --cpu native); step_n's lanes get all its features (cg_target_lanes). */
+cg_target *cg_target_host(char **err);
 cg_target *cg_target_generic(char **err); /* plain x86-64 (portable .so) */
 /* A named CPU such as "x86-64-v3" with extra features such as "+avx2" (NULL
  * or "" for none); LLVM warns on stderr about a CPU it does not know. */
@@ -67,8 +68,10 @@ void cg_target_free(cg_target *t);
 
 /* How many instances a step_n made for t steps at once (its lanes): 8
  * when t's feature string turns on AVX-512 (one 512-bit vector a value),
- * else 4. A CPU name alone (cg_target_cpu("x86-64-v4", NULL)) gives 4:
- * only the features are read. */
+ * or t is the host's and the host has it (the lanes function then carries
+ * the host's CPU and features as attributes; DRIVE_CG_LANES=4 in the
+ * environment keeps it to four), else 4. A CPU name alone
+ * (cg_target_cpu("x86-64-v4", NULL)) gives 4: only features are read. */
 unsigned cg_target_lanes(const cg_target *t);
 
 /* The wrapped machine, still owned by t. */

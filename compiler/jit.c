@@ -114,7 +114,6 @@ struct jit {
     LLVMOrcLLJITRef lljit;
     LLVMOrcThreadSafeContextRef tsc; /* one context for every module made */
     cg_target *target;               /* same CPU as the JIT's, for the passes */
-    cg_target *lanes_target;         /* the lanes' (NULL: target's), see jit_create_cpu */
     jit_unit *units;                 /* live trackers, released by jit_destroy */
     char *report;                    /* what the session reported lately */
     unsigned long serial;            /* makes every symbol prefix unique */
@@ -201,14 +200,6 @@ jit *jit_create_cpu(const char *cpu, const char *features, char **err)
      * consumes the other, so the cost model matches the code generator. */
     j->target = cpu ? cg_target_cpu(cpu, features, err) : cg_target_host(err);
     if (!j->target || !(j->fast = cg_target_fast(j->target, err)))
-        goto fail;
-    /* The host's lanes get all its features, AVX-512 included, which the
-     * steps go without (cg.h); DRIVE_CG_LANES=4 keeps them to the steps'
-     * features and four lanes, for tests and measurements. A named CPU's
-     * lanes are made with its own features. */
-    const char *lanes_env = getenv("DRIVE_CG_LANES");
-    if (!cpu && !(lanes_env && !strcmp(lanes_env, "4")) &&
-        !(j->lanes_target = cg_target_host_lanes(err)))
         goto fail;
     cg_target *for_jit = cpu ? cg_target_cpu(cpu, features, err) : cg_target_host(err);
     if (!for_jit)
@@ -310,7 +301,6 @@ void jit_destroy(jit *j)
             LLVMContextDispose(j->wctx[w]);
     }
     cg_target_free(j->target);
-    cg_target_free(j->lanes_target);
     cg_target_free(j->fast);
     free(j->cpu);
     free(j->features);
@@ -574,9 +564,8 @@ static void *lanes_link(jit *j, lanes_rec *r, void **slot)
     char *err = NULL;
     if (!r->obj) {
         LLVMContextRef ctx = LLVMOrcThreadSafeContextGetContext(j->tsc);
-        const cg_target *t = j->lanes_target ? j->lanes_target : j->target;
-        LLVMModuleRef m = cg_emit_lanes(ctx, r->c, r->prefix, t);
-        LLVMMemoryBufferRef buf = m ? object_of(m, t, r->set->opt_level, &err) : NULL;
+        LLVMModuleRef m = cg_emit_lanes(ctx, r->c, r->prefix, j->target);
+        LLVMMemoryBufferRef buf = m ? object_of(m, j->target, r->set->opt_level, &err) : NULL;
         size_t len = buf ? LLVMGetBufferSize(buf) : 0;
         if (buf && (r->obj = malloc(len ? len : 1))) {
             memcpy(r->obj, LLVMGetBufferStart(buf), len);

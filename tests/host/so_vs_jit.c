@@ -22,6 +22,8 @@
  *
  *   so_vs_jit DRIVEC FILE.drive TMPDIR [TICKS]
  *
+ * ($SO_VS_JIT_CPU=native builds the .so files for this machine: build.)
+ *
  * Exit status 0 when everything agrees, 1 on any difference (each is
  * printed with the circuit, tick, instance and field), 2 on bad usage or
  * when a tool could not run. Work files go to a fresh directory under
@@ -114,11 +116,13 @@ static int run(char *const argv[])
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-/* `drivec build FILE [--circuit NAME] -o OUT --no-cache`: the cache is off
- * so that the .so is really built by this drivec from this source. */
+/* `drivec build FILE [--circuit NAME] -o OUT --no-cache [--cpu CPU]`: the
+ * cache is off so that the .so is really built by this drivec from this
+ * source; $SO_VS_JIT_CPU, when set, is the CPU (native: this machine's,
+ * whose population lanes are eight instances wide where it has AVX-512). */
 static int build(const char *drivec, const char *file, const char *circuit, const char *out)
 {
-    char *argv[10];
+    char *argv[12];
     int a = 0;
     argv[a++] = (char *)drivec;
     argv[a++] = "build";
@@ -130,6 +134,11 @@ static int build(const char *drivec, const char *file, const char *circuit, cons
     argv[a++] = "-o";
     argv[a++] = (char *)out;
     argv[a++] = "--no-cache";
+    const char *cpu = getenv("SO_VS_JIT_CPU");
+    if (cpu && *cpu) {
+        argv[a++] = "--cpu";
+        argv[a++] = (char *)cpu;
+    }
     argv[a] = NULL;
     return run(argv);
 }
@@ -694,9 +703,13 @@ static void check_circuit(const char *drivec, const char *file, const char *all_
         int bad = sane_layout(jit);
         /* The .so of this circuit alone is the same artefact drive_compile
          * caches: the same hash. The .so of all circuits is another build,
-         * with another hash unless the file has only this circuit. */
-        bad |= same_reflection(jit, so, "drivec build --circuit", 1);
-        bad |= same_reflection(jit, all, "drivec build (all circuits)", n_circuits == 1);
+         * with another hash unless the file has only this circuit. One for
+         * another CPU ($SO_VS_JIT_CPU) has a hash naming that CPU. */
+        const char *cpu = getenv("SO_VS_JIT_CPU");
+        int generic = !cpu || !*cpu;
+        bad |= same_reflection(jit, so, "drivec build --circuit", generic);
+        bad |= same_reflection(jit, all, "drivec build (all circuits)",
+                               generic && n_circuits == 1);
         if (!bad) {
             variant v[3] = { { "JIT", jit, drive_pop_new(jit, 1) },
                              { ".so --circuit", so, drive_pop_new(so, 1) },

@@ -859,10 +859,11 @@ static void test_lanes_in_module(void **state)
         char *text = cg_print_module(m);
         const char *step_n = strstr(text, "@unit_all_ops_step_n(");
         assert_non_null(step_n);
+        const char *vec = cg_target_lanes(t) == 8 ? "<8 x double>" : "<4 x double>";
         if (lanes)
-            assert_non_null(strstr(step_n, "<4 x double>"));
+            assert_non_null(strstr(step_n, vec));
         else
-            assert_null(strstr(step_n, "<4 x double>"));
+            assert_null(strstr(step_n, vec));
         assert_null(strstr(text, "fmuladd"));
         assert_null(strstr(text, " fast "));
         free(text);
@@ -872,9 +873,8 @@ static void test_lanes_in_module(void **state)
     cg_target_free(t);
 }
 
-/* Four lanes, or eight where the target's features turn on AVX-512; the
- * host's lanes (the JIT's) are eight exactly when this CPU has it, its
- * steps' target never. */
+/* Four lanes, or eight where the target's features turn on AVX-512, or
+ * for the host where this CPU has it (the step without: cg.h). */
 static void test_lanes_width(void **state)
 {
     (void)state;
@@ -898,15 +898,36 @@ static void test_lanes_width(void **state)
                      cg_target_lanes(t), cases[k].lanes);
         cg_target_free(t);
     }
-    cg_target *host = cg_target_host(&err), *lanes = cg_target_host_lanes(&err);
+    cg_target *host = cg_target_host(&err);
     assert_non_null(host);
-    assert_non_null(lanes);
-    assert_int_equal(cg_target_lanes(host), 4);
+    int wide = 0;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    assert_int_equal(cg_target_lanes(lanes), __builtin_cpu_supports("avx512f") ? 8 : 4);
+    wide = __builtin_cpu_supports("avx512f");
 #endif
+    assert_int_equal(cg_target_lanes(host), wide ? 8 : 4);
+    setenv("DRIVE_CG_LANES", "4", 1);
+    assert_int_equal(cg_target_lanes(host), 4);
+    unsetenv("DRIVE_CG_LANES");
+    /* The host's step_n carries its CPU and features, AVX-512 included;
+     * its step is made without AVX-512. */
+    ir_circuit *c = build_pairs(&scratch);
+    assert_null(ir_verify(&scratch, c));
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef m = cg_emit(ctx, c, "unit_pairs", host);
+    assert_non_null(m);
+    char *text = cg_print_module(m);
+    int with = 0;
+    for (const char *p = text; (p = strstr(p, "\"target-features\"=")); p++)
+        with++;
+    assert_int_equal(with, wide ? 1 : 0);
+    if (wide) {
+        assert_non_null(strstr(text, "+avx512f"));
+        assert_non_null(strstr(text, "<8 x double>"));
+    }
+    free(text);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(ctx);
     cg_target_free(host);
-    cg_target_free(lanes);
 }
 
 /* Counts of text in the lanes of build_pairs made for t, unoptimised. */
@@ -968,13 +989,12 @@ static void test_lanes_columns_eight(void **state)
 }
 
 /* The lanes read each field of a group with one vector load, never a
- * state slot read after a store to the block (four lanes: the host's
- * steps' target, without AVX-512). */
+ * state slot read after a store to the block (four lanes: AVX2). */
 static void test_lanes_columns(void **state)
 {
     (void)state;
     char *err = NULL;
-    cg_target *t = cg_target_host(&err);
+    cg_target *t = cg_target_cpu("x86-64-v3", NULL, &err);
     assert_non_null(t);
     int loads, stores, scalar, rows;
     lanes_text_counts(t, "<4 x double>", &loads, &stores, &scalar, &rows);
@@ -1556,7 +1576,8 @@ static void test_compile_many_threads(void **state)
 }
 
 /* The lanes are made when a population first needs them: not by the
- * compile, not for fewer than four instances, once per circuit (kept with
+ * compile, not for fewer instances than a group (four, or eight with
+ * AVX-512), once per circuit (kept with
  * the cached object, linked again after a remove), and the same answers. */
 static int step_pop_scaled(const jit_fn *fn, size_t n, double x)
 {
@@ -1601,7 +1622,7 @@ static void test_lazy_lanes(void **state)
     remove_ok(j, &g);
     /* Removed, then from the cache: linked again, not made again. */
     g = compile_ok(j, c, 2);
-    assert_true(step_pop_scaled(&g, 5, 3.0));
+    assert_true(step_pop_scaled(&g, 9, 3.0));
     jit_lanes_counts(j, &made, &linked);
     assert_int_equal(made, 1);
     assert_int_equal(linked, 2);
