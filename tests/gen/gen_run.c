@@ -396,7 +396,7 @@ static const drive_abi_circuit *so_circuit(so_handle *h, const char *name)
     return NULL;
 }
 
-enum { POP = 11 }; /* two groups of lanes in step_n, and three instances past them */
+enum { POP = 19 }; /* two groups of eight lanes in step_n (four of four), and three past them */
 
 
 /* POP instances stepped by b's step_n against the reference r stepped one

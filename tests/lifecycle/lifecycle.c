@@ -39,7 +39,7 @@
 #include "compile.h"
 #include "drive.h"
 
-enum { POP = 6 }; /* one group of lanes in step_n and two instances past it */
+enum { POP = 10 }; /* one group of eight lanes in step_n (two of four), and two past it */
 
 static int failures;
 static const char *tmp_dir;

@@ -639,7 +639,7 @@ static void pop_vs_interp(jit *j, const ir_circuit *c, int opt, const char *what
 {
     enum { NMAX = 70, T = 40 };
     /* past 64 instances the columns are longer than n (drive_abi_columns) */
-    static const size_t SIZES[] = { 0, 1, 2, 3, 4, 5, 8, 11, 13, 67 };
+    static const size_t SIZES[] = { 0, 1, 2, 3, 4, 5, 8, 11, 13, 16, 19, 67 };
     size_t cap = drive_abi_columns(NMAX);
     static const double V[] = { 0.0, -0.0, 1.0, -1.5, 0.5, 2.5, 3.0, NAN, INFINITY, -INFINITY,
                                 1e-310, 1e300, 0.25, -0.75, 1.0 + 0x1p-30 };

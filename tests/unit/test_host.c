@@ -849,7 +849,7 @@ static void test_state_past_the_stack(void **state)
     assert_non_null(cs[1]);
     assert_true(drive_state_size(cs[0]) > 300u << 10);
     /* The JIT's lanes are made here first: LLVM itself needs a larger stack. */
-    drive_pop *warm = drive_pop_new(cs[0], 4);
+    drive_pop *warm = drive_pop_new(cs[0], 8); /* a group, whether of four or eight */
     assert_non_null(warm);
     assert_int_equal(drive_step(warm, 1), 0);
     drive_pop_free(warm);
@@ -857,7 +857,7 @@ static void test_state_past_the_stack(void **state)
     assert_int_equal(pthread_attr_init(&attr), 0);
     assert_int_equal(pthread_attr_setstacksize(&attr, 256u << 10), 0);
     for (int k = 0; k < 2; k++)
-        for (size_t n = 2; n <= 5; n += 3) { /* the copy path alone, and after a group of lanes */
+        for (size_t n = 2; n <= 9; n += 7) { /* the copy path alone, and after a group of lanes */
             big_run r = { .c = cs[k], .n = n };
             pthread_t th;
             assert_int_equal(pthread_create(&th, &attr, run_big, &r), 0);
