@@ -553,8 +553,8 @@ static void edit_one(ir_circuit **cs, int n, long edit)
 
 /* *ms: the milliseconds from source text to callable functions (not the
  * removal after, unless keep). With lanes_ms: then the first population
- * step of every circuit (four instances), in which step_n has its lanes
- * made; their milliseconds. */
+ * step of every circuit (eight instances, a group of lanes), in which
+ * step_n has its lanes made; their milliseconds. */
 static int compile_all_edit(jit *j, char **files, int nf, int keep, long edit, double *ms,
                             double *lanes_ms)
 {
@@ -587,22 +587,31 @@ static int compile_all_edit(jit *j, char **files, int nf, int keep, long edit, d
     if (ms)
         *ms = (wall() - start) * 1e3;
     if (rc == 0 && lanes_ms) {
+        enum { GROUP = 8 }; /* a group of lanes, of four or of eight */
+        unsigned long made0, made1, linked;
+        jit_lanes_counts(j, &made0, &linked);
         double t0 = wall();
         for (int i = 0; i < n; i++) {
             size_t ss = cs[i]->state_size, is = cs[i]->in_size, os = cs[i]->out_size;
-            unsigned char *st = xcalloc(4, ss + 1), *in = xcalloc(4, is + 1),
-                          *out = xcalloc(4, os + 1);
+            unsigned char *st = xcalloc(GROUP, ss + 1), *in = xcalloc(GROUP, is + 1),
+                          *out = xcalloc(GROUP, os + 1);
             unsigned char *one = xcalloc(1, ss + 1);
             fns[i].init(one);
-            for (int k = 0; k < 4; k++)
-                ir_copy_instance(cs[i], IR_BLOCK_STATE, st, 4, (size_t)k, one, 1);
-            fns[i].step_n(st, 4, in, out);
+            for (int k = 0; k < GROUP; k++)
+                ir_copy_instance(cs[i], IR_BLOCK_STATE, st, GROUP, (size_t)k, one, 1);
+            fns[i].step_n(st, GROUP, in, out);
             free(one);
             free(st);
             free(in);
             free(out);
         }
         *lanes_ms = (wall() - t0) * 1e3;
+        /* Timed only if made: a step_n that never asked would time nothing. */
+        jit_lanes_counts(j, &made1, &linked);
+        if (made1 == made0 && n > 0) {
+            fprintf(stderr, "bench: the first population step made no lanes\n");
+            rc = -1;
+        }
     }
     for (int i = 0; rc == 0 && !keep && i < n; i++) {
         err = NULL;

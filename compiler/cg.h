@@ -13,8 +13,10 @@
  * kind's array, m = drive_abi_columns(n); one instance is its block) and
  * returns how many reported
  * invalid inputs.
- * With CG_LANES it steps groups of four instances at once, one per vector
- * lane (bit for bit the step of each); that doubles the code to generate,
+ * With CG_LANES it steps groups of instances at once, one per vector lane
+ * (bit for bit the step of each; four, or eight: cg_target_lanes), and
+ * prefetches each column it touches 512 bytes ahead (DRIVE_CG_PREFETCH=
+ * BYTES sets another distance, 0 none); that doubles the code to generate,
  * so a host that steps one instance at a time leaves it out. Without it,
  * and in circuits emitted with loops, step_n is a loop calling step on
  * each instance's block, copied out of the columns and back.
@@ -97,7 +99,7 @@ LLVMModuleRef cg_emit_ex(LLVMContextRef ctx, const ir_circuit *c, const char *pr
  * LLVM about three times its step, and most hosts never step one. */
 typedef struct cg_lazy {
     /* Called from the generated step_n, in the thread stepping, when it
-     * gets LANES or more instances while *slot is NULL: returns the lanes
+     * gets a group of lanes or more instances while *slot is NULL: returns the lanes
      * version, <prefix>_lanes_step_n (cg_emit_lanes) linked where
      * <prefix>_step is, after storing it into *slot with release order so
      * that later calls go straight to it; or NULL, to step one instance at
@@ -105,7 +107,7 @@ typedef struct cg_lazy {
      * without asking again). */
     void *(*hook)(void *token, void **slot); /* NULL: never lanes */
     void *token;
-    /* step_n steps populations it has no lanes for (fewer than LANES
+    /* step_n steps populations it has no lanes for (fewer than a group of
      * instances, or the hook had none) by calling apart(token, step,
      * states, n, in, out), step being <prefix>_step, instead of carrying
      * code of its own to copy instances out of the columns and back.

@@ -11,7 +11,7 @@
  *
  * Threads: a jit's functions lock it, so hosts may compile and step from
  * several threads; a compile runs LLVM on up to one thread per core. The
- * first population step of a circuit (step_n, four instances or more) runs
+ * first population step of a circuit (step_n, a group of its lanes or more) runs
  * LLVM too, in the thread stepping (its lanes, jit_set_lanes): it takes
  * tens of milliseconds, waits for a compile running in another thread, and
  * needs LLVM's stack (a few MB; a thread's default on glibc is 8).
@@ -72,12 +72,14 @@ int jit_compile_many(jit *j, ir_circuit *const *cs, int n, int opt_level, jit_fn
  * LLVM itself); on by default. */
 void jit_set_cache(jit *j, int on);
 
-/* Whether step_n steps four instances at once (CG_LANES, cg.h): on by
+/* Whether step_n steps a group of instances at once, its lanes (CG_LANES,
+ * cg.h: four, or eight where the CPU has AVX-512, whose lanes get it and
+ * the steps not; DRIVE_CG_LANES=4 keeps them to four): on by
  * default; applies to the compiles that follow (off: step_n calls step for
  * one instance, and for more a function of the jit that copies each
  * instance out of the columns, steps it and copies it back). The lanes cost LLVM about three times what the step does,
  * so a compile leaves them out: step_n makes them the first time it is
- * given four instances or more (a few ms, in the thread stepping; the
+ * given a group or more (a few ms, in the thread stepping; the
  * object is kept with the circuit's for the next time), and steps one
  * instance at a time until then. The results are the same bit for bit. */
 void jit_set_lanes(jit *j, int on);

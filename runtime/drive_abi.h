@@ -24,7 +24,8 @@
  * drive_abi_columns(n) (below): the blocks of each kind of n instances take
  * m times the block's size, and the field at offset o of width w (8 for a
  * real, 1 for a bool) of instance i sits at byte o*m + w*i. Each field is
- * one array of n values, so four instances' values are one vector load and
+ * one array of n values, so the values of a group of instances (four or
+ * eight, the lanes of step_n) are one vector load and
  * a host hands over a field of every instance as one array. m is n up to
  * 64 instances (one instance, n = 1, is the block itself); above, n padded
  * so that neighbouring columns of reals never lie a multiple of 4 KB apart:

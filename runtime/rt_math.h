@@ -1,9 +1,9 @@
 /* rt_math.h — drive's own exp, expm1 and tanh.
  *
  * The C library's exp rounds differently from one libm to the next, and a
- * vector version of it (four instances in one register) rounds differently
+ * vector version of it (four or eight instances in one register) rounds differently
  * from the scalar one. drive's numbers must be the same in the interpreter,
- * the JIT, a shared object and its four-instance lanes, on any machine. So
+ * the JIT, a shared object and their population lanes, on any machine. So
  * these three functions are drive's own: a fixed sequence of IEEE-754 double
  * operations (add, subtract, multiply, divide, compare and select, and
  * integer moves of exponent bits), which every back end performs in the same
