@@ -802,6 +802,49 @@ static ir_circuit *build_pairs(arena *a)
     return c;
 }
 
+/* Runs of ring accesses (cg.c's lane_ring_run: one branch a run): two
+ * rings read, committed and stored at the same index, once at an input
+ * (the lanes' entries mostly differ) and once at a counter every instance
+ * keeps alike (they agree). */
+static ir_circuit *build_ring_runs(arena *a)
+{
+    builder B = { a, ir_new(a, "unit", "ring_runs", 1) }, *b = &B;
+    ir_circuit *c = B.c;
+    ir_add_var(a, c, IR_BLOCK_IN, "x0", IR_F64, 0, NULL);
+    ir_add_var(a, c, IR_BLOCK_IN, "x1", IR_F64, 0, NULL);
+    ir_add_var(a, c, IR_BLOCK_STATE, "n", IR_F64, 0, NULL);
+    for (int k = 0; k < 3; k++)
+        ir_add_var(a, c, IR_BLOCK_STATE, arena_printf(a, "p[%d]", k), IR_F64, k, NULL);
+    for (int k = 0; k < 3; k++)
+        ir_add_var(a, c, IR_BLOCK_STATE, arena_printf(a, "q[%d]", k), IR_F64, -k, NULL);
+    uint32_t x0 = E(b, IR_INPUT, IR_F64, 0, 0, 0), x1 = E(b, IR_INPUT, IR_F64, 1, 0, 0);
+    uint32_t n = E(b, IR_LOAD, IR_F64, 0, 0, 0);
+    uint32_t at[2] = { x0, n }, got[2][2];
+    for (int w = 0; w < 2; w++)
+        for (int r = 0; r < 2; r++)
+            got[w][r] = ir_emit(a, c, (ir_inst){ .op = IR_LOADX, .type = IR_F64, .a = at[w],
+                                                 .slot = 1 + 3 * (uint32_t)r, .imm = 3 });
+    OUT(b, "y", IR_F64, E(b, IR_ADD, IR_F64, got[0][0], got[0][1], 0));
+    OUT(b, "z", IR_F64, E(b, IR_SUB, IR_F64, got[1][0], got[1][1], 0));
+    /* the counter, 0 1 2 0 ..., stored whatever the inputs */
+    uint32_t n1 = E(b, IR_ADD, IR_F64, n, K(b, IR_F64, 1), 0);
+    uint32_t wrap = E(b, IR_GE, IR_BOOL, n1, K(b, IR_F64, 3), 0);
+    ir_emit(a, c, (ir_inst){ .op = IR_STORE, .type = IR_F64,
+                             .a = E(b, IR_SELECT, IR_F64, wrap, K(b, IR_F64, 0), n1), .slot = 0 });
+    for (int r = 0; r < 2; r++) /* a plain run at the counter's old value */
+        ir_emit(a, c, (ir_inst){ .op = IR_STOREX, .type = IR_F64, .a = r ? x0 : x1, .b = n,
+                                 .slot = 1 + 3 * (uint32_t)r, .imm = 3 });
+    uint32_t ok = E(b, IR_LT, IR_BOOL, x1, K(b, IR_F64, 2), 0);
+    uint32_t vals[2] = { x1, E(b, IR_ADD, IR_F64, x1, K(b, IR_F64, 1), 0) };
+    for (int w = 0; w < 2; w++)
+        for (int r = 0; r < 2; r++)
+            ir_emit(a, c, (ir_inst){ .op = IR_STOREX_IF, .type = IR_F64, .a = vals[r], .b = at[w],
+                                     .c = ok, .slot = 1 + 3 * (uint32_t)r, .imm = 3 });
+    ir_emit(a, c, (ir_inst){ .op = IR_RETURN, .type = IR_BOOL, .a = E(b, IR_NOT, IR_BOOL, ok, 0, 0) });
+    ir_layout(c);
+    return c;
+}
+
 static ir_circuit *build_math(arena *a);
 static ir_circuit *build_status(arena *a, int mode, int konst);
 
@@ -819,6 +862,9 @@ static void test_population_lanes(void **state)
         ir_circuit *pr = build_pairs(&scratch);
         assert_null(ir_verify(&scratch, pr));
         pop_vs_interp(fx->j, pr, opt, "pairs");
+        ir_circuit *rr = build_ring_runs(&scratch);
+        assert_null(ir_verify(&scratch, rr));
+        pop_vs_interp(fx->j, rr, opt, "ring runs");
     }
     /* Four lanes where the host's are eight (AVX-512), and the reverse
      * check: each width must step every instance as the interpreter does. */
@@ -832,6 +878,7 @@ static void test_population_lanes(void **state)
     ir_circuit *pr4 = build_pairs(&scratch);
     assert_null(ir_verify(&scratch, pr4));
     pop_vs_interp(four, pr4, 2, "pairs, four lanes");
+    pop_vs_interp(four, build_ring_runs(&scratch), 2, "ring runs, four lanes");
     jit_destroy(four);
     /* The plain step_n, a loop calling step: without lanes, and in circuits
      * emitted with loops. */
@@ -985,6 +1032,30 @@ static void test_lanes_columns_eight(void **state)
     assert_true(rows);
     lanes_text_counts(t, "<4 x double>", &loads, &stores, &scalar, &rows);
     assert_int_equal(loads + stores, 0);
+    cg_target_free(t);
+}
+
+/* A run of ring accesses at one index is one test of the lanes' entries
+ * and one branch: build_ring_runs has ten accesses in five runs. */
+static void test_ring_runs_branch_once(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    cg_target *t = cg_target_cpu("x86-64-v3", NULL, &err);
+    assert_non_null(t);
+    ir_circuit *c = build_ring_runs(&scratch);
+    assert_null(ir_verify(&scratch, c));
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef m = cg_emit_lanes(ctx, c, "unit_runs", t);
+    assert_non_null(m);
+    char *text = cg_print_module(m);
+    int rows = 0;
+    for (const char *p = text; (p = strstr(p, "\nring_row")); p++)
+        rows++;
+    assert_int_equal(rows, 5);
+    free(text);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(ctx);
     cg_target_free(t);
 }
 
@@ -2108,6 +2179,7 @@ int main(void)
         cmocka_unit_test_teardown(test_lanes_columns, scratch_teardown),
         cmocka_unit_test_teardown(test_lanes_width, scratch_teardown),
         cmocka_unit_test_teardown(test_lanes_columns_eight, scratch_teardown),
+        cmocka_unit_test_teardown(test_ring_runs_branch_once, scratch_teardown),
         cmocka_unit_test_teardown(test_math_O0, scratch_teardown),
         cmocka_unit_test_teardown(test_math_O2, scratch_teardown),
         cmocka_unit_test_teardown(test_math_baseline_cpu, scratch_teardown),
