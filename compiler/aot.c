@@ -579,6 +579,15 @@ int aot_build(compile_result *r, ir_circuit *const *circuits, int n, const aot_o
     for (int i = 0; i < n; i++)
         opts = arena_printf(mem, "%s circuit=%s", opts, circuits[i]->name);
     opts = arena_printf(mem, "%s opt=2", opts);
+    /* The code generator's switches (cg.h), when set: another code, another
+     * key. Unset, the key (and the source hash) stays what it was. */
+    static const char *const switches[] = { "DRIVE_CG_LOOPS", "DRIVE_CG_LANES", "DRIVE_CG_MATH",
+                                            "DRIVE_CG_PREFETCH" };
+    for (size_t k = 0; k < sizeof switches / sizeof *switches; k++) {
+        const char *v = getenv(switches[k]);
+        if (v)
+            opts = arena_printf(mem, "%s %s=%s", opts, switches[k], v);
+    }
     const char *hash = aot_source_hash(r, opts);
     const char *cso = o->cache_dir ? arena_printf(mem, "%s/%s.so", o->cache_dir, hash) : NULL;
     const char *ch = o->cache_dir ? arena_printf(mem, "%s/%s.h", o->cache_dir, hash) : NULL;

@@ -2119,8 +2119,14 @@ static int emit_step_n(const emitter *e, const char *name, LLVMValueRef step,
         free(g.fetched);
         if (!ok)
             return -1;
-        if (e->lanes_attrs)
+        if (e->lanes_attrs) {
             carry_lanes_attrs(e, fn);
+            /* A step in this module (a .so's) stays out of the lanes: LLVM
+             * would inline it into them and compile it with AVX-512, whose
+             * masked moves cost a step 2.5x (cg_target_host). */
+            if (!LLVMIsDeclaration(step))
+                add_attr(e, step, LLVMAttributeFunctionIndex, "noinline");
+        }
         LLVMValueRef count = zero;
         for (unsigned l = 0; status && l < e->lanes; l++)
             count = LLVMBuildAdd(e->b, count, LLVMBuildZExt(e->b, lane_get(&g, status, l), e->i64, ""),

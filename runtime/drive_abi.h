@@ -85,8 +85,9 @@ typedef struct drive_abi_circuit {
      * state is kept (lang/SPEC.md). */
     int (*step)(void *state, const void *in, void *out);
     /* One tick of n instances (blocks in columns, above; the three arrays
-     * must not overlap), each exactly as step would do it (usually four at
-     * a time, one per vector lane); returns how many had invalid inputs. */
+     * must not overlap), each exactly as step would do it (usually four or
+     * eight at a time, one per vector lane); returns how many had invalid
+     * inputs. */
     size_t (*step_n)(void *states, size_t n, const void *in, void *out);
 } drive_abi_circuit;
 

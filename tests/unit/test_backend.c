@@ -866,12 +866,12 @@ static void test_population_lanes(void **state)
         assert_null(ir_verify(&scratch, rr));
         pop_vs_interp(fx->j, rr, opt, "ring runs");
     }
-    /* Four lanes where the host's are eight (AVX-512), and the reverse
-     * check: each width must step every instance as the interpreter does. */
+    /* Four lanes where the host's are eight (AVX-512): each width must step
+     * every instance as the interpreter does. The variable is read when the
+     * lanes are emitted, at the first population step, so it stays set. */
     char *err = NULL;
     setenv("DRIVE_CG_LANES", "4", 1);
     jit *four = jit_create(&err);
-    unsetenv("DRIVE_CG_LANES");
     assert_non_null(four);
     pop_vs_interp(four, fx->all_ops, 2, "all ops, four lanes");
     pop_vs_interp(four, build_math(&scratch), 2, "math, four lanes");
@@ -880,6 +880,7 @@ static void test_population_lanes(void **state)
     pop_vs_interp(four, pr4, 2, "pairs, four lanes");
     pop_vs_interp(four, build_ring_runs(&scratch), 2, "ring runs, four lanes");
     jit_destroy(four);
+    unsetenv("DRIVE_CG_LANES");
     /* The plain step_n, a loop calling step: without lanes, and in circuits
      * emitted with loops. */
     jit_set_lanes(fx->j, 0);
@@ -1652,7 +1653,7 @@ static void test_compile_many_threads(void **state)
  * the cached object, linked again after a remove), and the same answers. */
 static int step_pop_scaled(const jit_fn *fn, size_t n, double x)
 {
-    _Alignas(16) unsigned char st[16 * 9], in[16 * 9], out[16 * 9];
+    _Alignas(16) unsigned char st[16 * 9] = { 0 }, in[16 * 9] = { 0 }, out[16 * 9] = { 0 };
     for (size_t i = 0; i < n; i++) {
         fn->init(st + 8 * i);
         wr_f64(in, 8 * i, x + (double)i);
@@ -1674,6 +1675,12 @@ static void test_lazy_lanes(void **state)
     jit_lanes_counts(j, &made, &linked);
     assert_int_equal(made, 0);
     assert_true(step_pop_scaled(&f, 3, 1.0)); /* too few for lanes */
+    char *err = NULL;
+    cg_target *host = cg_target_host(&err);
+    assert_non_null(host);
+    size_t group = cg_target_lanes(host);
+    cg_target_free(host);
+    assert_true(step_pop_scaled(&f, group - 1, 1.0)); /* one short of a group */
     jit_lanes_counts(j, &made, &linked);
     assert_int_equal(made, 0);
     assert_true(step_pop_scaled(&f, 9, 1.0));
