@@ -1326,7 +1326,8 @@ static LLVMModuleRef emit_module(LLVMContextRef ctx, const ir_circuit *c, const 
         .voidt = LLVMVoidTypeInContext(ctx),
         .host_math = what == MAKE_STEP && host_math_wanted(),
         .lanes = cg_target_lanes(t),
-        .lanes_attrs = t && !t->wide && t->lanes_features && !lanes_kept_to_four() ? t : NULL,
+        /* eight lanes that the machine's own features do not give */
+        .lanes_attrs = cg_target_lanes(t) == 8 && !t->wide ? t : NULL,
     };
     LLVMModuleRef m = LLVMModuleCreateWithNameInContext(prefix, ctx);
     e.m = m;
@@ -1564,6 +1565,18 @@ typedef struct ring_access {
     uint32_t base_off, len;
 } ring_access;
 
+/* Entry ks[l] of lane l of a ring whose first entry's column starts at
+ * start: start + ks[l]*8m + 8l (n8 = 8m). */
+static LLVMValueRef ring_entry(const lanegen *g, LLVMValueRef start, LLVMValueRef ks,
+                               LLVMValueRef n8, unsigned l)
+{
+    const emitter *e = g->e;
+    LLVMValueRef k = LLVMBuildZExt(e->b, lane_get(g, ks, l), e->i64, "");
+    LLVMValueRef off = LLVMBuildAdd(e->b, LLVMBuildMul(e->b, k, n8, ""),
+                                    LLVMConstInt(e->i64, 8 * l, 0), "");
+    return LLVMBuildInBoundsGEP2(e->b, e->i8, start, &off, 1, "");
+}
+
 /* A run of n ring accesses, in order, with one branch: where every
  * access's lanes agree on their entry, as they do in instances stepped
  * together, the entries of each are neighbours in one column, one vector
@@ -1604,18 +1617,10 @@ static void lane_ring_run(lanegen *g, uint32_t n, const ring_access *acc, LLVMVa
     LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(e->ctx, g->fn, "ring_done");
     LLVMBuildCondBr(e->b, same, row, apart);
 
-    /* entry k of lane l of access a: start + k*8m + 8l */
-#define RING_AT(a, l)                                                                              \
-    LLVMBuildInBoundsGEP2(                                                                     \
-        e->b, e->i8, start[a],                                                                 \
-        (LLVMValueRef[]){ LLVMBuildAdd(                                                        \
-            e->b, LLVMBuildMul(e->b, LLVMBuildZExt(e->b, lane_get(g, ks[a], l), e->i64, ""), n8, ""), \
-            LLVMConstInt(e->i64, 8 * (l), 0), "") },                                          \
-        1, "")
     LLVMValueRef vrow[RING_RUN_MAX], vlanes[RING_RUN_MAX];
     LLVMPositionBuilderAtEnd(e->b, row);
     for (uint32_t a = 0; a < n; a++) {
-        LLVMValueRef at = RING_AT(a, 0u);
+        LLVMValueRef at = ring_entry(g, start[a], ks[a], n8, 0);
         vrow[a] = NULL;
         if (!acc[a].val || acc[a].guard) {
             vrow[a] = LLVMBuildLoad2(e->b, g->v.f64, at, "");
@@ -1636,7 +1641,7 @@ static void lane_ring_run(lanegen *g, uint32_t n, const ring_access *acc, LLVMVa
     for (uint32_t a = 0; a < n; a++) {
         vlanes[a] = LLVMGetPoison(g->v.f64);
         for (unsigned l = 0; l < e->lanes; l++) {
-            LLVMValueRef at = RING_AT(a, l);
+            LLVMValueRef at = ring_entry(g, start[a], ks[a], n8, l);
             LLVMValueRef x = NULL;
             if (!acc[a].val || acc[a].guard) {
                 x = LLVMBuildLoad2(e->b, e->f64, at, "");
@@ -1651,7 +1656,6 @@ static void lane_ring_run(lanegen *g, uint32_t n, const ring_access *acc, LLVMVa
             }
         }
     }
-#undef RING_AT
     LLVMBasicBlockRef apart_end = LLVMGetInsertBlock(e->b);
     LLVMBuildBr(e->b, join);
 

@@ -978,42 +978,50 @@ static void test_lanes_width(void **state)
     cg_target_free(host);
 }
 
+/* The text of c's lanes made for t, unoptimised (the caller frees it). */
+static char *lanes_text(cg_target *t, ir_circuit *c, const char *prefix)
+{
+    char *err = NULL;
+    assert_null(ir_verify(&scratch, c));
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef m = cg_emit_lanes(ctx, c, prefix, t);
+    assert_non_null(m);
+    assert_int_equal(cg_optimize(m, t, 0, &err), 0);
+    char *text = cg_print_module(m);
+    LLVMDisposeModule(m);
+    LLVMContextDispose(ctx);
+    return text;
+}
+
+/* How many times needle occurs in text from its start on. */
+static int occurrences(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
 /* Counts of text in the lanes of build_pairs made for t, unoptimised. */
 static void lanes_text_counts(cg_target *t, const char *vec, int *loads, int *stores,
                               int *scalar, int *rows)
 {
-    char *err = NULL;
-    ir_circuit *c = build_pairs(&scratch);
-    assert_null(ir_verify(&scratch, c));
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef m = cg_emit_lanes(ctx, c, "unit_pairs", t);
-    assert_non_null(m);
-    assert_int_equal(cg_optimize(m, t, 0, &err), 0);
-    char *text = cg_print_module(m);
+    char *text = lanes_text(t, build_pairs(&scratch), "unit_pairs");
     const char *body = strstr(text, "@unit_pairs_lanes_step_n(");
     assert_non_null(body);
     char load[64], store[64];
     snprintf(load, sizeof load, "load %s", vec);
     snprintf(store, sizeof store, "store %s", vec);
-    *loads = *stores = *scalar = 0;
-    for (const char *p = body; (p = strstr(p, load)); p++)
-        ++*loads;
-    for (const char *p = body; (p = strstr(p, store)); p++)
-        ++*stores;
-    for (const char *p = body; (p = strstr(p, "load double")); p++)
-        ++*scalar;
+    *loads = occurrences(body, load);
+    *stores = occurrences(body, store);
+    *scalar = occurrences(body, "load double");
     *rows = strstr(body, "ring_row") != NULL;
-    int prefetches = 0;
-    for (const char *p = body; (p = strstr(p, "call void @llvm.prefetch.p0(")); p++)
-        prefetches++;
     /* Each column of reals the group touches, once: the inputs x0, x1, x2,
      * the params p0, p1, the slots s0, s1, s2, the outputs y, z, w; not the
      * ring, whose lanes may read anywhere in it. */
-    assert_int_equal(prefetches, 11);
+    assert_int_equal(occurrences(body, "call void @llvm.prefetch.p0("), 11);
     assert_null(strstr(body, "<2 x double>"));
     free(text);
-    LLVMDisposeModule(m);
-    LLVMContextDispose(ctx);
 }
 
 /* Eight lanes: the same loads and stores as four (test_lanes_columns),
@@ -1044,19 +1052,9 @@ static void test_ring_runs_branch_once(void **state)
     char *err = NULL;
     cg_target *t = cg_target_cpu("x86-64-v3", NULL, &err);
     assert_non_null(t);
-    ir_circuit *c = build_ring_runs(&scratch);
-    assert_null(ir_verify(&scratch, c));
-    LLVMContextRef ctx = LLVMContextCreate();
-    LLVMModuleRef m = cg_emit_lanes(ctx, c, "unit_runs", t);
-    assert_non_null(m);
-    char *text = cg_print_module(m);
-    int rows = 0;
-    for (const char *p = text; (p = strstr(p, "\nring_row")); p++)
-        rows++;
-    assert_int_equal(rows, 5);
+    char *text = lanes_text(t, build_ring_runs(&scratch), "unit_runs");
+    assert_int_equal(occurrences(text, "\nring_row"), 5);
     free(text);
-    LLVMDisposeModule(m);
-    LLVMContextDispose(ctx);
     cg_target_free(t);
 }
 
