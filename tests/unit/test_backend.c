@@ -978,6 +978,15 @@ static void test_lanes_width(void **state)
     cg_target_free(host);
 }
 
+/* A target for a named x86-64 CPU, which these tests only emit for. */
+static cg_target *target_for(const char *features)
+{
+    char *err = NULL;
+    cg_target *t = cg_target_cpu("x86-64-v3", features, &err);
+    assert_non_null(t);
+    return t;
+}
+
 /* The text of c's lanes made for t, unoptimised (the caller frees it). */
 static char *lanes_text(cg_target *t, ir_circuit *c, const char *prefix)
 {
@@ -1029,9 +1038,7 @@ static void lanes_text_counts(cg_target *t, const char *vec, int *loads, int *st
 static void test_lanes_columns_eight(void **state)
 {
     (void)state;
-    char *err = NULL;
-    cg_target *t = cg_target_cpu("x86-64-v3", "+avx512f,+avx512vl,+avx512dq,+avx512bw", &err);
-    assert_non_null(t);
+    cg_target *t = target_for("+avx512f,+avx512vl,+avx512dq,+avx512bw");
     assert_int_equal(cg_target_lanes(t), 8);
     int loads, stores, scalar, rows;
     lanes_text_counts(t, "<8 x double>", &loads, &stores, &scalar, &rows);
@@ -1049,9 +1056,7 @@ static void test_lanes_columns_eight(void **state)
 static void test_ring_runs_branch_once(void **state)
 {
     (void)state;
-    char *err = NULL;
-    cg_target *t = cg_target_cpu("x86-64-v3", NULL, &err);
-    assert_non_null(t);
+    cg_target *t = target_for(NULL);
     char *text = lanes_text(t, build_ring_runs(&scratch), "unit_runs");
     assert_int_equal(occurrences(text, "\nring_row"), 5);
     free(text);
@@ -1063,9 +1068,7 @@ static void test_ring_runs_branch_once(void **state)
 static void test_lanes_columns(void **state)
 {
     (void)state;
-    char *err = NULL;
-    cg_target *t = cg_target_cpu("x86-64-v3", NULL, &err);
-    assert_non_null(t);
+    cg_target *t = target_for(NULL);
     int loads, stores, scalar, rows;
     lanes_text_counts(t, "<4 x double>", &loads, &stores, &scalar, &rows);
     /* One vector load per field read: x0, x1, x2, p0, p1, s0, s2, s1 after
