@@ -348,102 +348,90 @@ static long last_level_cache(void)
     return best;
 }
 
-/* A column step_n touches: block (0 input, 1 state, 2 output), the field's
- * offset and width (8 for a real, 1 for a bool), and how (1 read, 2
- * written). */
-typedef struct column {
-    unsigned char block, width, how;
-    uint32_t offset;
-} column;
-
-static size_t add_column(column *cols, size_t n, int block, uint32_t offset, int width, int how)
+/* Marks bytes [off, off + len) of a block: 1 read, 2 written. */
+static void mark_bytes(unsigned char *m, size_t size, uint32_t off, size_t len, unsigned char how)
 {
-    for (size_t k = 0; k < n; k++)
-        if (cols[k].block == block && cols[k].offset == offset) {
-            cols[k].how |= (unsigned char)how;
-            return n;
-        }
-    cols[n] = (column){ (unsigned char)block, (unsigned char)width, (unsigned char)how, offset };
-    return n + 1;
+    for (size_t b = off; b < off + len && b < size; b++)
+        m[b] |= how;
 }
 
-/* The columns an instance-step of step_n touches (cols: room for one a
- * byte of the three blocks). A population is in columns (drive_abi.h), so
- * a cache line holds one field of 8 neighbouring instances (64 for a bool)
- * and every byte of it is used. Inputs read; state read, and written back
- * when the step stores to it; outputs written. A ring counts where it is
- * used: a predictor reads and writes one row of its history a tick, the
- * same row in every instance, so one column an index the ring is accessed
- * at, not the whole ring. */
-static size_t touched_columns(const ir_circuit *c, column *cols)
+/* The bytes an instance-step of step_n moves between main memory and the
+ * core. A population is in columns (drive_abi.h), so a cache line holds one
+ * field of 8 neighbouring instances (64 for a bool) and every byte of it is
+ * used: the count is the bytes of the fields the step touches. Inputs read;
+ * state read, and written back when the step stores to it; outputs read
+ * and written back (a store to a line reads it first). A ring counts where
+ * it is used: one row an index it is read or written at (a predictor reads
+ * and writes one row of its history a tick, the same row in every
+ * instance), not the whole ring. */
+static double moved_bytes(const ir_circuit *c)
 {
-    size_t n = 0;
-    uint32_t *ring_row = xcalloc(c->n_code + 1, sizeof *ring_row);
+    size_t size[3] = { c->in_size, c->state_size, c->out_size };
+    unsigned char *m[3];
+    for (int k = 0; k < 3; k++)
+        m[k] = xcalloc(size[k] + 1, 1);
+    uint32_t *uses = xcalloc(c->n_state + 1, sizeof *uses), *len = xcalloc(c->n_state + 1, sizeof *len);
+    unsigned char *wrote = xcalloc(c->n_state + 1, 1);
     for (uint32_t i = 0; i < c->n_code; i++) {
         const ir_inst *ins = &c->code[i];
-        int w = ins->type == IR_F64 ? 8 : 1;
+        size_t w = ins->type == IR_F64 ? 8 : 1;
         switch (ins->op) {
         case IR_INPUT:
             if (ins->a < c->n_inputs)
-                n = add_column(cols, n, 0, c->inputs[ins->a].offset, w, 1);
+                mark_bytes(m[0], size[0], c->inputs[ins->a].offset, w, 1);
             break;
         case IR_PARAM:
             if (ins->a < c->n_params)
-                n = add_column(cols, n, 1, c->params[ins->a].offset, w, 1);
+                mark_bytes(m[1], size[1], c->params[ins->a].offset, w, 1);
             break;
         case IR_LOAD:
             if (ins->a < c->n_state)
-                n = add_column(cols, n, 1, c->state[ins->a].offset, w, 1);
+                mark_bytes(m[1], size[1], c->state[ins->a].offset, w, 1);
             break;
         case IR_STORE: case IR_STORE_IF:
             if (ins->slot < c->n_state)
-                n = add_column(cols, n, 1, c->state[ins->slot].offset,
-                               c->state[ins->slot].type == IR_F64 ? 8 : 1, 3);
+                mark_bytes(m[1], size[1], c->state[ins->slot].offset,
+                           c->state[ins->slot].type == IR_F64 ? 8 : 1, 3);
             break;
         case IR_OUTPUT:
             if (ins->slot < c->n_outputs)
-                n = add_column(cols, n, 2, c->outputs[ins->slot].offset,
-                               c->outputs[ins->slot].type == IR_F64 ? 8 : 1, 2);
+                mark_bytes(m[2], size[2], c->outputs[ins->slot].offset,
+                           c->outputs[ins->slot].type == IR_F64 ? 8 : 1, 2);
             break;
         case IR_LOADX: case IR_STOREX: case IR_STOREX_IF:
-            /* one row a distinct index: a ring read and written at one
-             * index (a predictor's context) is one column */
             if (ins->slot < c->n_state) {
-                uint32_t idx = ins->op == IR_LOADX ? ins->a : ins->b, row = 0;
-                for (uint32_t j = 0; j < i; j++) {
+                /* a row at an index not used before on this ring */
+                uint32_t idx = ins->op == IR_LOADX ? ins->a : ins->b;
+                int seen = 0;
+                for (uint32_t j = 0; j < i && !seen; j++) {
                     const ir_inst *p = &c->code[j];
-                    if (p->slot != ins->slot ||
-                        (p->op != IR_LOADX && p->op != IR_STOREX && p->op != IR_STOREX_IF))
-                        continue;
-                    uint32_t pidx = p->op == IR_LOADX ? p->a : p->b;
-                    if (pidx == idx) {
-                        row = ring_row[j];
-                        break;
-                    }
-                    row = row > ring_row[j] + 1 ? row : ring_row[j] + 1;
+                    seen = p->slot == ins->slot &&
+                           ((p->op == IR_LOADX && p->a == idx) ||
+                            ((p->op == IR_STOREX || p->op == IR_STOREX_IF) && p->b == idx));
                 }
-                ring_row[i] = row;
-                if (row < ir_range_len(ins))
-                    n = add_column(cols, n, 1, c->state[ins->slot].offset + 8 * row, 8,
-                                   ins->op == IR_LOADX ? 1 : 3);
+                uses[ins->slot] += !seen;
+                len[ins->slot] = ir_range_len(ins);
+                wrote[ins->slot] |= ins->op != IR_LOADX;
             }
             break;
         default:
             break;
         }
     }
-    free(ring_row);
-    return n;
-}
-
-/* The bytes an instance-step of step_n moves between main memory and the
- * core: its columns' widths, twice for a state or output column it writes
- * (a store to a line reads it first: no streaming stores). */
-static double moved_bytes(const column *cols, size_t n)
-{
+    for (uint32_t s = 0; s < c->n_state; s++)
+        if (uses[s])
+            mark_bytes(m[1], size[1], c->state[s].offset,
+                       8 * (size_t)(uses[s] < len[s] ? uses[s] : len[s]), wrote[s] ? 3 : 1);
     double bytes = 0;
-    for (size_t k = 0; k < n; k++)
-        bytes += cols[k].width * (cols[k].block != 0 && (cols[k].how & 2) ? 2 : 1);
+    for (int k = 0; k < 3; k++) {
+        for (size_t b = 0; b < size[k]; b++)
+            if (m[k][b]) /* a byte written is read first (no streaming stores) */
+                bytes += k != 0 && (m[k][b] & 2) ? 2 : 1;
+        free(m[k]);
+    }
+    free(uses);
+    free(len);
+    free(wrote);
     return bytes;
 }
 
@@ -520,9 +508,7 @@ static int bench_population(circuit *cs, int n, const options *o, long pop_n, co
         failed |= bad;
         double steps = (double)N * (double)o->pop_ticks;
         double ma = median(ta, o->pop_reps), mb = median(tb, o->pop_reps);
-        column *cols = xcalloc(is + ss + os + 1, sizeof *cols);
-        double moved = moved_bytes(cols, touched_columns(c, cols));
-        free(cols);
+        double moved = moved_bytes(c);
         printf("| %s.%s | %s | %.0f | %.1f | %.1f | %.2fx%s |", c->module, c->name,
                ci->has_predictor ? "yes" : "", moved, steps / ma * 1e-6, steps / mb * 1e-6,
                ma / mb, bad ? " **states differ**" : "");
